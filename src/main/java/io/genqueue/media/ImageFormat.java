@@ -1,0 +1,36 @@
+package io.genqueue.media;
+
+import java.util.Optional;
+
+/** The image formats we accept as reference images and can identify in stored bytes. */
+public enum ImageFormat {
+    PNG("image/png", "png"),
+    JPEG("image/jpeg", "jpg"),
+    WEBP("image/webp", "webp"),
+    GIF("image/gif", "gif");
+
+    private final String contentType;
+    private final String extension;
+
+    ImageFormat(String contentType, String extension) {
+        this.contentType = contentType;
+        this.extension = extension;
+    }
+
+    public String contentType() {
+        return contentType;
+    }
+
+    public String extension() {
+        return extension;
+    }
+
+    public static Optional<ImageFormat> fromContentType(String contentType) {
+        for (ImageFormat f : values()) {
+            if (f.contentType.equalsIgnoreCase(contentType)) {
+                return Optional.of(f);
+            }
+        }
+        return Optional.empty();
+    }
+}

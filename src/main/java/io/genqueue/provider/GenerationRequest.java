@@ -1,0 +1,42 @@
+package io.genqueue.provider;
+
+import io.genqueue.generation.AspectRatio;
+import io.genqueue.generation.OutputFormat;
+import io.genqueue.media.ImageData;
+import java.util.List;
+
+/**
+ * What a provider is asked to make. Everything is resolved: the aspect ratio is decided (from the
+ * request, or from the first reference image), and the reference images are fetched and decoded.
+ *
+ * @param requestId the job's id, for logs and upstream correlation
+ * @param references at most three reference images, in the order the client gave them
+ * @param includeText whether the client asked for the model's text ({@code response_modalities}
+ *     contains {@code Text})
+ * @param seed the client's seed, or null
+ */
+public record GenerationRequest(
+        String requestId,
+        String prompt,
+        List<ImageData> references,
+        AspectRatio aspectRatio,
+        OutputFormat format,
+        int numImages,
+        boolean includeText,
+        Long seed) {
+
+    public GenerationRequest {
+        references = List.copyOf(references);
+        if (numImages < 1) {
+            throw new IllegalArgumentException("numImages < 1: " + numImages);
+        }
+    }
+
+    public int width() {
+        return aspectRatio.width();
+    }
+
+    public int height() {
+        return aspectRatio.height();
+    }
+}
