@@ -1,0 +1,25 @@
+package io.genqueue.auth;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where API keys are kept, as digests only. Implementations sit beside the job stores (SQLite now,
+ * PostgreSQL later) so that one database holds a deployment's whole state.
+ */
+public interface KeyStore {
+
+    /** Makes a key for {@code tenant}; the secret is in the result and nowhere else. */
+    NewKey create(String tenant);
+
+    List<ApiKey> list();
+
+    /** Revokes a key by its public id. False when no such key exists. */
+    boolean revoke(String keyId);
+
+    /** The tenant of a presented key, if the key exists and is not revoked. */
+    Optional<String> tenantOf(String presentedKey);
+
+    /** Whether any key, revoked or not, exists. */
+    boolean isEmpty();
+}

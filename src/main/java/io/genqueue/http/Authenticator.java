@@ -1,0 +1,41 @@
+package io.genqueue.http;
+
+import io.genqueue.auth.KeyStore;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.http.ServerRequest;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Who is calling: the tenant of the key in {@code Authorization: Bearer <key>} or fal's
+ * {@code Authorization: Key <key>}. A missing, malformed, unknown or revoked key is a 401; the
+ * messages say which of those, but never echo the key.
+ */
+final class Authenticator {
+
+    private final KeyStore keys;
+
+    Authenticator(KeyStore keys) {
+        this.keys = keys;
+    }
+
+    /** The caller's tenant. @throws ApiError 401 */
+    String tenant(ServerRequest req) {
+        List<String> values = req.headers().values(HeaderNames.AUTHORIZATION);
+        if (values.isEmpty()) {
+            throw ApiError.unauthorized("Missing API key: send 'Authorization: Bearer <key>' (or 'Key <key>').");
+        }
+        if (values.size() > 1) {
+            throw ApiError.unauthorized("Send one Authorization header, not " + values.size() + ".");
+        }
+        String value = values.get(0).strip();
+        int space = value.indexOf(' ');
+        String scheme = space < 0 ? value : value.substring(0, space);
+        String lower = scheme.toLowerCase(Locale.ROOT);
+        if (space < 0 || !(lower.equals("bearer") || lower.equals("key"))) {
+            throw ApiError.unauthorized("Unsupported Authorization scheme: use 'Bearer <key>' or 'Key <key>'.");
+        }
+        String key = value.substring(space + 1).strip();
+        return keys.tenantOf(key).orElseThrow(() -> ApiError.unauthorized("Invalid or revoked API key."));
+    }
+}

@@ -1,0 +1,86 @@
+package io.genqueue.http;
+
+import io.genqueue.generation.ValidationException;
+import io.genqueue.generation.Violation;
+import io.genqueue.json.Json;
+import io.genqueue.queue.StoreException;
+import io.helidon.http.DirectHandler;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.ServerResponseHeaders;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place where failures become HTTP answers. Every answer is JSON with a {@code detail}; no
+ * exception text or stack trace of ours ever reaches a client: unexpected failures are logged here
+ * with an id the client sees, and answered with a generic message.
+ */
+final class ErrorMapper {
+
+    private static final Logger log = LoggerFactory.getLogger(ErrorMapper.class);
+
+    private ErrorMapper() {
+    }
+
+    /** Answers {@code error} on {@code res}, unless a response was already started. */
+    static void handle(ServerRequest req, ServerResponse res, Throwable error) {
+        if (res.isSent()) {
+            log.debug("{} {} failed after the response started: {}", req.prologue().method(), req.path().path(), error.toString());
+            return;
+        }
+        ApiError api = toApiError(req, error);
+        api.headers().forEach(res::header);
+        Responses.json(res, api.status(), api.body());
+    }
+
+    static ApiError toApiError(ServerRequest req, Throwable error) {
+        return switch (error) {
+            case ApiError api -> api;
+            case ValidationException v -> validation(v.violations());
+            case StoreException s -> {
+                log.error("storage failed during {} {}: {}", req.prologue().method(), req.path().path(), s.toString());
+                yield ApiError.detail(503, "Storage is unavailable; try again shortly.");
+            }
+            default -> {
+                String ref = Long.toHexString(System.nanoTime());
+                log.error("unexpected failure {} during {} {}", ref, req.prologue().method(), req.path().path(), error);
+                yield ApiError.detail(500, "Internal server error (reference " + ref + ").");
+            }
+        };
+    }
+
+    /** The 422 detail list. */
+    static ApiError validation(List<Violation> violations) {
+        return new ApiError(422, Map.of("detail", violations), Map.of());
+    }
+
+    /**
+     * Answers for what the HTTP layer rejects before any route runs (malformed request lines and
+     * headers, oversized bodies): the same JSON shape as everything else, never HTML or a trace.
+     */
+    static DirectHandler directHandler() {
+        return (request, eventType, status, headers, message) -> {
+            String detail = switch (eventType) {
+                case PAYLOAD_TOO_LARGE -> "Request body is too large.";
+                case BAD_REQUEST -> "Malformed HTTP request.";
+                case HTTP_VERSION_NOT_SUPPORTED -> "HTTP version not supported.";
+                case FORBIDDEN -> "Forbidden.";
+                default -> status.code() >= 500 ? "Internal server error." : "Request rejected.";
+            };
+            Status answer = eventType == DirectHandler.EventType.INTERNAL_ERROR ? Status.INTERNAL_SERVER_ERROR_500 : status;
+            ServerResponseHeaders out = ServerResponseHeaders.create(headers);
+            out.set(HeaderNames.CONTENT_TYPE, "application/json");
+            return DirectHandler.TransportResponse.builder()
+                    .status(answer)
+                    .headers(out)
+                    .keepAlive(false)
+                    .entity(Json.write(Map.of("detail", detail)))
+                    .build();
+        };
+    }
+}

@@ -1,0 +1,153 @@
+package io.genqueue.http;
+
+import io.genqueue.auth.KeyStore;
+import io.genqueue.generation.InputValidator;
+import io.genqueue.media.BlobStore;
+import io.genqueue.queue.JobEvents;
+import io.genqueue.queue.JobStore;
+import io.helidon.http.Method;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The HTTP face of the service: the route table, and the Helidon server that serves it.
+ *
+ * <pre>
+ * POST /v1/queue/{model}                                     submit
+ * GET  /v1/queue/{model}/requests/{request_id}/status        status (?logs=1)
+ * GET  /v1/queue/{model}/requests/{request_id}/status/stream status as server-sent events
+ * GET  /v1/queue/{model}/requests/{request_id}/response      result
+ * GET  /v1/queue/{model}/requests/{request_id}               result (fal's alias)
+ * PUT  /v1/queue/{model}/requests/{request_id}/cancel        cancel
+ * GET  /files/{job}/{file}                                   signed image links
+ * GET  /healthz, /readyz                                     liveness, readiness
+ * </pre>
+ */
+public final class HttpApi implements AutoCloseable {
+
+    /** What the HTTP layer needs to know. */
+    public record Settings(
+            String host,
+            int port,
+            String publicUrl,
+            long maxBodyBytes,
+            Duration linkTtl,
+            Duration retention,
+            Set<String> models,
+            Duration streamRecheck) {
+    }
+
+    /** Known paths, to tell a wrong method (405) from an unknown path (404). */
+    private static final Map<Pattern, String> ALLOWED = Map.of(
+            Pattern.compile("/v1/queue/[^/]+"), "POST",
+            Pattern.compile("/v1/queue/[^/]+/requests/[^/]+(/response|/status|/status/stream)?"), "GET",
+            Pattern.compile("/v1/queue/[^/]+/requests/[^/]+/cancel"), "PUT",
+            Pattern.compile("/files/[^/]+/[^/]+"), "GET",
+            Pattern.compile("/(healthz|readyz)"), "GET");
+
+    private final WebServer server;
+    private final JobEvents events;
+
+    public HttpApi(Settings settings, JobStore store, KeyStore keys, BlobStore blobs, JobEvents events,
+            InputValidator validator, byte[] linkSecret, Clock clock) {
+        this.events = events;
+        LinkSigner links = new LinkSigner(linkSecret, settings.linkTtl(), clock);
+        BaseUrl baseUrl = new BaseUrl(settings.publicUrl(), settings.port());
+        JobLookup lookup = new JobLookup(new Authenticator(keys), store, settings.models());
+        SubmitHandler submit = new SubmitHandler(lookup, validator, store, baseUrl, clock, settings.maxBodyBytes());
+        JobHandlers jobs = new JobHandlers(lookup, store, blobs, links, baseUrl, settings.retention());
+        StatusStream stream = new StatusStream(lookup, jobs, store, events, settings.streamRecheck());
+        FileRoute files = new FileRoute(blobs, links);
+        Health health = new Health(store, blobs);
+
+        HttpRouting.Builder routing = HttpRouting.builder()
+                .post("/v1/queue/{model}", submit)
+                .get("/v1/queue/{model}/requests/{request_id}/status", jobs::status)
+                .get("/v1/queue/{model}/requests/{request_id}/status/stream", stream::handle)
+                .get("/v1/queue/{model}/requests/{request_id}/response", jobs::response)
+                .get("/v1/queue/{model}/requests/{request_id}", jobs::response)
+                .put("/v1/queue/{model}/requests/{request_id}/cancel", jobs::cancel)
+                .get("/files/{job}/{file}", files::handle)
+                .get("/healthz", health::live)
+                .get("/readyz", health::ready)
+                .any(HttpApi::unrouted)
+                .error(Throwable.class, ErrorMapper::handle);
+
+        this.server = WebServer.builder()
+                .host(settings.host())
+                .port(settings.port())
+                // Our own limit, checked in the submit handler, answers first with a clear message;
+                // this one only stops a body nobody reads from being buffered without bound.
+                .maxPayloadSize(settings.maxBodyBytes() + 1)
+                .directHandlers(d -> {
+                    for (var type : io.helidon.http.DirectHandler.EventType.values()) {
+                        d.addHandler(type, ErrorMapper.directHandler());
+                    }
+                })
+                .errorHandling(e -> e.includeEntity(false))
+                .shutdownHook(false)
+                .routing(routing)
+                .build();
+    }
+
+    /** Starts listening; returns the bound port (useful with port 0). */
+    public int start() {
+        server.start();
+        return server.port();
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    private static void unrouted(ServerRequest req, ServerResponse res) {
+        String path = req.path().path();
+        for (var entry : ALLOWED.entrySet()) {
+            if (entry.getKey().matcher(path).matches()) {
+                Method method = req.prologue().method();
+                String allowed = entry.getValue();
+                if (!method.text().equals(allowed)) {
+                    res.header("Allow", allowed);
+                    Responses.json(res, 405, Map.of("detail", "Method " + method.text() + " is not allowed here; use " + allowed + "."));
+                    return;
+                }
+            }
+        }
+        Responses.json(res, 404, Map.of("detail", "Not found"));
+    }
+
+    /** Stops the server: open status streams end first, then connections close. */
+    @Override
+    public void close() {
+        events.closeAll();
+        server.stop();
+    }
+
+    /** {@code /healthz} and {@code /readyz}. */
+    private record Health(JobStore store, BlobStore blobs) {
+
+        void live(ServerRequest req, ServerResponse res) {
+            Responses.json(res, 200, Map.of("status", "ok"));
+        }
+
+        void ready(ServerRequest req, ServerResponse res) {
+            boolean storeOk = store.ping();
+            boolean blobsOk = blobs.ping();
+            Map<String, Object> body = Map.of("status", storeOk && blobsOk ? "ok" : "unavailable",
+                    "checks", Map.of("store", storeOk ? "ok" : "failing", "blobs", blobsOk ? "ok" : "failing"));
+            Responses.json(res, storeOk && blobsOk ? 200 : 503, body);
+        }
+    }
+
+    static List<String> routes() {
+        return List.copyOf(ALLOWED.values());
+    }
+}

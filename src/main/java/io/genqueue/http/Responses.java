@@ -1,0 +1,24 @@
+package io.genqueue.http;
+
+import io.genqueue.json.Json;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.http.ServerResponse;
+
+/** Writing JSON answers. */
+final class Responses {
+
+    private Responses() {
+    }
+
+    static void json(ServerResponse res, int status, Object body) {
+        res.status(status);
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(Json.write(body));
+    }
+
+    /** Sets both request id headers: ours and the one fal's clients read. */
+    static void requestId(ServerResponse res, String requestId) {
+        res.header("X-Request-Id", requestId);
+        res.header("x-fal-request-id", requestId);
+    }
+}

@@ -1,0 +1,31 @@
+package io.genqueue.media;
+
+import java.io.InputStream;
+import java.util.Optional;
+
+/**
+ * Where generated images are kept. Implementations: a directory on local disk (one process), and
+ * later an S3-compatible bucket (many processes).
+ *
+ * <p>Keys look like {@code <job id>/<index>.<ext>}; {@link #deleteJob} removes every key of a job.
+ * Writing the same key twice replaces it: a job that is run again after a crash overwrites its own
+ * images instead of leaving duplicates.
+ */
+public interface BlobStore {
+
+    /** Stores the bytes under {@code key}; durable on return. */
+    void put(String key, byte[] bytes, String contentType);
+
+    /** Opens a stored blob for reading, if it exists. */
+    Optional<Blob> open(String key);
+
+    /** Removes every blob of a job; removing what is not there is not an error. */
+    void deleteJob(String jobId);
+
+    /** Whether the store can be written (for {@code /readyz}). */
+    boolean ping();
+
+    /** A stored blob being read; the caller closes the stream. */
+    record Blob(InputStream stream, long size) {
+    }
+}

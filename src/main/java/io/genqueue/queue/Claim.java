@@ -1,0 +1,12 @@
+package io.genqueue.queue;
+
+import io.genqueue.generation.GenerationInput;
+import java.time.Instant;
+
+/**
+ * A job handed to this process to run. {@code (jobId, attempt)} is the lease token: every later
+ * transition of the job by this worker names it, and the store refuses it once the lease was lost
+ * (reaped, or the job was claimed again), so a late worker can never overwrite a newer outcome.
+ */
+public record Claim(String jobId, String tenant, String model, int attempt, GenerationInput input, Instant claimedAt) {
+}

@@ -1,0 +1,181 @@
+package io.genqueue.queue;
+
+import io.genqueue.generation.AspectRatio;
+import io.genqueue.generation.ErrorType;
+import io.genqueue.generation.GenerationInput;
+import io.genqueue.media.BlobStore;
+import io.genqueue.media.ImageData;
+import io.genqueue.media.ImageFetchException;
+import io.genqueue.media.ImageInfo;
+import io.genqueue.media.ImageProbe;
+import io.genqueue.media.ImageRejectedException;
+import io.genqueue.media.ReferenceImageFetcher;
+import io.genqueue.provider.GenerationRequest;
+import io.genqueue.provider.GenerationResult;
+import io.genqueue.provider.ImageProvider;
+import io.genqueue.provider.ProviderException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one claimed job to its end: fetch the reference images, call the provider, store the images,
+ * record the outcome. Runs on its own (virtual) thread, which it registers in {@link RunningJobs}
+ * so that a cancel, a lost lease or a shutdown interrupts exactly this work.
+ *
+ * <p>How a run ends: images stored, then {@code finish(Succeeded)}; an input fault (a reference image
+ * that cannot be used) or a final provider failure, {@code finish(Failed)}; a retryable provider
+ * failure, {@code retry} with backoff until the last attempt; a stop, whatever its reason asks for.
+ * Every step leaves a line in the job's log.
+ */
+public final class JobRunner {
+
+    private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
+
+    /** Settings of a run. */
+    public record Limits(int maxAttempts, Backoff backoff) {
+    }
+
+    private final JobStore store;
+    private final BlobStore blobs;
+    private final ImageProvider provider;
+    private final ReferenceImageFetcher fetcher;
+    private final RunningJobs running;
+    private final Clock clock;
+    private final Limits limits;
+
+    public JobRunner(JobStore store, BlobStore blobs, ImageProvider provider, ReferenceImageFetcher fetcher,
+            RunningJobs running, Clock clock, Limits limits) {
+        this.store = store;
+        this.blobs = blobs;
+        this.provider = provider;
+        this.fetcher = fetcher;
+        this.running = running;
+        this.clock = clock;
+        this.limits = limits;
+    }
+
+    /** Runs the job on the calling thread; never throws. */
+    public void run(Claim claim) {
+        RunningJobs.Run run = running.register(claim);
+        long started = System.nanoTime();
+        try {
+            store.log(claim, LogEntry.info(clock.instant(), "Attempt " + claim.attempt() + " started on " + provider.name() + "."));
+            Outcome outcome = attempt(claim, started);
+            record(run, outcome);
+        } catch (InterruptedException | RuntimeException e) {
+            ended(run, e, started);
+        } finally {
+            running.unregister(run);
+        }
+    }
+
+    private Outcome attempt(Claim claim, long started) throws InterruptedException {
+        GenerationInput input = claim.input();
+        List<ImageData> references = new ArrayList<>();
+        for (int i = 0; i < input.imageUrls().size(); i++) {
+            try {
+                references.add(fetcher.fetch(input.imageUrls().get(i)));
+            } catch (ImageFetchException e) {
+                return new Outcome.Failed(new Failure(ErrorType.IMAGE_FETCH_FAILED,
+                        "image_urls[" + i + "]: " + e.getMessage(), List.of("body", "image_urls", i)), elapsed(started));
+            }
+        }
+        if (!references.isEmpty()) {
+            store.log(claim, LogEntry.info(clock.instant(), "Fetched " + references.size() + " reference image(s)."));
+        }
+        AspectRatio ratio = input.aspectRatio() != null ? input.aspectRatio()
+                : references.isEmpty() ? AspectRatio.R1_1
+                : AspectRatio.nearest(references.get(0).info().width(), references.get(0).info().height());
+        GenerationRequest request = new GenerationRequest(claim.jobId(), input.prompt(), references, ratio,
+                input.outputFormat(), input.numImages(), input.includeText(), input.seed());
+        GenerationResult result = provider.generate(request);
+        if (result.images().isEmpty()) {
+            throw ProviderException.fatal(ErrorType.PROVIDER_ERROR, provider.name() + " returned no image.");
+        }
+        List<StoredImage> stored = new ArrayList<>();
+        for (int i = 0; i < result.images().size(); i++) {
+            stored.add(store(claim.jobId(), i, result.images().get(i)));
+        }
+        store.log(claim, LogEntry.info(clock.instant(), "Generated " + stored.size() + " image(s) at " + ratio.resolution() + "."));
+        return new Outcome.Succeeded(new JobResult(stored, input.includeText() ? result.description() : ""), elapsed(started));
+    }
+
+    /** Stores one image under a key that a rerun of the job reuses, so a rerun never duplicates. */
+    private StoredImage store(String jobId, int index, ImageData image) {
+        ImageInfo info;
+        try {
+            info = ImageProbe.probe(image.bytes(), Long.MAX_VALUE);
+        } catch (ImageRejectedException e) {
+            throw ProviderException.fatal(ErrorType.PROVIDER_ERROR, provider.name() + " returned an image that does not decode: "
+                    + e.getMessage());
+        }
+        String ext = info.format().extension();
+        String key = jobId + "/" + index + "." + ext;
+        blobs.put(key, image.bytes(), info.contentType());
+        return new StoredImage(key, info.contentType(), jobId + "-" + index + "." + ext, image.bytes().length, info.width(), info.height());
+    }
+
+    private void record(RunningJobs.Run run, Outcome outcome) {
+        Claim claim = run.claim();
+        if (outcome instanceof Outcome.Failed f) {
+            store.log(claim, LogEntry.error(clock.instant(), f.failure().message()));
+        }
+        if (!store.finish(claim, outcome)) {
+            log.info("job {} attempt {}: the lease was lost before the outcome was recorded; another run owns it", claim.jobId(),
+                    claim.attempt());
+        }
+    }
+
+    /** A run that ended by an exception: a stop, a provider failure, or a bug. */
+    private void ended(RunningJobs.Run run, Exception e, long started) {
+        Claim claim = run.claim();
+        RunningJobs.StopReason stop = run.stopReason();
+        Thread.interrupted(); // store calls below must not see the stop's interrupt
+        if (stop != null) {
+            switch (stop) {
+                case CANCELLED -> {
+                    store.log(claim, LogEntry.info(clock.instant(), "Cancelled by the client while running."));
+                    store.finish(claim, new Outcome.Cancelled(elapsed(started)));
+                }
+                case SHUTDOWN -> store.release(claim);
+                case LEASE_LOST -> log.warn("job {} attempt {}: lease lost, run abandoned", claim.jobId(), claim.attempt());
+            }
+            return;
+        }
+        if (e instanceof ProviderException pe) {
+            failedUpstream(claim, pe, started);
+            return;
+        }
+        log.error("job {} attempt {} failed unexpectedly", claim.jobId(), claim.attempt(), e);
+        record(run, new Outcome.Failed(Failure.of(ErrorType.INTERNAL_ERROR,
+                "The server failed while running this request; its log has the details (request id " + claim.jobId() + ")."),
+                elapsed(started)));
+    }
+
+    private void failedUpstream(Claim claim, ProviderException e, long started) {
+        String what = provider.name() + ": " + e.getMessage();
+        if (e.retryable() && claim.attempt() < limits.maxAttempts()) {
+            Duration delay = limits.backoff().delayAfter(claim.attempt(), e.retryAfter());
+            Instant runAfter = clock.instant().plus(delay);
+            store.retry(claim, runAfter, LogEntry.warn(clock.instant(), what + "; retrying in " + seconds(delay)
+                    + " (attempt " + claim.attempt() + " of " + limits.maxAttempts() + ")."));
+            return;
+        }
+        String message = e.retryable() ? what + " (gave up after " + claim.attempt() + " attempts)" : what;
+        store.log(claim, LogEntry.error(clock.instant(), message));
+        store.finish(claim, new Outcome.Failed(Failure.of(e.type(), message), elapsed(started)));
+    }
+
+    private static long elapsed(long startedNanos) {
+        return Duration.ofNanos(System.nanoTime() - startedNanos).toMillis();
+    }
+
+    private static String seconds(Duration d) {
+        return String.format(java.util.Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
+    }
+}

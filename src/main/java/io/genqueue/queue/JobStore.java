@@ -1,0 +1,110 @@
+package io.genqueue.queue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Where jobs live: the queue, their state machine, results and logs. Implementations: SQLite (one
+ * process, the default) and, later, PostgreSQL (many processes).
+ *
+ * <p>Contract for every implementation:
+ * <ul>
+ *   <li>A method that changes state returns only after the change is durable (committed and
+ *       flushed), except {@link #log}, which is ordered but asynchronous.
+ *   <li>Each transition follows {@link JobState#canMoveTo} and happens exactly once: of two racing
+ *       transitions of one job (a cancel and a claim, a finish and a reap), one wins and the other
+ *       sees that it lost.
+ *   <li>Worker-side transitions name a {@link Claim}; once the claim's lease is lost they do nothing
+ *       and return false.
+ *   <li>Readers see committed state only.
+ *   <li>Listeners hear of a change after it is committed.
+ * </ul>
+ * Time comes from the clock the store was built with.
+ */
+public interface JobStore extends AutoCloseable {
+
+    /** Stores a new job (or finds the one its idempotency key names). Durable on return. */
+    SubmitOutcome submit(NewJob job);
+
+    /** The job with this id if it belongs to this tenant; another tenant's job is absent. */
+    Optional<JobView> find(String tenant, String id);
+
+    /** A succeeded job's result (absent for other states and after retention removed it). */
+    Optional<JobResult> result(String id);
+
+    /** A job's log, oldest first. */
+    List<LogEntry> logs(String id);
+
+    /** Cancels a queued job at once, or asks the worker of a running one to abort. */
+    CancelOutcome cancel(String tenant, String id);
+
+    /**
+     * Claims up to {@code max} jobs that are due, in queue order (every normal job before any low
+     * one, then oldest first), for this process, each with a lease of {@code lease}. A queued job
+     * whose start deadline has passed is failed instead of claimed.
+     */
+    List<Claim> claim(int max, Duration lease);
+
+    /** Appends to a job's log. Asynchronous, but ordered before any later transition of the job. */
+    void log(Claim claim, LogEntry entry);
+
+    /**
+     * Extends the leases of running claims to {@code now + lease}.
+     *
+     * @return the job ids among {@code claims} whose lease was already lost
+     */
+    Set<String> renew(Collection<Claim> claims, Duration lease);
+
+    /** Ends a run. False when the claim's lease was lost: the outcome was not recorded. */
+    boolean finish(Claim claim, Outcome outcome);
+
+    /**
+     * Puts a running job back in the queue after a retryable failure, to run again no earlier than
+     * {@code runAfter}. If the client asked to cancel it meanwhile, it ends cancelled instead.
+     * False when the claim's lease was lost.
+     */
+    boolean retry(Claim claim, Instant runAfter, LogEntry why);
+
+    /**
+     * Puts a running job back in the queue at once without counting the attempt (a graceful
+     * shutdown interrupted it, which is not the job's fault). False when the lease was lost.
+     */
+    boolean release(Claim claim);
+
+    /**
+     * Requeues running jobs whose lease ran out (their worker died or hung), or fails those that
+     * used their last attempt. Returns the affected job ids.
+     */
+    List<String> reapExpiredLeases(int maxAttempts);
+
+    /** Fails queued jobs whose start deadline passed. Returns how many. */
+    int failMissedStartDeadlines();
+
+    /**
+     * Marks up to {@code limit} jobs that finished before {@code finishedBefore} as expired: their
+     * result answers 410 from now on. Returns their ids; their blobs are to be deleted, then
+     * {@link #markPurged} called.
+     */
+    List<String> expireResults(Instant finishedBefore, int limit);
+
+    /** Expired jobs whose blobs may not be deleted yet (a sweep was interrupted). */
+    List<String> expiredNotPurged(int limit);
+
+    /** Records that an expired job's blobs are gone. */
+    void markPurged(Collection<String> jobIds);
+
+    /** When the earliest job waiting out a retry delay becomes due, if any. */
+    Optional<Instant> nextDelayedRun();
+
+    void addListener(JobListener listener);
+
+    /** Whether the store answers (for {@code /readyz}). */
+    boolean ping();
+
+    @Override
+    void close();
+}

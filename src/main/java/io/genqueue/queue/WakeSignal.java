@@ -1,0 +1,55 @@
+package io.genqueue.queue;
+
+import java.time.Duration;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A wake-up that is never lost: a {@link #wake} before the {@link #await} makes the await return at
+ * once. Many wakes before one await count as one.
+ */
+final class WakeSignal {
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition woken = lock.newCondition();
+    private boolean pending;
+
+    void wake() {
+        lock.lock();
+        try {
+            pending = true;
+            woken.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits until woken or until {@code timeout} passes; clears the wake. True when woken. */
+    boolean await(Duration timeout) throws InterruptedException {
+        long nanos = timeout.toNanos();
+        lock.lock();
+        try {
+            while (!pending && nanos > 0) {
+                nanos = woken.awaitNanos(nanos);
+            }
+            boolean wasWoken = pending;
+            pending = false;
+            return wasWoken;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits without a time limit; clears the wake. */
+    void await() throws InterruptedException {
+        lock.lock();
+        try {
+            while (!pending) {
+                woken.await();
+            }
+            pending = false;
+        } finally {
+            lock.unlock();
+        }
+    }
+}

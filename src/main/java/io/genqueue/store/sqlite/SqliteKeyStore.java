@@ -1,0 +1,103 @@
+package io.genqueue.store.sqlite;
+
+import io.genqueue.auth.ApiKey;
+import io.genqueue.auth.KeyStore;
+import io.genqueue.auth.Keys;
+import io.genqueue.auth.NewKey;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * API keys in the SQLite database. Works beside a running server: the command line opens its own
+ * connections, and the server looks each key up on every request (no cache), so a key created or
+ * revoked from the command line takes effect at once.
+ */
+public final class SqliteKeyStore implements KeyStore, AutoCloseable {
+
+    private final SqliteWriter writer;
+    private final SqliteReaders readers;
+    private final Clock clock;
+
+    public SqliteKeyStore(SqliteDatabase db, Clock clock) {
+        this.clock = clock;
+        this.readers = new SqliteReaders(db, 2);
+        this.writer = new SqliteWriter(db, tx -> null);
+    }
+
+    @Override
+    public NewKey create(String tenant) {
+        Keys.checkTenant(tenant);
+        String secret = Keys.generate();
+        ApiKey key = new ApiKey(Keys.idOf(secret), tenant, Instant.ofEpochMilli(clock.millis()), null);
+        writer.call(tx -> {
+            PreparedStatement ps = tx.prepare("INSERT INTO api_keys (key_id, key_hash, tenant, created_at) VALUES (?, ?, ?, ?)");
+            ps.setString(1, key.keyId());
+            ps.setString(2, Keys.hash(secret));
+            ps.setString(3, tenant);
+            ps.setLong(4, key.createdAt().toEpochMilli());
+            return ps.executeUpdate();
+        });
+        return new NewKey(key, secret);
+    }
+
+    @Override
+    public List<ApiKey> list() {
+        return readers.read(r -> {
+            List<ApiKey> keys = new ArrayList<>();
+            try (ResultSet rs = r.prepare("SELECT key_id, tenant, created_at, revoked_at FROM api_keys ORDER BY created_at, key_id")
+                    .executeQuery()) {
+                while (rs.next()) {
+                    long revoked = rs.getLong(4);
+                    keys.add(new ApiKey(rs.getString(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3)),
+                            rs.wasNull() ? null : Instant.ofEpochMilli(revoked)));
+                }
+            }
+            return keys;
+        });
+    }
+
+    @Override
+    public boolean revoke(String keyId) {
+        return writer.call(tx -> {
+            PreparedStatement ps = tx.prepare("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE key_id = ?");
+            ps.setLong(1, clock.millis());
+            ps.setString(2, keyId);
+            return ps.executeUpdate() == 1;
+        });
+    }
+
+    @Override
+    public Optional<String> tenantOf(String presentedKey) {
+        if (!Keys.wellFormed(presentedKey)) {
+            return Optional.empty();
+        }
+        String hash = Keys.hash(presentedKey);
+        return readers.read(r -> {
+            PreparedStatement ps = r.prepare("SELECT tenant FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL");
+            ps.setString(1, hash);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+            }
+        });
+    }
+
+    @Override
+    public boolean isEmpty() {
+        return readers.read(r -> {
+            try (ResultSet rs = r.prepare("SELECT 1 FROM api_keys LIMIT 1").executeQuery()) {
+                return !rs.next();
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        writer.close();
+        readers.close();
+    }
+}

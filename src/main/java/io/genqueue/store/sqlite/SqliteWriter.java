@@ -1,0 +1,249 @@
+package io.genqueue.store.sqlite;
+
+import io.genqueue.queue.StoreException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The only thread that writes to the database: group commit.
+ *
+ * <p>Callers hand it units of work; it takes everything that is waiting (up to {@link #MAX_BATCH}),
+ * runs each unit inside its own savepoint of one transaction, commits once, and only then completes
+ * the callers' futures. One flush to disk thus makes a whole batch durable: while one commit
+ * flushes, the next batch gathers, so batches grow with load and nothing waits on a timer.
+ *
+ * <p>Guarantees: units run one at a time, in the order they were submitted, on this thread only
+ * (so a unit may update in-memory state that only this thread writes, like the queue index). A unit
+ * that throws is rolled back to its savepoint and fails alone. A failed commit fails every unit of
+ * the batch and calls the {@code onCommitFailure} hook, whose job is to resynchronise any memory
+ * those units changed. {@link Tx#afterCommit} actions run after the commit, before futures complete.
+ */
+final class SqliteWriter implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(SqliteWriter.class);
+    static final int MAX_BATCH = 512;
+
+    /** A unit of work; runs on the writer thread inside the batch transaction. */
+    @FunctionalInterface
+    interface Work<T> {
+        T run(Tx tx) throws SQLException;
+    }
+
+    /** What a unit of work sees: the connection (with cached statements) and after-commit hooks. */
+    static final class Tx {
+        private final Connection connection;
+        private final Map<String, PreparedStatement> statements = new HashMap<>();
+        private List<Runnable> afterCommit = new ArrayList<>();
+
+        private Tx(Connection connection) {
+            this.connection = connection;
+        }
+
+        PreparedStatement prepare(String sql) throws SQLException {
+            PreparedStatement ps = statements.get(sql);
+            if (ps == null) {
+                ps = connection.prepareStatement(sql);
+                statements.put(sql, ps);
+            }
+            ps.clearParameters();
+            return ps;
+        }
+
+        /** Runs {@code action} once the unit's changes are committed; never if they are not. */
+        void afterCommit(Runnable action) {
+            afterCommit.add(action);
+        }
+
+        private void closeStatements() {
+            for (PreparedStatement ps : statements.values()) {
+                try {
+                    ps.close();
+                } catch (SQLException ignored) {
+                    // closing anyway
+                }
+            }
+        }
+    }
+
+    private record Task<T>(Work<T> work, CompletableFuture<T> future) {
+    }
+
+    private static final Task<Void> POISON = new Task<>(tx -> null, new CompletableFuture<>());
+
+    private final BlockingQueue<Task<?>> queue = new LinkedBlockingQueue<>();
+    private final Connection connection;
+    private final Tx tx;
+    private final Work<?> onCommitFailure;
+    private final Thread thread;
+    private volatile boolean closed;
+    private volatile boolean healthy = true;
+
+    /**
+     * @param onCommitFailure runs on the writer thread, outside any transaction, after a batch
+     *     failed to commit
+     */
+    SqliteWriter(SqliteDatabase db, Work<?> onCommitFailure) {
+        try {
+            this.connection = db.openWriter();
+        } catch (SQLException e) {
+            throw new StoreException("cannot open " + db.file() + " for writing: " + e.getMessage(), e);
+        }
+        this.tx = new Tx(connection);
+        this.onCommitFailure = onCommitFailure;
+        this.thread = Thread.ofPlatform().name("genqueue-sqlite-writer").unstarted(this::loop);
+        this.thread.start();
+    }
+
+    /** Queues a unit of work; the future completes once it is committed (or failed). */
+    <T> CompletableFuture<T> submit(Work<T> work) {
+        CompletableFuture<T> future = new CompletableFuture<>();
+        if (closed) {
+            future.completeExceptionally(new StoreException("the store is closed"));
+            return future;
+        }
+        queue.add(new Task<>(work, future));
+        return future;
+    }
+
+    /** Runs a unit of work and waits until it is committed. */
+    <T> T call(Work<T> work) {
+        try {
+            return submit(work).join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new StoreException("store write failed: " + e.getCause(), e.getCause());
+        }
+    }
+
+    boolean healthy() {
+        return healthy && thread.isAlive();
+    }
+
+    private void loop() {
+        List<Task<?>> batch = new ArrayList<>(MAX_BATCH);
+        boolean running = true;
+        while (running) {
+            try {
+                batch.add(queue.take());
+                queue.drainTo(batch, MAX_BATCH - 1);
+            } catch (InterruptedException e) {
+                // Only close() interrupts, after queueing POISON; keep draining until we reach it.
+                continue;
+            }
+            int poison = batch.indexOf(POISON);
+            if (poison >= 0) {
+                running = false;
+                List<Task<?>> rest = new ArrayList<>(batch.subList(poison + 1, batch.size()));
+                batch.subList(poison, batch.size()).clear();
+                rest.forEach(t -> t.future().completeExceptionally(new StoreException("the store is closed")));
+            }
+            if (!batch.isEmpty()) {
+                runBatch(batch);
+            }
+            batch.clear();
+        }
+        tx.closeStatements();
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            log.warn("closing the database failed: {}", e.getMessage());
+        }
+    }
+
+    private void runBatch(List<Task<?>> batch) {
+        List<Object> results = new ArrayList<>(batch.size());
+        List<List<Runnable>> hooks = new ArrayList<>(batch.size());
+        try (Statement s = connection.createStatement()) {
+            s.execute("BEGIN IMMEDIATE");
+            for (Task<?> task : batch) {
+                tx.afterCommit = new ArrayList<>();
+                s.execute("SAVEPOINT unit");
+                try {
+                    results.add(task.work().run(tx));
+                    s.execute("RELEASE unit");
+                    hooks.add(tx.afterCommit);
+                } catch (SQLException | RuntimeException e) {
+                    s.execute("ROLLBACK TO unit");
+                    s.execute("RELEASE unit");
+                    results.add(new Failed(e));
+                    hooks.add(List.of());
+                }
+            }
+            s.execute("COMMIT");
+            healthy = true;
+        } catch (SQLException | RuntimeException e) {
+            failBatch(batch, e);
+            return;
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            complete(batch.get(i), results.get(i), hooks.get(i));
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> void complete(Task<T> task, Object result, List<Runnable> hooks) {
+        if (result instanceof Failed f) {
+            task.future().completeExceptionally(f.error() instanceof SQLException
+                    ? new StoreException("store write failed: " + f.error().getMessage(), f.error())
+                    : f.error());
+            return;
+        }
+        for (Runnable hook : hooks) {
+            try {
+                hook.run();
+            } catch (RuntimeException e) {
+                log.error("an after-commit action failed", e);
+            }
+        }
+        task.future().complete((T) result);
+    }
+
+    private void failBatch(List<Task<?>> batch, Exception cause) {
+        healthy = false;
+        log.error("committing a batch of {} writes failed; they are rolled back: {}", batch.size(), cause.toString());
+        try (Statement s = connection.createStatement()) {
+            s.execute("ROLLBACK");
+        } catch (SQLException ignored) {
+            // BEGIN itself failed: no transaction is open
+        }
+        StoreException failure = new StoreException("the database could not commit: " + cause.getMessage(), cause);
+        batch.forEach(t -> t.future().completeExceptionally(failure));
+        try {
+            onCommitFailure.run(tx);
+        } catch (SQLException | RuntimeException e) {
+            log.error("resynchronising after a failed commit failed", e);
+        }
+    }
+
+    private record Failed(Exception error) {
+    }
+
+    /** Stops taking work, finishes what is queued, and closes the connection. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        queue.add(POISON);
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
