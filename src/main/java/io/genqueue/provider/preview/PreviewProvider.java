@@ -1,0 +1,128 @@
+package io.genqueue.provider.preview;
+
+import io.genqueue.generation.ErrorType;
+import io.genqueue.generation.OutputFormat;
+import io.genqueue.media.ImageData;
+import io.genqueue.media.ImageFormat;
+import io.genqueue.media.ImageInfo;
+import io.genqueue.provider.GenerationRequest;
+import io.genqueue.provider.GenerationResult;
+import io.genqueue.provider.ImageProvider;
+import io.genqueue.provider.ProviderException;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The provider used when no upstream model is configured: it renders a deterministic preview
+ * locally (no network, no key), at the exact requested size and format, and says plainly, in the
+ * image and in its text, that it is a preview and not a model.
+ *
+ * <p>Same request, same bytes: the output depends on the prompt, seed, aspect ratio, format,
+ * image count and reference images, never on the request id, the time, or the installed fonts.
+ * Safe for concurrent use; a configurable latency simulates a model for demos and benchmarks.
+ */
+public final class PreviewProvider implements ImageProvider {
+
+    /** How much of the prompt the description quotes, in code points. */
+    static final int DESCRIPTION_PROMPT_LIMIT = 200;
+
+    static {
+        if (System.getProperty("java.awt.headless") == null) {
+            System.setProperty("java.awt.headless", "true");
+        }
+    }
+
+    private final Duration latency;
+
+    /** A preview provider that answers as fast as it can render. */
+    public PreviewProvider() {
+        this(Duration.ZERO);
+    }
+
+    /** @param latency how long each {@link #generate} call waits before rendering, to simulate a model */
+    public PreviewProvider(Duration latency) {
+        Objects.requireNonNull(latency, "latency");
+        if (latency.isNegative()) {
+            throw new IllegalArgumentException("latency must not be negative: " + latency);
+        }
+        this.latency = latency;
+    }
+
+    @Override
+    public String name() {
+        return "preview";
+    }
+
+    @Override
+    public Set<OutputFormat> outputFormats() {
+        return Encoder.webpAvailable()
+                ? Set.copyOf(EnumSet.allOf(OutputFormat.class))
+                : Set.copyOf(EnumSet.of(OutputFormat.PNG, OutputFormat.JPEG));
+    }
+
+    /**
+     * @throws IllegalArgumentException when the format is not one of {@link #outputFormats()}
+     *     (refused at submit, so this means a caller skipped that check)
+     */
+    @Override
+    public GenerationResult generate(GenerationRequest request) throws InterruptedException {
+        Objects.requireNonNull(request, "request");
+        OutputFormat format = request.format();
+        if (format == null || !outputFormats().contains(format)) {
+            throw new IllegalArgumentException("the preview provider cannot write " + format + " here");
+        }
+        if (latency.isPositive()) {
+            Thread.sleep(latency);
+        }
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        PreviewRenderer.Scene scene = PreviewRenderer.scene(request.width(), request.height(),
+                request.prompt(), request.seed(), request.numImages(), request.references());
+        ImageFormat imageFormat = ImageFormat.valueOf(format.name());
+        List<ImageData> images = new ArrayList<>(request.numImages());
+        for (int i = 0; i < request.numImages(); i++) {
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+            Canvas canvas = PreviewRenderer.render(scene, i);
+            byte[] bytes;
+            try {
+                bytes = Encoder.encode(canvas.image, format);
+            } catch (IOException e) {
+                throw ProviderException.fatal(ErrorType.INTERNAL_ERROR,
+                        "the preview renderer could not encode a " + format.wire() + " image");
+            }
+            images.add(new ImageData(bytes, new ImageInfo(imageFormat, canvas.width, canvas.height, bytes.length)));
+        }
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        String description = request.includeText() ? description(request.prompt(), request.numImages()) : "";
+        return new GenerationResult(images, description);
+    }
+
+    /** A plain sentence saying what this is, quoting the prompt (collapsed and shortened). */
+    static String description(String prompt, int count) {
+        String collapsed = prompt == null ? "" : prompt.codePoints()
+                .map(cp -> Character.isWhitespace(cp) || Character.isSpaceChar(cp) || Character.isISOControl(cp) ? ' ' : cp)
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append)
+                .toString().replaceAll(" {2,}", " ").strip();
+        String what = count == 1
+                ? "Preview image rendered locally by genqueue's preview provider (not a generative model)"
+                : count + " preview images rendered locally by genqueue's preview provider (not a generative model)";
+        if (collapsed.isEmpty()) {
+            return what + " for an empty prompt.";
+        }
+        if (collapsed.codePointCount(0, collapsed.length()) > DESCRIPTION_PROMPT_LIMIT) {
+            int end = collapsed.offsetByCodePoints(0, DESCRIPTION_PROMPT_LIMIT);
+            collapsed = collapsed.substring(0, end).stripTrailing() + "...";
+        }
+        return what + " for the prompt: \"" + collapsed + "\".";
+    }
+}
