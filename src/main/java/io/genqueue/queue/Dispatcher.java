@@ -61,11 +61,6 @@ public final class Dispatcher implements JobListener, AutoCloseable {
         signal.wake();
     }
 
-    @Override
-    public void cancelRequested(String jobId) {
-        running.stop(jobId, RunningJobs.StopReason.CANCELLED);
-    }
-
     private void loop() {
         while (!stopping) {
             try {

@@ -16,7 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * before the worker registered (the cancel committed right behind the claim): it is remembered for
  * a minute and applied at registration, so no cancel is lost to that race.
  */
-public final class RunningJobs {
+public final class RunningJobs implements JobListener {
 
     /** Why a worker was stopped; the worker decides what to record from this. */
     public enum StopReason { CANCELLED, LEASE_LOST, SHUTDOWN }
@@ -89,6 +89,12 @@ public final class RunningJobs {
             early.put(jobId, new EarlyStop(why, now));
             pruneEarly(now);
         }
+    }
+
+    /** The store's cancel event: stop the job's worker. */
+    @Override
+    public void cancelRequested(String jobId) {
+        stop(jobId, StopReason.CANCELLED);
     }
 
     public void stopAll(StopReason why) {

@@ -1,0 +1,160 @@
+package io.genqueue.app;
+
+import ch.qos.logback.classic.Level;
+import io.genqueue.auth.NewKey;
+import io.genqueue.generation.InputValidator;
+import io.genqueue.http.HttpApi;
+import io.genqueue.media.FetchPolicy;
+import io.genqueue.media.FsBlobStore;
+import io.genqueue.media.ReferenceImageFetcher;
+import io.genqueue.provider.ImageProvider;
+import io.genqueue.provider.preview.PreviewProvider;
+import io.genqueue.queue.Backoff;
+import io.genqueue.queue.Dispatcher;
+import io.genqueue.queue.JobEvents;
+import io.genqueue.queue.JobRunner;
+import io.genqueue.queue.Maintenance;
+import io.genqueue.queue.RunningJobs;
+import io.genqueue.store.sqlite.SqliteDatabase;
+import io.genqueue.store.sqlite.SqliteJobStore;
+import io.genqueue.store.sqlite.SqliteKeyStore;
+import java.io.PrintStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running genqueue: every part built by hand, in dependency order, and closed in reverse.
+ * {@link #close} is the graceful stop: no new claims, the HTTP listener closes, running jobs get
+ * the grace period and are then requeued, and the store is closed last.
+ */
+public final class Application implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Application.class);
+    static final String DEFAULT_TENANT = "default";
+
+    private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+    private final Settings settings;
+    private Dispatcher dispatcher;
+    private HttpApi http;
+    private int port;
+
+    private Application(Settings settings) {
+        this.settings = settings;
+    }
+
+    /**
+     * Starts everything; on failure, closes what was started and rethrows.
+     *
+     * @param out where the first API key is printed, once
+     */
+    static Application start(Settings settings, Clock clock, PrintStream out) {
+        return start(settings, clock, out, new PreviewProvider(settings.previewDelay()));
+    }
+
+    /** Starts with a given provider: the seam where an upstream model is chosen. */
+    static Application start(Settings settings, Clock clock, PrintStream out, ImageProvider provider) {
+        Application app = new Application(settings);
+        try {
+            app.startParts(clock, out, provider);
+            return app;
+        } catch (RuntimeException e) {
+            app.close();
+            throw e;
+        }
+    }
+
+    private void startParts(Clock clock, PrintStream out, ImageProvider provider) {
+        applyLogLevel(settings.logLevel());
+        DataDir dataDir = keep(DataDir.lock(settings.dataDir()));
+        SqliteDatabase db = SqliteDatabase.open(dataDir.path());
+        SqliteJobStore store = keep(SqliteJobStore.open(db, clock, settings.readers()));
+        SqliteKeyStore keys = keep(new SqliteKeyStore(db, clock));
+        FsBlobStore blobs = new FsBlobStore(dataDir.path().resolve("images"));
+        FetchPolicy fetchPolicy = new FetchPolicy(settings.fetchTimeout(), settings.fetchMaxBytes(), settings.fetchMaxRedirects(),
+                settings.fetchMaxPixels(), settings.fetchAllow());
+        InputValidator validator = new InputValidator(provider.outputFormats(), provider.name(), settings.fetchMaxBytes(),
+                settings.fetchMaxPixels());
+
+        JobEvents events = new JobEvents();
+        store.addListener(events);
+        RunningJobs running = new RunningJobs(clock);
+        store.addListener(running);
+        Maintenance maintenance = new Maintenance(store, blobs, running, clock, new Maintenance.Settings(settings.lease(),
+                settings.maxAttempts(), settings.retention(), Duration.ofMillis(250), Duration.ofMinutes(1)));
+        if (settings.workers() > 0) {
+            JobRunner runner = new JobRunner(store, blobs, provider, new ReferenceImageFetcher(fetchPolicy), running, clock,
+                    new JobRunner.Limits(settings.maxAttempts(), new Backoff(settings.retryBase(), settings.retryMax())));
+            dispatcher = new Dispatcher(store, runner, running, clock, settings.workers(), settings.lease());
+        }
+        // close() shuts the dispatcher down before closing resources, so leases of finishing jobs are renewed to the end.
+        keep(maintenance);
+        maintenance.start();
+
+        if (keys.isEmpty()) {
+            NewKey key = keys.create(DEFAULT_TENANT);
+            printFirstKey(out, key);
+        }
+        http = new HttpApi(new HttpApi.Settings(settings.host(), settings.port(), settings.publicUrl(), settings.maxBodyBytes(),
+                settings.linkTtl(), settings.retention(), settings.models(), Duration.ofSeconds(1)),
+                store, keys, blobs, events, validator, dataDir.linkSecret(settings.linkSecret()), clock);
+        port = http.start();
+        if (dispatcher != null) {
+            dispatcher.start();
+        }
+        log.info("genqueue listening on http://{}:{} (data {}, models {}, provider {}, {} worker slot(s))", settings.host(), port,
+                dataDir.path().toAbsolutePath(), String.join(",", settings.models()), provider.name(), settings.workers());
+    }
+
+    int port() {
+        return port;
+    }
+
+    private <T extends AutoCloseable> T keep(T resource) {
+        resources.push(resource);
+        return resource;
+    }
+
+    private void printFirstKey(PrintStream out, NewKey key) {
+        out.println();
+        out.println("genqueue: no API key existed, so one was made for tenant '" + DEFAULT_TENANT + "'.");
+        out.println("It is shown only this once; keep it:");
+        out.println();
+        out.println("    " + key.secret());
+        out.println();
+        out.println("Make more with: java -jar target/genqueue.jar keys create --tenant NAME --data-dir " + settings.dataDir());
+        out.println();
+        out.flush();
+    }
+
+    private static void applyLogLevel(String level) {
+        if (LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
+            root.setLevel(Level.toLevel(level, Level.INFO));
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (dispatcher != null) {
+            dispatcher.stopClaiming();
+        }
+        if (http != null) {
+            http.close();
+            http = null;
+        }
+        if (dispatcher != null) {
+            dispatcher.shutdown(settings.shutdownGrace());
+            dispatcher = null;
+        }
+        while (!resources.isEmpty()) {
+            try {
+                resources.pop().close();
+            } catch (Exception e) {
+                log.warn("closing {} failed: {}", e.getClass().getSimpleName(), e.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,198 @@
+package io.genqueue.app;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Every setting of the service, in one table: its environment name, default, meaning, and parser.
+ * The README's settings table is generated from this list (and a test checks they agree).
+ */
+enum Setting {
+    PORT("GENQUEUE_PORT", "8080", "HTTP port (flag `--port`).", v -> intIn(v, 0, 65535)),
+    HOST("GENQUEUE_HOST", "0.0.0.0", "Address to listen on (flag `--host`).", Setting::nonEmpty),
+    DATA_DIR("GENQUEUE_DATA_DIR", "./data", "Directory for the database, images and secrets (flag `--data-dir`).",
+            v -> Path.of(nonEmpty(v))),
+    PUBLIC_URL("GENQUEUE_PUBLIC_URL", "", "Base of the absolute URLs handed out, e.g. `https://gen.example.com`; "
+            + "empty: from `Host` and `X-Forwarded-*`.", Setting::publicUrl),
+    MODELS("GENQUEUE_MODELS", "nano_banana", "Comma-separated model names served under `/v1/queue/{model}`.", Setting::models),
+    WORKERS("GENQUEUE_WORKERS", "4", "Worker slots: jobs run at once. 0 accepts and stores requests but runs none.",
+            v -> intIn(v, 0, 10_000)),
+    PREVIEW_DELAY_MS("GENQUEUE_PREVIEW_DELAY_MS", "0", "Simulated latency of the preview provider, in milliseconds.",
+            v -> Duration.ofMillis(intIn(v, 0, 3_600_000))),
+    MAX_BODY_BYTES("GENQUEUE_MAX_BODY_BYTES", "1048576", "Largest submit body; larger is 413.", v -> longIn(v, 1024, 64L << 20)),
+    MAX_ATTEMPTS("GENQUEUE_MAX_ATTEMPTS", "3", "Runs a job gets (retryable failures, lost workers) before it fails.",
+            v -> intIn(v, 1, 100)),
+    RETRY_BASE("GENQUEUE_RETRY_BASE", "1s", "First retry delay; it doubles per attempt, with full jitter.", Setting::duration),
+    RETRY_MAX("GENQUEUE_RETRY_MAX", "60s", "Longest retry delay.", Setting::duration),
+    LEASE("GENQUEUE_LEASE", "30s", "Lease of a running job; renewed every third of it. A job whose lease runs out is requeued.",
+            v -> atLeast(duration(v), Duration.ofMillis(300))),
+    RETENTION("GENQUEUE_RETENTION", "7d", "How long results and their images are kept; then the result is 410.",
+            v -> atLeast(duration(v), Duration.ofSeconds(1))),
+    LINK_TTL("GENQUEUE_LINK_TTL", "24h", "Lifetime of signed image links (rounded up to the hour).",
+            v -> atLeast(duration(v), Duration.ofSeconds(1))),
+    LINK_SECRET("GENQUEUE_LINK_SECRET", "", "Secret (32+ characters) that signs image links; empty: one is generated "
+            + "and kept in the data directory.", Setting::linkSecret),
+    SHUTDOWN_GRACE("GENQUEUE_SHUTDOWN_GRACE", "30s", "On SIGTERM, how long running jobs may finish before they are requeued.",
+            Setting::duration),
+    FETCH_TIMEOUT("GENQUEUE_FETCH_TIMEOUT", "10s", "Time limit for fetching one reference image, redirects included.",
+            v -> atLeast(duration(v), Duration.ofMillis(100))),
+    FETCH_MAX_BYTES("GENQUEUE_FETCH_MAX_BYTES", "7340032", "Largest reference image, in bytes (7 MiB).",
+            v -> longIn(v, 1024, 1L << 30)),
+    FETCH_MAX_REDIRECTS("GENQUEUE_FETCH_MAX_REDIRECTS", "3", "Redirects followed when fetching a reference image.",
+            v -> intIn(v, 0, 20)),
+    FETCH_MAX_PIXELS("GENQUEUE_FETCH_MAX_PIXELS", "25000000", "Largest reference image, in pixels (width x height).",
+            v -> longIn(v, 1, 1L << 31)),
+    FETCH_ALLOW("GENQUEUE_FETCH_ALLOW", "", "Comma-separated `host:port` entries exempt from the reference-image address "
+            + "checks (tests, private deployments).", Setting::hostPorts),
+    READERS("GENQUEUE_READERS", "4", "Database read connections.", v -> intIn(v, 1, 64)),
+    LOG_LEVEL("GENQUEUE_LOG_LEVEL", "info", "Log level: error, warn, info, debug or trace.", Setting::logLevel);
+
+    private final String env;
+    private final String defaultValue;
+    private final String description;
+    private final Function<String, ?> parser;
+
+    Setting(String env, String defaultValue, String description, Function<String, ?> parser) {
+        this.env = env;
+        this.defaultValue = defaultValue;
+        this.description = description;
+        this.parser = parser;
+    }
+
+    String env() {
+        return env;
+    }
+
+    String defaultValue() {
+        return defaultValue;
+    }
+
+    String description() {
+        return description;
+    }
+
+    /** @throws IllegalArgumentException with a message that says what is wrong with {@code raw} */
+    Object parse(String raw) {
+        return parser.apply(raw.strip());
+    }
+
+    // ---------------------------------------------------------------- parsers
+
+    private static final Pattern DURATION = Pattern.compile("([0-9]+)(ms|s|m|h|d)");
+
+    static Duration duration(String v) {
+        Matcher m = DURATION.matcher(v.toLowerCase(Locale.ROOT));
+        if (!m.matches()) {
+            throw new IllegalArgumentException("'" + v + "' is not a duration such as 500ms, 30s, 5m, 2h or 7d");
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            case "h" -> Duration.ofHours(n);
+            default -> Duration.ofDays(n);
+        };
+    }
+
+    private static Duration atLeast(Duration d, Duration min) {
+        if (d.compareTo(min) < 0) {
+            throw new IllegalArgumentException("must be at least " + min.toMillis() + "ms");
+        }
+        return d;
+    }
+
+    private static int intIn(String v, int min, int max) {
+        return (int) longIn(v, min, max);
+    }
+
+    private static long longIn(String v, long min, long max) {
+        long n;
+        try {
+            n = Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + v + "' is not a whole number");
+        }
+        if (n < min || n > max) {
+            throw new IllegalArgumentException(n + " is not between " + min + " and " + max);
+        }
+        return n;
+    }
+
+    private static String nonEmpty(String v) {
+        if (v.isEmpty()) {
+            throw new IllegalArgumentException("must not be empty");
+        }
+        return v;
+    }
+
+    private static String publicUrl(String v) {
+        if (v.isEmpty()) {
+            return null;
+        }
+        try {
+            URI uri = new URI(v);
+            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null
+                    || uri.getQuery() != null || uri.getFragment() != null) {
+                throw new IllegalArgumentException("'" + v + "' is not an http(s) URL without query or fragment");
+            }
+            return v.endsWith("/") ? v.substring(0, v.length() - 1) : v;
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("'" + v + "' is not a URL: " + e.getReason());
+        }
+    }
+
+    private static final Pattern MODEL = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,63}");
+
+    private static Set<String> models(String v) {
+        Set<String> models = new LinkedHashSet<>();
+        for (String m : v.split(",")) {
+            String name = m.strip();
+            if (!MODEL.matcher(name).matches()) {
+                throw new IllegalArgumentException("'" + name + "' is not a model name (lowercase letters, digits, '_', '.', '-')");
+            }
+            models.add(name);
+        }
+        return Set.copyOf(models);
+    }
+
+    private static final Pattern HOST_PORT = Pattern.compile("([a-z0-9.-]+|\\[[0-9a-f:.]+]):[0-9]{1,5}");
+
+    private static Set<String> hostPorts(String v) {
+        if (v.isEmpty()) {
+            return Set.of();
+        }
+        List<String> entries = Arrays.stream(v.split(",")).map(s -> s.strip().toLowerCase(Locale.ROOT)).toList();
+        for (String entry : entries) {
+            if (!HOST_PORT.matcher(entry).matches()) {
+                throw new IllegalArgumentException("'" + entry + "' is not host:port");
+            }
+        }
+        return Set.copyOf(entries);
+    }
+
+    private static String linkSecret(String v) {
+        if (!v.isEmpty() && v.length() < 32) {
+            throw new IllegalArgumentException("must be at least 32 characters");
+        }
+        return v.isEmpty() ? null : v;
+    }
+
+    private static String logLevel(String v) {
+        String level = v.toLowerCase(Locale.ROOT);
+        if (!Set.of("error", "warn", "info", "debug", "trace").contains(level)) {
+            throw new IllegalArgumentException("'" + v + "' is not one of error, warn, info, debug, trace");
+        }
+        return level;
+    }
+}
