@@ -1,0 +1,68 @@
+package io.genqueue.app;
+
+import io.genqueue.generation.ErrorType;
+import io.genqueue.generation.OutputFormat;
+import io.genqueue.provider.GenerationRequest;
+import io.genqueue.provider.GenerationResult;
+import io.genqueue.provider.ImageProvider;
+import io.genqueue.provider.ProviderException;
+import io.genqueue.provider.preview.PreviewProvider;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A stand-in for an upstream model, driven by tokens in the prompt, so end-to-end tests can make
+ * the real server meet each way a provider fails: {@code [content]} a policy block, {@code [error]}
+ * a final upstream error, {@code [overloaded]} a retryable one (always), {@code [flaky]} retryable
+ * on the first attempt only, {@code [hang]} a call that blocks until cancelled, {@code [bug]} an
+ * unexpected exception. Anything else renders a preview. It counts calls per request.
+ */
+final class ScriptedProvider implements ImageProvider {
+
+    final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    final CountDownLatch hanging = new CountDownLatch(1);
+    private final PreviewProvider preview = new PreviewProvider(Duration.ZERO);
+
+    @Override
+    public String name() {
+        return "scripted";
+    }
+
+    @Override
+    public Set<OutputFormat> outputFormats() {
+        return preview.outputFormats();
+    }
+
+    @Override
+    public GenerationResult generate(GenerationRequest request) throws InterruptedException {
+        int call = calls.computeIfAbsent(request.requestId(), id -> new AtomicInteger()).incrementAndGet();
+        String prompt = request.prompt();
+        if (prompt.contains("[content]")) {
+            throw ProviderException.fatal(ErrorType.CONTENT_POLICY_VIOLATION, "the prompt was blocked (SAFETY)");
+        }
+        if (prompt.contains("[error]")) {
+            throw ProviderException.fatal(ErrorType.PROVIDER_ERROR, "upstream answered 400 INVALID_ARGUMENT");
+        }
+        if (prompt.contains("[overloaded]") || (prompt.contains("[flaky]") && call == 1)) {
+            throw ProviderException.retryable(ErrorType.PROVIDER_UNAVAILABLE, "503 UNAVAILABLE: the model is overloaded",
+                    null, null);
+        }
+        if (prompt.contains("[hang]")) {
+            hanging.countDown();
+            new CountDownLatch(1).await(); // until interrupted
+        }
+        if (prompt.contains("[bug]")) {
+            throw new IllegalStateException("a bug with a secret in its message: sk-do-not-leak");
+        }
+        return preview.generate(request);
+    }
+
+    int callsFor(String requestId) {
+        AtomicInteger n = calls.get(requestId);
+        return n == null ? 0 : n.get();
+    }
+}

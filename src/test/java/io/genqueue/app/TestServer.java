@@ -1,0 +1,194 @@
+package io.genqueue.app;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.genqueue.json.Json;
+import io.genqueue.provider.ImageProvider;
+import io.genqueue.provider.preview.PreviewProvider;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The whole service, started in this JVM on a free port with its own data directory, and a real
+ * HTTP client to talk to it. Tests go through sockets and HTTP exactly as clients do.
+ */
+final class TestServer implements AutoCloseable {
+
+    private static final Pattern FIRST_KEY = Pattern.compile("^\\s+(gq_\\S+)$", Pattern.MULTILINE);
+
+    final Path dataDir;
+    final Application app;
+    final String base;
+    final String key;
+    final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+
+    private TestServer(Path dataDir, Application app, String key) {
+        this.dataDir = dataDir;
+        this.app = app;
+        this.base = "http://127.0.0.1:" + app.port();
+        this.key = key;
+    }
+
+    /** A server with the given settings (environment names) over the test defaults. */
+    static TestServer start(Map<String, String> env, Clock clock, ImageProvider provider) {
+        try {
+            Path dir = Files.createTempDirectory("genqueue-test");
+            Map<String, String> all = new HashMap<>(Map.of(
+                    "GENQUEUE_PORT", "0",
+                    "GENQUEUE_HOST", "127.0.0.1",
+                    "GENQUEUE_DATA_DIR", dir.toString(),
+                    "GENQUEUE_WORKERS", "4",
+                    "GENQUEUE_SHUTDOWN_GRACE", "5s"));
+            all.putAll(env);
+            Settings settings = Settings.load(Map.of(), null, all);
+            ByteArrayOutputStream printed = new ByteArrayOutputStream();
+            Application app = Application.start(settings, clock, new PrintStream(printed, true, StandardCharsets.UTF_8),
+                    provider != null ? provider : new PreviewProvider(settings.previewDelay()));
+            Matcher m = FIRST_KEY.matcher(printed.toString(StandardCharsets.UTF_8));
+            if (!m.find()) {
+                throw new IllegalStateException("the first start printed no key: " + printed);
+            }
+            return new TestServer(dir, app, m.group(1));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static TestServer start(Map<String, String> env) {
+        return start(env, Clock.systemUTC(), null);
+    }
+
+    static TestServer start() {
+        return start(Map.of());
+    }
+
+    /** A new key for {@code tenant}, made with the command line as an operator would. */
+    String newKey(String tenant) {
+        Cli.Result result = Cli.run("keys", "create", "--tenant", tenant, "--data-dir", dataDir.toString());
+        if (result.code() != 0) {
+            throw new IllegalStateException("keys create failed: " + result);
+        }
+        return result.lastLine();
+    }
+
+    /** Revokes a key with the command line. */
+    void revoke(String key) {
+        Cli.Result result = Cli.run("keys", "revoke", io.genqueue.auth.Keys.idOf(key), "--data-dir", dataDir.toString());
+        if (result.code() != 0) {
+            throw new IllegalStateException("keys revoke failed: " + result);
+        }
+    }
+
+    // ---------------------------------------------------------------- HTTP
+
+    /** A response with its body parsed as JSON when it is JSON. */
+    record Response(int status, String body, HttpResponse<String> raw) {
+        JsonNode json() {
+            try {
+                return Json.mapper().readTree(body);
+            } catch (IOException e) {
+                throw new AssertionError("not JSON (" + status + "): " + body, e);
+            }
+        }
+
+        String header(String name) {
+            return raw.headers().firstValue(name).orElse(null);
+        }
+    }
+
+    HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(URI.create(path.startsWith("http") ? path : base + path))
+                .timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + key);
+    }
+
+    Response send(HttpRequest request) {
+        try {
+            HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
+            return new Response(r.statusCode(), r.body(), r);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    Response submit(String json) {
+        return send(request("/v1/queue/nano_banana").header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+    }
+
+    Response get(String path) {
+        return send(request(path).GET().build());
+    }
+
+    Response put(String path) {
+        return send(request(path).PUT(HttpRequest.BodyPublishers.noBody()).build());
+    }
+
+    /** Submits and returns the request id. */
+    String submitOk(String json) {
+        Response r = submit(json);
+        if (r.status() != 200) {
+            throw new AssertionError("submit answered " + r.status() + ": " + r.body());
+        }
+        return r.json().get("request_id").asText();
+    }
+
+    static String statusPath(String id) {
+        return "/v1/queue/nano_banana/requests/" + id + "/status";
+    }
+
+    static String responsePath(String id) {
+        return "/v1/queue/nano_banana/requests/" + id + "/response";
+    }
+
+    static String cancelPath(String id) {
+        return "/v1/queue/nano_banana/requests/" + id + "/cancel";
+    }
+
+    /** Polls the status until {@code until} holds, for at most {@code timeout}. */
+    JsonNode awaitStatus(String id, Predicate<JsonNode> until, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        JsonNode last = null;
+        while (System.nanoTime() < deadline) {
+            last = get(statusPath(id) + "?logs=1").json();
+            if (until.test(last)) {
+                return last;
+            }
+            try {
+                Thread.sleep(5); // polling a real server, as clients do; not a wait for a timed event
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        throw new AssertionError("status of " + id + " did not reach the expected state in " + timeout + "; last: " + last);
+    }
+
+    JsonNode awaitCompleted(String id) {
+        return awaitStatus(id, s -> s.get("status").asText().equals("COMPLETED"), Duration.ofSeconds(30));
+    }
+
+    @Override
+    public void close() {
+        app.close();
+    }
+}
