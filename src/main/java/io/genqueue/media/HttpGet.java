@@ -103,8 +103,8 @@ final class HttpGet {
                 + "Accept-Encoding: identity\r\n"
                 + "Connection: close\r\n"
                 + "\r\n";
-        // The request is a few hundred bytes: it fits the socket's send buffer, so the write
-        // does not block on a server that never reads.
+        // At most about 8 KiB (FetchUrl caps URLs): it fits the socket's send buffer, so the
+        // write does not block on a server that never reads.
         OutputStream out = socket.getOutputStream();
         out.write(request.getBytes(StandardCharsets.US_ASCII));
         out.flush();

@@ -122,6 +122,7 @@ public final class ReferenceImageFetcher {
             }
             List<InetAddress> addresses = checkedAddresses(hop, deadline);
             Socket socket = null;
+            byte[] body;
             try {
                 socket = connect(hop, addresses, deadline);
                 HttpGet get = new HttpGet(socket, deadline);
@@ -139,13 +140,14 @@ public final class ReferenceImageFetcher {
                     throw new ImageFetchException("reference image host " + hop.host()
                             + " sent an encoded (compressed) body although none was asked for");
                 }
-                byte[] body = get.readBody(head, policy.maxBytes());
-                return verify(body, "reference image from " + hop.host());
+                body = get.readBody(head, policy.maxBytes());
             } catch (IOException e) {
                 throw failure(e, hop, deadline);
             } finally {
                 closeQuietly(socket);
             }
+            // Decoded after the connection is closed: a slow decode holds no socket.
+            return verify(body, "reference image from " + hop.host());
         }
     }
 
