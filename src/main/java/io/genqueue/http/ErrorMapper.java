@@ -63,13 +63,14 @@ final class ErrorMapper {
      * Answers for what the HTTP layer rejects before any route runs (malformed request lines and
      * headers, oversized bodies): the same JSON shape as everything else, never HTML or a trace.
      */
-    static DirectHandler directHandler() {
+    static DirectHandler directHandler(long maxBodyBytes) {
         return (request, eventType, status, headers, message) -> {
-            String detail = switch (eventType) {
-                case PAYLOAD_TOO_LARGE -> "Request body is too large.";
-                case BAD_REQUEST -> "Malformed HTTP request.";
-                case HTTP_VERSION_NOT_SUPPORTED -> "HTTP version not supported.";
-                case FORBIDDEN -> "Forbidden.";
+            String detail = switch (status.code()) {
+                case 413 -> "Request body is larger than " + maxBodyBytes + " bytes.";
+                case 400 -> "Malformed HTTP request.";
+                case 431 -> "Request headers are too large.";
+                case 505 -> "HTTP version not supported; use HTTP/1.1.";
+                case 403 -> "Forbidden.";
                 default -> status.code() >= 500 ? "Internal server error." : "Request rejected.";
             };
             Status answer = eventType == DirectHandler.EventType.INTERNAL_ERROR ? Status.INTERNAL_SERVER_ERROR_500 : status;

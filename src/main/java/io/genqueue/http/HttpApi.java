@@ -53,6 +53,8 @@ public final class HttpApi implements AutoCloseable {
             Pattern.compile("/files/[^/]+/[^/]+"), "GET",
             Pattern.compile("/(healthz|readyz)"), "GET");
 
+    static final Duration IDLE_CONNECTION_TIMEOUT = Duration.ofSeconds(60);
+
     private final WebServer server;
     private final JobEvents events;
 
@@ -89,10 +91,14 @@ public final class HttpApi implements AutoCloseable {
                 .maxPayloadSize(settings.maxBodyBytes() + 1)
                 .directHandlers(d -> {
                     for (var type : io.helidon.http.DirectHandler.EventType.values()) {
-                        d.addHandler(type, ErrorMapper.directHandler());
+                        d.addHandler(type, ErrorMapper.directHandler(settings.maxBodyBytes()));
                     }
                 })
                 .errorHandling(e -> e.includeEntity(false))
+                // Helidon 4.5.0 keeps a connection open after answering "Connection: close"
+                // (helidon-io/helidon#12324, fixed in later 4.x); idle connections are closed
+                // after this long instead of the default five minutes.
+                .idleConnectionTimeout(IDLE_CONNECTION_TIMEOUT)
                 .shutdownHook(false)
                 .routing(routing)
                 .build();

@@ -3,7 +3,8 @@ package io.genqueue.media;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Iterator;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import javax.imageio.ImageIO;
@@ -145,20 +146,40 @@ public final class ImageProbe {
         return image;
     }
 
-    private static ImageReader readerFor(ImageFormat format) {
+    static ImageReader readerFor(ImageFormat format) {
         String name = format.name().toLowerCase(Locale.ROOT);
-        Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(name);
-        if (!readers.hasNext()) {
+        List<ImageReader> readers = readers(name);
+        if (readers.isEmpty()) {
             // Plugins on the class path are registered when ImageIO loads; scan again in case
             // ImageIO was first used from a class loader that could not see them.
             ImageIO.scanForPlugins();
-            readers = ImageIO.getImageReadersByFormatName(name);
+            readers = readers(name);
         }
-        if (!readers.hasNext()) {
+        if (readers.isEmpty()) {
             throw new IllegalStateException("no ImageIO reader for " + name + " on the class path");
         }
-        return readers.next();
+        // Untrusted bytes go to a pure-Java decoder when there is one: a native decoder (the WebP
+        // writer's plugin also registers a libwebp reader) that crashes on hostile input takes
+        // the whole process down, where a Java one only throws.
+        for (ImageReader reader : readers) {
+            if (!reader.getClass().getName().startsWith(NATIVE_WEBP_PACKAGE)) {
+                readers.stream().filter(r -> r != reader).forEach(ImageReader::dispose);
+                return reader;
+            }
+        }
+        readers.subList(1, readers.size()).forEach(ImageReader::dispose);
+        return readers.get(0);
     }
+
+    /** The package of the libwebp-based plugin that comes with the WebP writer. */
+    static final String NATIVE_WEBP_PACKAGE = "com.luciad.";
+
+    private static List<ImageReader> readers(String formatName) {
+        List<ImageReader> readers = new ArrayList<>();
+        ImageIO.getImageReadersByFormatName(formatName).forEachRemaining(readers::add);
+        return readers;
+    }
+
 
     private static ImageRejectedException corrupt(ImageFormat format, Throwable cause) {
         String message = "image is a truncated or corrupt " + displayName(format);

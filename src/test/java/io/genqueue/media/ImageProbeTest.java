@@ -199,4 +199,14 @@ class ImageProbeTest {
         new Random(seed).nextBytes(bytes);
         return bytes;
     }
+
+    @Test
+    void untrustedWebpGoesToThePureJavaDecoderEvenWithTheNativeOneRegistered() {
+        javax.imageio.ImageReader reader = ImageProbe.readerFor(ImageFormat.WEBP);
+        try {
+            assertThat(reader.getClass().getName()).doesNotStartWith(ImageProbe.NATIVE_WEBP_PACKAGE);
+        } finally {
+            reader.dispose();
+        }
+    }
 }
