@@ -39,6 +39,7 @@ public final class Application implements AutoCloseable {
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
     private final Settings settings;
     private Dispatcher dispatcher;
+    private Maintenance maintenance;
     private HttpApi http;
     private int port;
 
@@ -83,7 +84,7 @@ public final class Application implements AutoCloseable {
         store.addListener(events);
         RunningJobs running = new RunningJobs(clock);
         store.addListener(running);
-        Maintenance maintenance = new Maintenance(store, blobs, running, clock, new Maintenance.Settings(settings.lease(),
+        maintenance = new Maintenance(store, blobs, running, clock, new Maintenance.Settings(settings.lease(),
                 settings.maxAttempts(), settings.retention(), Duration.ofMillis(250), Duration.ofMinutes(1)));
         if (settings.workers() > 0) {
             JobRunner runner = new JobRunner(store, blobs, provider, new ReferenceImageFetcher(fetchPolicy), running, clock,
@@ -99,7 +100,7 @@ public final class Application implements AutoCloseable {
             printFirstKey(out, key);
         }
         http = new HttpApi(new HttpApi.Settings(settings.host(), settings.port(), settings.publicUrl(), settings.maxBodyBytes(),
-                settings.linkTtl(), settings.retention(), settings.models(), Duration.ofSeconds(1)),
+                settings.linkTtl(), settings.retention(), settings.models(), Duration.ofSeconds(1), settings.streamKeepAlive()),
                 store, keys, blobs, events, validator, dataDir.linkSecret(settings.linkSecret()), clock);
         port = http.start();
         if (dispatcher != null) {
@@ -111,6 +112,11 @@ public final class Application implements AutoCloseable {
 
     int port() {
         return port;
+    }
+
+    /** The periodic tasks, so tests can run one pass on a stepped clock instead of waiting. */
+    Maintenance maintenance() {
+        return maintenance;
     }
 
     private <T extends AutoCloseable> T keep(T resource) {

@@ -42,7 +42,8 @@ public final class HttpApi implements AutoCloseable {
             Duration linkTtl,
             Duration retention,
             Set<String> models,
-            Duration streamRecheck) {
+            Duration streamRecheck,
+            Duration streamKeepAlive) {
     }
 
     /** Known paths, to tell a wrong method (405) from an unknown path (404). */
@@ -66,7 +67,7 @@ public final class HttpApi implements AutoCloseable {
         JobLookup lookup = new JobLookup(new Authenticator(keys), store, settings.models());
         SubmitHandler submit = new SubmitHandler(lookup, validator, store, baseUrl, clock, settings.maxBodyBytes());
         JobHandlers jobs = new JobHandlers(lookup, store, blobs, links, baseUrl, settings.retention());
-        StatusStream stream = new StatusStream(lookup, jobs, store, events, settings.streamRecheck());
+        StatusStream stream = new StatusStream(lookup, jobs, store, events, settings.streamRecheck(), settings.streamKeepAlive());
         FileRoute files = new FileRoute(blobs, links);
         Health health = new Health(store, blobs);
 

@@ -16,8 +16,8 @@ import java.util.Map;
 
 /**
  * {@code GET .../status/stream}: server-sent events. One {@code data:} event with the status on
- * connect and one at every change, a {@code : keep-alive} comment after 15 s of silence, and the
- * stream closes after the {@code COMPLETED} event.
+ * connect and one at every change, a {@code : keep-alive} comment after {@code keepAlive} (15 s by
+ * default) of silence, and the stream closes after the {@code COMPLETED} event.
  *
  * <p>Changes are learnt from the store's events, and, because some changes raise no event (the
  * queue position moving, a log line), by re-reading the status every {@code recheck}; an event is
@@ -25,7 +25,6 @@ import java.util.Map;
  */
 final class StatusStream {
 
-    static final Duration KEEP_ALIVE = Duration.ofSeconds(15);
     private static final byte[] KEEP_ALIVE_COMMENT = ": keep-alive\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private final JobLookup lookup;
@@ -33,13 +32,15 @@ final class StatusStream {
     private final JobStore store;
     private final JobEvents events;
     private final Duration recheck;
+    private final Duration keepAlive;
 
-    StatusStream(JobLookup lookup, JobHandlers handlers, JobStore store, JobEvents events, Duration recheck) {
+    StatusStream(JobLookup lookup, JobHandlers handlers, JobStore store, JobEvents events, Duration recheck, Duration keepAlive) {
         this.lookup = lookup;
         this.handlers = handlers;
         this.store = store;
         this.events = events;
         this.recheck = recheck;
+        this.keepAlive = keepAlive;
     }
 
     void handle(ServerRequest req, ServerResponse res) throws IOException, InterruptedException {
@@ -53,7 +54,7 @@ final class StatusStream {
             byte[] last = send(out, handlers.statusBody(req, caller, job));
             long silentSince = System.nanoTime();
             while (!job.state().isTerminal() && !events.closed()) {
-                watch.await(recheck);
+                watch.await(recheck.compareTo(keepAlive) < 0 ? recheck : keepAlive);
                 job = store.find(caller.tenant(), job.id()).orElse(null);
                 if (job == null) {
                     return; // expired and deleted under us
@@ -62,7 +63,7 @@ final class StatusStream {
                 if (!Arrays.equals(next, last)) {
                     last = send(out, next);
                     silentSince = System.nanoTime();
-                } else if (System.nanoTime() - silentSince >= KEEP_ALIVE.toNanos()) {
+                } else if (System.nanoTime() - silentSince >= keepAlive.toNanos()) {
                     out.write(KEEP_ALIVE_COMMENT);
                     out.flush();
                     silentSince = System.nanoTime();

@@ -19,11 +19,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the real server meet each way a provider fails: {@code [content]} a policy block, {@code [error]}
  * a final upstream error, {@code [overloaded]} a retryable one (always), {@code [flaky]} retryable
  * on the first attempt only, {@code [hang]} a call that blocks until cancelled, {@code [bug]} an
- * unexpected exception. Anything else renders a preview. It counts calls per request.
+ * unexpected exception, {@code [slow]} half a second of latency, {@code [fast]} a tiny image without
+ * rendering (for tests that run thousands of jobs). Anything else renders a preview. It counts calls
+ * per request.
  */
 final class ScriptedProvider implements ImageProvider {
 
     final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    private static final io.genqueue.media.ImageData TINY_PNG = tinyPng();
     final CountDownLatch hanging = new CountDownLatch(1);
     private final PreviewProvider preview = new PreviewProvider(Duration.ZERO);
 
@@ -55,10 +58,28 @@ final class ScriptedProvider implements ImageProvider {
             hanging.countDown();
             new CountDownLatch(1).await(); // until interrupted
         }
+        if (prompt.contains("[slow]")) {
+            Thread.sleep(500);
+        }
+        if (prompt.contains("[fast]")) {
+            return new GenerationResult(java.util.Collections.nCopies(request.numImages(), TINY_PNG), "fast");
+        }
         if (prompt.contains("[bug]")) {
             throw new IllegalStateException("a bug with a secret in its message: sk-do-not-leak");
         }
         return preview.generate(request);
+    }
+
+    private static io.genqueue.media.ImageData tinyPng() {
+        try {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            javax.imageio.ImageIO.write(new java.awt.image.BufferedImage(8, 8, java.awt.image.BufferedImage.TYPE_INT_RGB), "png", out);
+            byte[] bytes = out.toByteArray();
+            return new io.genqueue.media.ImageData(bytes,
+                    new io.genqueue.media.ImageInfo(io.genqueue.media.ImageFormat.PNG, 8, 8, bytes.length));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     int callsFor(String requestId) {
