@@ -73,7 +73,7 @@ public final class Application implements AutoCloseable {
         DataDir dataDir = keep(DataDir.lock(settings.dataDir()));
         SqliteDatabase db = SqliteDatabase.open(dataDir.path());
         SqliteJobStore store = keep(SqliteJobStore.open(db, clock, settings.readers()));
-        SqliteKeyStore keys = keep(new SqliteKeyStore(db, clock));
+        SqliteKeyStore keys = SqliteKeyStore.beside(store);
         FsBlobStore blobs = new FsBlobStore(dataDir.path().resolve("images"));
         FetchPolicy fetchPolicy = new FetchPolicy(settings.fetchTimeout(), settings.fetchMaxBytes(), settings.fetchMaxRedirects(),
                 settings.fetchMaxPixels(), settings.fetchAllow());

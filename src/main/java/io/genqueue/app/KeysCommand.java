@@ -43,7 +43,7 @@ final class KeysCommand implements Runnable {
         <T> T withKeys(Function<SqliteKeyStore, T> action) {
             Map<Setting, String> flags = dataDir == null ? Map.of() : Map.of(Setting.DATA_DIR, dataDir);
             Settings settings = Settings.load(flags, config, System.getenv());
-            try (SqliteKeyStore keys = new SqliteKeyStore(SqliteDatabase.open(settings.dataDir()), Clock.systemUTC())) {
+            try (SqliteKeyStore keys = SqliteKeyStore.open(SqliteDatabase.open(settings.dataDir()), Clock.systemUTC())) {
                 return action.apply(keys);
             }
         }

@@ -12,7 +12,6 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -152,9 +151,5 @@ public final class HttpApi implements AutoCloseable {
                     "checks", Map.of("store", storeOk ? "ok" : "failing", "blobs", blobsOk ? "ok" : "failing"));
             Responses.json(res, storeOk && blobsOk ? 200 : 503, body);
         }
-    }
-
-    static List<String> routes() {
-        return List.copyOf(ALLOWED.values());
     }
 }

@@ -6,7 +6,6 @@ import static io.genqueue.app.TestServer.statusPath;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.net.http.HttpRequest;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -73,9 +72,7 @@ class ConcurrencyTest {
             parallel(threads, threads, t -> {
                 for (int i = 0; i < perThread; i++) {
                     String priority = (i % 3 == 0) ? "low" : "normal";
-                    TestServer.Response r = server.send(server.request("/v1/queue/nano_banana")
-                            .header("Content-Type", "application/json").header("X-Fal-Queue-Priority", priority)
-                            .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"t" + t + " i" + i + "\"}")).build());
+                    TestServer.Response r = server.submit("{\"prompt\":\"t" + t + " i" + i + "\"}", "X-Fal-Queue-Priority", priority);
                     meta.put(r.json().get("request_id").asText(), new String[] {"" + t, "" + i, priority});
                 }
                 return null;

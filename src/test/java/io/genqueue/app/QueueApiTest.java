@@ -59,20 +59,13 @@ class QueueApiTest {
 
     @Test
     void urls_follow_the_forwarded_headers_of_a_proxy() {
-        TestServer.Response r = server.send(server.request("/v1/queue/nano_banana")
-                .header("Content-Type", "application/json")
-                .header("X-Forwarded-Proto", "https")
-                .header("X-Forwarded-Host", "gen.example.com")
-                .header("X-Forwarded-Prefix", "/api")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"x\"}")).build());
+        TestServer.Response r = server.submit("{\"prompt\":\"x\"}",
+                "X-Forwarded-Proto", "https", "X-Forwarded-Host", "gen.example.com", "X-Forwarded-Prefix", "/api");
         String id = r.json().get("request_id").asText();
         assertThat(r.json().get("status_url").asText()).isEqualTo("https://gen.example.com/api" + statusPath(id));
 
-        TestServer.Response injected = server.send(server.request("/v1/queue/nano_banana")
-                .header("Content-Type", "application/json")
-                .header("X-Forwarded-Host", "evil.example.com/\"><script>")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"x\"}")).build());
-        assertThat(injected.json().get("status_url").asText()).startsWith(server.base.replace("127.0.0.1", "127.0.0.1"));
+        TestServer.Response injected = server.submit("{\"prompt\":\"x\"}", "X-Forwarded-Host", "evil.example.com/\"><script>");
+        assertThat(injected.json().get("status_url").asText()).startsWith(server.base + "/v1/queue/");
     }
 
     @Test
@@ -246,9 +239,7 @@ class QueueApiTest {
             blockers.add(server.submitOk("{\"prompt\":\"[hang] blocker " + i + "\"}"));
         }
         try {
-            TestServer.Response r = server.send(server.request("/v1/queue/nano_banana").header("Content-Type", "application/json")
-                    .header("X-Fal-Request-Start-Timeout", "0.3")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"late\"}")).build());
+            TestServer.Response r = server.submit("{\"prompt\":\"late\"}", "X-Fal-Request-Start-Timeout", "0.3");
             String id = r.json().get("request_id").asText();
             JsonNode status = server.awaitCompleted(id);
             assertThat(status.get("error_type").asText()).isEqualTo("request_timeout");
@@ -264,10 +255,7 @@ class QueueApiTest {
 
     @Test
     void cancelling_a_queued_request_ends_it_without_running() {
-        TestServer.Response first = server.send(server.request("/v1/queue/nano_banana").header("Content-Type", "application/json")
-                .header("X-Fal-Queue-Priority", "low")
-                .header("X-Fal-Request-Start-Timeout", "600")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"[hang] low\"}")).build());
+        TestServer.Response first = server.submit("{\"prompt\":\"[hang] low\"}", "X-Fal-Queue-Priority", "low", "X-Fal-Request-Start-Timeout", "600");
         String id = first.json().get("request_id").asText();
         // It may already be running if a slot was free; either way cancel is accepted.
         TestServer.Response cancel = server.put(cancelPath(id));
@@ -289,8 +277,7 @@ class QueueApiTest {
         assertThat(cancel.json().get("status").asText()).isEqualTo("NOT_FOUND");
         assertThat(server.get(statusPath("not-an-id")).status()).isEqualTo(404);
 
-        TestServer.Response model = server.send(server.request("/v1/queue/flux").header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"x\"}")).build());
+        TestServer.Response model = server.submitTo("/v1/queue/flux", "{\"prompt\":\"x\"}");
         assertThat(model.status()).isEqualTo(404);
         assertThat(model.json().get("detail").asText()).isEqualTo("Unknown model: flux");
 

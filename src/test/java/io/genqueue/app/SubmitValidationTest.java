@@ -99,9 +99,7 @@ class SubmitValidationTest {
     void every_violation_is_reported_at_once() {
         String body = "{\"prompt\":\"\",\"image_urls\":[\"ftp://x\",\"http://ok.example/a.png\",5],\"aspect_ratio\":\"7:7\","
                 + "\"num_images\":9,\"output_format\":\"bmp\",\"sync_mode\":1}";
-        TestServer.Response r = server.send(server.request("/v1/queue/nano_banana").header("Content-Type", "application/json")
-                .header("X-Fal-Queue-Priority", "urgent").header("X-Fal-Request-Start-Timeout", "soon")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+        TestServer.Response r = server.submit(body, "X-Fal-Queue-Priority", "urgent", "X-Fal-Request-Start-Timeout", "soon");
         assertThat(violations(r)).containsExactlyInAnyOrder(
                 "[\"body\",\"prompt\"] string_too_short",
                 "[\"body\",\"image_urls\",0] url_parsing",
@@ -134,8 +132,7 @@ class SubmitValidationTest {
 
     @Test
     void webhooks_are_refused_clearly_until_they_are_supported() {
-        TestServer.Response r = server.send(server.request("/v1/queue/nano_banana?fal_webhook=https://example.com/hook")
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"x\"}")).build());
+        TestServer.Response r = server.submitTo("/v1/queue/nano_banana?fal_webhook=https://example.com/hook", "{\"prompt\":\"x\"}");
         assertThat(violations(r)).containsExactly("[\"query\",\"fal_webhook\"] value_error");
     }
 
@@ -207,24 +204,18 @@ class SubmitValidationTest {
         assertThat(b.status()).isEqualTo(200);
         assertThat(b.json().get("request_id")).isEqualTo(a.json().get("request_id"));
         // Whitespace and field order do not make a different request; a different value does.
-        TestServer.Response reordered = server.send(server.request("/v1/queue/nano_banana").header("Content-Type", "application/json")
-                .header("Idempotency-Key", "order-42").POST(HttpRequest.BodyPublishers.ofString("{ \"prompt\" : \"same\" }")).build());
+        TestServer.Response reordered = server.submit("{ \"prompt\" : \"same\" }", "Idempotency-Key", "order-42");
         assertThat(reordered.json().get("request_id")).isEqualTo(a.json().get("request_id"));
-        TestServer.Response conflict = server.send(server.request("/v1/queue/nano_banana").header("Content-Type", "application/json")
-                .header("Idempotency-Key", "order-42").POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"other\"}")).build());
+        TestServer.Response conflict = server.submit("{\"prompt\":\"other\"}", "Idempotency-Key", "order-42");
         assertThat(conflict.status()).isEqualTo(409);
         assertThat(conflict.json().get("detail").asText()).contains("Idempotency-Key");
     }
 
     @Test
     void priority_and_start_timeout_headers_are_accepted() {
-        TestServer.Response r = server.send(server.request("/v1/queue/nano_banana").header("Content-Type", "application/json")
-                .header("X-Fal-Queue-Priority", "low").header("X-Fal-Request-Start-Timeout", "30")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"x\"}")).build());
+        TestServer.Response r = server.submit("{\"prompt\":\"x\"}", "X-Fal-Queue-Priority", "low", "X-Fal-Request-Start-Timeout", "30");
         assertThat(r.status()).isEqualTo(200);
-        TestServer.Response old = server.send(server.request("/v1/queue/nano_banana").header("Content-Type", "application/json")
-                .header("X-Fal-Request-Timeout", "-3")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"x\"}")).build());
+        TestServer.Response old = server.submit("{\"prompt\":\"x\"}", "X-Fal-Request-Timeout", "-3");
         assertThat(violations(old)).containsExactly("[\"header\",\"x-fal-request-timeout\"] value_error");
     }
 }

@@ -130,9 +130,17 @@ final class TestServer implements AutoCloseable {
         }
     }
 
-    Response submit(String json) {
-        return send(request("/v1/queue/nano_banana").header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+    /** Submits {@code json} with extra headers given as name, value, name, value... */
+    Response submit(String json, String... headers) {
+        return submitTo("/v1/queue/nano_banana", json, headers);
+    }
+
+    Response submitTo(String path, String json, String... headers) {
+        HttpRequest.Builder b = request(path).header("Content-Type", "application/json");
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return send(b.POST(HttpRequest.BodyPublishers.ofString(json)).build());
     }
 
     Response get(String path) {

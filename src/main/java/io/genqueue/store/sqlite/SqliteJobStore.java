@@ -89,6 +89,18 @@ public final class SqliteJobStore implements JobStore {
         return new SqliteJobStore(db, clock, readerCount);
     }
 
+    SqliteWriter writer() {
+        return writer;
+    }
+
+    SqliteReaders readers() {
+        return readers;
+    }
+
+    Clock clock() {
+        return clock;
+    }
+
     /** The id under which this process holds leases. */
     public String owner() {
         return owner;
@@ -115,7 +127,7 @@ public final class SqliteJobStore implements JobStore {
             insert.setString(5, Json.writeString(job.input()));
             insert.setInt(6, job.input().syncMode() ? 1 : 0);
             insert.setLong(7, now);
-            setNullableMillis(insert, 8, job.startDeadline());
+            setNullableLong(insert, 8, job.startDeadline() == null ? null : job.startDeadline().toEpochMilli());
             insert.setLong(9, now);
             long seq;
             try (ResultSet rs = insert.executeQuery()) {
@@ -665,14 +677,6 @@ public final class SqliteJobStore implements JobStore {
     private static Long nullableLong(ResultSet rs, String column) throws SQLException {
         long value = rs.getLong(column);
         return rs.wasNull() ? null : value;
-    }
-
-    private static void setNullableMillis(PreparedStatement ps, int index, Instant value) throws SQLException {
-        if (value == null) {
-            ps.setNull(index, Types.INTEGER);
-        } else {
-            ps.setLong(index, value.toEpochMilli());
-        }
     }
 
     private static void setNullableLong(PreparedStatement ps, int index, Long value) throws SQLException {

@@ -22,11 +22,23 @@ public final class SqliteKeyStore implements KeyStore, AutoCloseable {
     private final SqliteWriter writer;
     private final SqliteReaders readers;
     private final Clock clock;
+    private final boolean ownsConnections;
 
-    public SqliteKeyStore(SqliteDatabase db, Clock clock) {
+    private SqliteKeyStore(SqliteWriter writer, SqliteReaders readers, Clock clock, boolean ownsConnections) {
+        this.writer = writer;
+        this.readers = readers;
         this.clock = clock;
-        this.readers = new SqliteReaders(db, 2);
-        this.writer = new SqliteWriter(db, tx -> null);
+        this.ownsConnections = ownsConnections;
+    }
+
+    /** A key store with connections of its own (the command line). */
+    public static SqliteKeyStore open(SqliteDatabase db, Clock clock) {
+        return new SqliteKeyStore(new SqliteWriter(db, tx -> null), new SqliteReaders(db, 1), clock, true);
+    }
+
+    /** A key store on the job store's connections (the server): one writer per database file. */
+    public static SqliteKeyStore beside(SqliteJobStore jobs) {
+        return new SqliteKeyStore(jobs.writer(), jobs.readers(), jobs.clock(), false);
     }
 
     @Override
@@ -97,7 +109,9 @@ public final class SqliteKeyStore implements KeyStore, AutoCloseable {
 
     @Override
     public void close() {
-        writer.close();
-        readers.close();
+        if (ownsConnections) {
+            writer.close();
+            readers.close();
+        }
     }
 }

@@ -2,12 +2,9 @@ package io.genqueue.store.sqlite;
 
 import io.genqueue.queue.StoreException;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -25,30 +22,9 @@ final class SqliteReaders implements AutoCloseable {
     }
 
     /** A pooled connection with its prepared statements. */
-    static final class Reader {
-        private final Connection connection;
-        private final Map<String, PreparedStatement> statements = new HashMap<>();
-
+    static final class Reader extends StatementCache {
         private Reader(Connection connection) {
-            this.connection = connection;
-        }
-
-        PreparedStatement prepare(String sql) throws SQLException {
-            PreparedStatement ps = statements.get(sql);
-            if (ps == null) {
-                ps = connection.prepareStatement(sql);
-                statements.put(sql, ps);
-            }
-            ps.clearParameters();
-            return ps;
-        }
-
-        private void close() {
-            try {
-                connection.close();
-            } catch (SQLException ignored) {
-                // closing anyway
-            }
+            super(connection);
         }
     }
 

@@ -2,13 +2,10 @@ package io.genqueue.store.sqlite;
 
 import io.genqueue.queue.StoreException;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -42,38 +39,16 @@ final class SqliteWriter implements AutoCloseable {
     }
 
     /** What a unit of work sees: the connection (with cached statements) and after-commit hooks. */
-    static final class Tx {
-        private final Connection connection;
-        private final Map<String, PreparedStatement> statements = new HashMap<>();
+    static final class Tx extends StatementCache {
         private List<Runnable> afterCommit = new ArrayList<>();
 
         private Tx(Connection connection) {
-            this.connection = connection;
-        }
-
-        PreparedStatement prepare(String sql) throws SQLException {
-            PreparedStatement ps = statements.get(sql);
-            if (ps == null) {
-                ps = connection.prepareStatement(sql);
-                statements.put(sql, ps);
-            }
-            ps.clearParameters();
-            return ps;
+            super(connection);
         }
 
         /** Runs {@code action} once the unit's changes are committed; never if they are not. */
         void afterCommit(Runnable action) {
             afterCommit.add(action);
-        }
-
-        private void closeStatements() {
-            for (PreparedStatement ps : statements.values()) {
-                try {
-                    ps.close();
-                } catch (SQLException ignored) {
-                    // closing anyway
-                }
-            }
         }
     }
 
@@ -83,7 +58,6 @@ final class SqliteWriter implements AutoCloseable {
     private static final Task<Void> POISON = new Task<>(tx -> null, new CompletableFuture<>());
 
     private final BlockingQueue<Task<?>> queue = new LinkedBlockingQueue<>();
-    private final Connection connection;
     private final Tx tx;
     private final Work<?> onCommitFailure;
     private final Thread thread;
@@ -96,11 +70,10 @@ final class SqliteWriter implements AutoCloseable {
      */
     SqliteWriter(SqliteDatabase db, Work<?> onCommitFailure) {
         try {
-            this.connection = db.openWriter();
+            this.tx = new Tx(db.openWriter());
         } catch (SQLException e) {
             throw new StoreException("cannot open " + db.file() + " for writing: " + e.getMessage(), e);
         }
-        this.tx = new Tx(connection);
         this.onCommitFailure = onCommitFailure;
         this.thread = Thread.ofPlatform().name("genqueue-sqlite-writer").unstarted(this::loop);
         this.thread.start();
@@ -156,18 +129,13 @@ final class SqliteWriter implements AutoCloseable {
             }
             batch.clear();
         }
-        tx.closeStatements();
-        try {
-            connection.close();
-        } catch (SQLException e) {
-            log.warn("closing the database failed: {}", e.getMessage());
-        }
+        tx.close();
     }
 
     private void runBatch(List<Task<?>> batch) {
         List<Object> results = new ArrayList<>(batch.size());
         List<List<Runnable>> hooks = new ArrayList<>(batch.size());
-        try (Statement s = connection.createStatement()) {
+        try (Statement s = tx.connection().createStatement()) {
             s.execute("BEGIN IMMEDIATE");
             for (Task<?> task : batch) {
                 tx.afterCommit = new ArrayList<>();
@@ -215,7 +183,7 @@ final class SqliteWriter implements AutoCloseable {
     private void failBatch(List<Task<?>> batch, Exception cause) {
         healthy = false;
         log.error("committing a batch of {} writes failed; they are rolled back: {}", batch.size(), cause.toString());
-        try (Statement s = connection.createStatement()) {
+        try (Statement s = tx.connection().createStatement()) {
             s.execute("ROLLBACK");
         } catch (SQLException ignored) {
             // BEGIN itself failed: no transaction is open
