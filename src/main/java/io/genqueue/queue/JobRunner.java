@@ -68,7 +68,14 @@ public final class JobRunner {
             Outcome outcome = attempt(claim, started);
             record(run, outcome);
         } catch (InterruptedException | RuntimeException e) {
-            ended(run, e, started);
+            try {
+                ended(run, e, started);
+            } catch (RuntimeException storeDown) {
+                // The outcome could not be recorded (the store failed). The job keeps its lease
+                // only while registered here, so once this run ends the reaper requeues it.
+                log.error("job {} attempt {}: could not record how the run ended: {}", claim.jobId(), claim.attempt(),
+                        storeDown.toString());
+            }
         } finally {
             running.unregister(run);
         }

@@ -254,15 +254,34 @@ class QueueApiTest {
     }
 
     @Test
-    void cancelling_a_queued_request_ends_it_without_running() {
-        TestServer.Response first = server.submit("{\"prompt\":\"[hang] low\"}", "X-Fal-Queue-Priority", "low", "X-Fal-Request-Start-Timeout", "600");
-        String id = first.json().get("request_id").asText();
-        // It may already be running if a slot was free; either way cancel is accepted.
-        TestServer.Response cancel = server.put(cancelPath(id));
-        assertThat(cancel.status()).isEqualTo(202);
-        JsonNode done = server.awaitCompleted(id);
-        assertThat(done.get("error_type").asText()).isEqualTo("cancelled");
-        assertThat(server.get(responsePath(id)).status()).isEqualTo(499);
+    void cancelling_a_queued_request_ends_it_at_once_without_running() {
+        java.util.List<String> blockers = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            blockers.add(server.submitOk("{\"prompt\":\"[hang] blocker " + i + "\"}"));
+        }
+        try {
+            for (String b : blockers) {
+                server.awaitStatus(b, s -> s.get("status").asText().equals("IN_PROGRESS"), Duration.ofSeconds(10));
+            }
+            String id = server.submitOk("{\"prompt\":\"queued, then cancelled\"}");
+            JsonNode queued = server.get(statusPath(id)).json();
+            assertThat(queued.get("status").asText()).isEqualTo("IN_QUEUE");
+            assertThat(queued.has("logs")).isFalse();
+
+            TestServer.Response cancel = server.put(cancelPath(id));
+            assertThat(cancel.status()).isEqualTo(202);
+            assertThat(cancel.json().get("status").asText()).isEqualTo("CANCELLATION_REQUESTED");
+            // It left the queue in the same step: COMPLETED now, never run.
+            TestServer.Response status = server.get(statusPath(id));
+            assertThat(status.status()).isEqualTo(200);
+            assertThat(status.json().get("status").asText()).isEqualTo("COMPLETED");
+            assertThat(status.json().get("error_type").asText()).isEqualTo("cancelled");
+            assertThat(status.json().get("metrics").get("inference_time").isNull()).isTrue();
+            assertThat(server.get(responsePath(id)).status()).isEqualTo(499);
+            assertThat(provider.callsFor(id)).isZero();
+        } finally {
+            blockers.forEach(b -> server.put(cancelPath(b)));
+        }
     }
 
     @Test
