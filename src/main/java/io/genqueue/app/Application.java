@@ -40,6 +40,7 @@ public final class Application implements AutoCloseable {
     private final Settings settings;
     private Dispatcher dispatcher;
     private Maintenance maintenance;
+    private SqliteJobStore store;
     private HttpApi http;
     private int port;
 
@@ -72,7 +73,7 @@ public final class Application implements AutoCloseable {
         applyLogLevel(settings.logLevel());
         DataDir dataDir = keep(DataDir.lock(settings.dataDir()));
         SqliteDatabase db = SqliteDatabase.open(dataDir.path());
-        SqliteJobStore store = keep(SqliteJobStore.open(db, clock, settings.readers()));
+        store = keep(SqliteJobStore.open(db, clock, settings.readers()));
         SqliteKeyStore keys = SqliteKeyStore.beside(store);
         FsBlobStore blobs = new FsBlobStore(dataDir.path().resolve("images"));
         FetchPolicy fetchPolicy = new FetchPolicy(settings.fetchTimeout(), settings.fetchMaxBytes(), settings.fetchMaxRedirects(),
@@ -112,6 +113,11 @@ public final class Application implements AutoCloseable {
 
     int port() {
         return port;
+    }
+
+    /** Hears the store's committed changes (for measurements from the inside). */
+    void addJobListener(io.genqueue.queue.JobListener listener) {
+        store.addListener(listener);
     }
 
     /** The periodic tasks, so tests can run one pass on a stepped clock instead of waiting. */

@@ -4,15 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.genqueue.json.Json;
 import io.genqueue.provider.ImageProvider;
 import io.genqueue.provider.preview.PreviewProvider;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -20,16 +17,12 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Predicate;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The whole service, started in this JVM on a free port with its own data directory, and a real
  * HTTP client to talk to it. Tests go through sockets and HTTP exactly as clients do.
  */
 final class TestServer implements AutoCloseable {
-
-    private static final Pattern FIRST_KEY = Pattern.compile("^\\s+(gq_\\S+)$", Pattern.MULTILINE);
 
     final Path dataDir;
     final Application app;
@@ -56,15 +49,13 @@ final class TestServer implements AutoCloseable {
                     "GENQUEUE_WORKERS", "4",
                     "GENQUEUE_SHUTDOWN_GRACE", "5s"));
             all.putAll(env);
-            Settings settings = Settings.load(Map.of(), null, all);
-            ByteArrayOutputStream printed = new ByteArrayOutputStream();
-            Application app = Application.start(settings, clock, new PrintStream(printed, true, StandardCharsets.UTF_8),
-                    provider != null ? provider : new PreviewProvider(settings.previewDelay()));
-            Matcher m = FIRST_KEY.matcher(printed.toString(StandardCharsets.UTF_8));
-            if (!m.find()) {
-                throw new IllegalStateException("the first start printed no key: " + printed);
+            ImageProvider chosen = provider != null ? provider
+                    : new PreviewProvider(Settings.load(Map.of(), null, all).previewDelay());
+            Embedded server = Embedded.start(all, clock, chosen);
+            if (server.firstKey() == null) {
+                throw new IllegalStateException("the first start printed no key");
             }
-            return new TestServer(dir, app, m.group(1));
+            return new TestServer(dir, server.application(), server.firstKey());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

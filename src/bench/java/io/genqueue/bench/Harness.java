@@ -1,0 +1,382 @@
+package io.genqueue.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.genqueue.app.Embedded;
+import io.genqueue.provider.preview.PreviewProvider;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * The benchmark harness: measures genqueue against a bare server on the same machine, in one run,
+ * and writes the table (with the command, the machine and the date) to {@code BENCHMARKS.md}.
+ * Started by {@code bench/run} (which builds and installs what it needs); {@code --short} runs
+ * every scenario for a few seconds, so CI can check that the harness still works.
+ *
+ * <p>Scenarios 0-2 and 5 measure servers in their own JVMs, loaded by wrk (64 connections);
+ * scenarios 3, 4 and 6 run genqueue inside this JVM with a stopwatch around the provider, so that
+ * pickup and overhead are timed on one clock.
+ */
+public final class Harness {
+
+    private static final String BODY = "{\"prompt\":\"A red apple on a white table, clean studio lighting, simple background, "
+            + "product shot suitable for ecommerce and ads\",\"aspect_ratio\":\"4:3\"}";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final int CONNECTIONS = 64;
+
+    private final Plan plan;
+    private final Path root;
+    private final Path jar;
+    private final String classPath;
+    private final List<Row> rows = new ArrayList<>();
+    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private Wrk.Result bareGet;
+    private Wrk.Result barePost;
+
+    /** How long and how big each scenario is. */
+    record Plan(boolean isShort, Duration warmup, Duration measure, int pickupRuns, int scaleJobs, int slots,
+            Duration slowProvider, Duration slotRun) {
+
+        static Plan of(boolean isShort) {
+            return isShort
+                    ? new Plan(true, Duration.ofSeconds(1), Duration.ofSeconds(3), 60, 20_000, 64, Duration.ofMillis(500),
+                            Duration.ofSeconds(8))
+                    : new Plan(false, Duration.ofSeconds(5), Duration.ofSeconds(15), 1_000, 1_000_000, 64, Duration.ofSeconds(2),
+                            Duration.ofSeconds(60));
+        }
+    }
+
+    /** One line of the results table. */
+    record Row(String scenario, String figure, String measured, String ratio, String target, String met) {
+    }
+
+    private Harness(Plan plan, Path root) {
+        this.plan = plan;
+        this.root = root;
+        this.jar = root.resolve("target/genqueue.jar");
+        this.classPath = root.resolve("target/test-classes") + ":" + jar + ":" + root.resolve("target/lib") + "/*";
+    }
+
+    public static void main(String[] args) throws Exception {
+        boolean isShort = Arrays.asList(args).contains("--short");
+        Path root = Path.of("").toAbsolutePath();
+        Path out = root.resolve(isShort ? "target/bench-short.md" : "BENCHMARKS.md");
+        for (int i = 0; i < args.length - 1; i++) {
+            if (args[i].equals("--out")) {
+                out = Path.of(args[i + 1]).toAbsolutePath();
+            }
+        }
+        Harness h = new Harness(Plan.of(isShort), root);
+        long started = System.nanoTime();
+        h.baseline();
+        h.submitsAndStatusReads();
+        h.scale();
+        h.pickupAndOverhead();
+        h.slotUse();
+        String table = h.table();
+        System.out.println();
+        System.out.println(table);
+        Report.write(out, table, isShort, Duration.ofNanos(System.nanoTime() - started));
+        System.out.println("written to " + out);
+    }
+
+    // ---------------------------------------------------------------- scenarios
+
+    /** 0: the bare server, loaded exactly like genqueue. */
+    private void baseline() throws IOException {
+        step("0. baseline: bare Helidon GET and 300-byte JSON POST");
+        try (Child bare = Child.bare(classPath)) {
+            String base = "http://127.0.0.1:" + bare.port;
+            Path post = root.resolve("bench/lua/post.lua");
+            Wrk.run(base + "/ping", null, CONNECTIONS, plan.warmup(), Map.of());
+            Wrk.run(base + "/echo", post, CONNECTIONS, plan.warmup(), Map.of());
+            bareGet = Wrk.run(base + "/ping", null, CONNECTIONS, plan.measure(), Map.of());
+            barePost = Wrk.run(base + "/echo", post, CONNECTIONS, plan.measure(), Map.of());
+        }
+        rows.add(new Row("0. bare server", "GET req/s (p50 / p99)", rps(bareGet), "1.00", "", ""));
+        rows.add(new Row("0. bare server", "POST req/s (p50 / p99)", rps(barePost), "1.00", "", ""));
+    }
+
+    /** 1 and 2: durable submits, then status reads of existing jobs, on a server that runs no jobs. */
+    private void submitsAndStatusReads() throws Exception {
+        step("1. durable submits, 2. status reads");
+        try (Child server = Child.genqueue(jar, fresh("submits"), Map.of("GENQUEUE_WORKERS", "0"))) {
+            String base = "http://127.0.0.1:" + server.port;
+            Map<String, String> env = Map.of("GENQUEUE_KEY", server.key());
+            Path submit = root.resolve("bench/lua/submit.lua");
+            Wrk.run(base + "/v1/queue/nano_banana", submit, CONNECTIONS, plan.warmup(), env);
+            Wrk.Result submits = Wrk.run(base + "/v1/queue/nano_banana", submit, CONNECTIONS, plan.measure(), env);
+            double ratio = submits.requestsPerSecond() / barePost.requestsPerSecond();
+            rows.add(new Row("1. durable submits", "req/s (p50 / p99)", rps(submits), ratio(ratio), ">= 0.35 x bare POST",
+                    met(ratio >= 0.35, submits)));
+
+            Path ids = idsFile(base, server.key(), 2_000, "status-ids");
+            Map<String, String> readEnv = Map.of("GENQUEUE_KEY", server.key(), "GENQUEUE_IDS", ids.toString());
+            Path status = root.resolve("bench/lua/status.lua");
+            Wrk.run(base, status, CONNECTIONS, plan.warmup(), readEnv);
+            Wrk.Result reads = Wrk.run(base, status, CONNECTIONS, plan.measure(), readEnv);
+            double readRatio = reads.requestsPerSecond() / bareGet.requestsPerSecond();
+            rows.add(new Row("2. status reads", "req/s (p50 / p99)", rps(reads), ratio(readRatio), ">= 0.6 x bare GET",
+                    met(readRatio >= 0.6, reads)));
+        }
+    }
+
+    /** 5: a million queued jobs (no workers), then submits and status reads with queue_position, and memory. */
+    private void scale() throws Exception {
+        int jobs = plan.scaleJobs();
+        step("5. scale: " + jobs + " queued jobs");
+        try (Child server = Child.genqueue(jar, fresh("scale"), Map.of("GENQUEUE_WORKERS", "0"))) {
+            String base = "http://127.0.0.1:" + server.port;
+            fill(base, server.key(), jobs);
+            Path ids = idsFile(base, server.key(), 1_000, "scale-ids");
+            long position = status(base, server.key(), Files.readAllLines(ids).get(0)).path("queue_position").asLong();
+            System.out.printf("   a job submitted now is at queue_position %d%n", position);
+            Map<String, String> env = Map.of("GENQUEUE_KEY", server.key(), "GENQUEUE_IDS", ids.toString());
+            Wrk.Result reads = Wrk.run(base, root.resolve("bench/lua/status.lua"), CONNECTIONS, plan.measure(), env);
+            Wrk.Result submits = Wrk.run(base + "/v1/queue/nano_banana", root.resolve("bench/lua/submit.lua"), CONNECTIONS,
+                    plan.measure(), env);
+            long[] memory = server.residentMemory();
+            String at = String.format(Locale.ROOT, "at %,d queued", position);
+            rows.add(new Row("5. scale", "submits " + at + " (p50 / p99)", rps(submits),
+                    ratio(submits.requestsPerSecond() / barePost.requestsPerSecond()), "p99 <= 10 ms", met(submits.p99() <= 10, submits)));
+            rows.add(new Row("5. scale", "status reads with queue_position " + at + " (p50 / p99)", rps(reads),
+                    ratio(reads.requestsPerSecond() / bareGet.requestsPerSecond()), "p99 <= 10 ms", met(reads.p99() <= 10, reads)));
+            rows.add(new Row("5. scale", "resident memory (peak)", String.format(Locale.ROOT, "%d MB (%d MB)", memory[0] >> 20,
+                    memory[1] >> 20), "", "<= 512 MB", memory[0] <= 512L << 20 ? "yes" : "no"));
+        }
+    }
+
+    /**
+     * Submits with wrk until at least {@code jobs} are queued: wrk cannot stop after a count, so it
+     * runs in chunks sized from the last chunk's rate, and a probe job's position says how many
+     * are queued.
+     */
+    private void fill(String base, String key, int jobs) throws Exception {
+        long start = System.nanoTime();
+        Map<String, String> env = Map.of("GENQUEUE_KEY", key);
+        double rate = 5_000;
+        long queued = 0;
+        while (queued < jobs) {
+            long seconds = Math.max(1, Math.min(30, (long) Math.ceil((jobs - queued) / rate)));
+            Wrk.Result chunk = Wrk.run(base + "/v1/queue/nano_banana", root.resolve("bench/lua/submit.lua"), CONNECTIONS,
+                    Duration.ofSeconds(seconds), env);
+            rate = Math.max(100, chunk.requestsPerSecond());
+            queued = status(base, key, submit(base, key)).path("queue_position").asLong() + 1;
+            System.out.printf(Locale.ROOT, "   %,d queued (%.0f submits/s)%n", queued, chunk.requestsPerSecond());
+        }
+        System.out.printf(Locale.ROOT, "   filled in %.0f s%n", (System.nanoTime() - start) / 1e9);
+    }
+
+    /** 3 and 4: one job at a time on an idle queue, timed on one clock. */
+    private void pickupAndOverhead() throws Exception {
+        step("3. pickup latency, 4. gateway overhead");
+        TimingProvider provider = new TimingProvider(new PreviewProvider(Duration.ZERO));
+        Map<String, CompletableFuture<Long>> finished = new ConcurrentHashMap<>();
+        try (Embedded server = Embedded.start(embeddedSettings("pickup", 4), Clock.systemUTC(), provider)) {
+            server.onJobChanged(id -> {
+                if (provider.returned(id)) {
+                    finished.computeIfAbsent(id, k -> new CompletableFuture<>()).complete(System.nanoTime());
+                }
+            });
+            String base = "http://127.0.0.1:" + server.port();
+            int warmup = Math.max(20, plan.pickupRuns() / 10);
+            long[] pickup = new long[plan.pickupRuns()];
+            long[] overhead = new long[plan.pickupRuns()];
+            for (int i = -warmup; i < plan.pickupRuns(); i++) {
+                long sent = System.nanoTime();
+                String id = submit(base, server.firstKey());
+                TimingProvider.Call call = provider.call(id).get(30, TimeUnit.SECONDS);
+                long done = finished.computeIfAbsent(id, k -> new CompletableFuture<>()).get(30, TimeUnit.SECONDS);
+                if (i >= 0) {
+                    pickup[i] = call.start() - sent;
+                    overhead[i] = done - sent - call.nanos();
+                }
+            }
+            Arrays.sort(pickup);
+            Arrays.sort(overhead);
+            double p50 = ms(percentile(pickup, 0.50));
+            double p99 = ms(percentile(pickup, 0.99));
+            rows.add(new Row("3. pickup, idle queue", "submit sent to provider called, p50 / p99 (" + plan.pickupRuns() + " jobs)",
+                    latency(p50, p99), "", "p50 <= 0.5 ms, p99 <= 2 ms", p50 <= 0.5 && p99 <= 2 ? "yes" : "no"));
+            double o50 = ms(percentile(overhead, 0.50));
+            double o99 = ms(percentile(overhead, 0.99));
+            rows.add(new Row("4. gateway overhead", "submit sent to completed, minus provider time, p50 / p99",
+                    latency(o50, o99), "", "p50 <= 2 ms, p99 <= 10 ms", o50 <= 2 && o99 <= 10 ? "yes" : "no"));
+        }
+    }
+
+    /** 6: a slow provider, many slots, steady submits faster than the slots drain: how busy are the slots? */
+    private void slotUse() throws Exception {
+        int slots = plan.slots();
+        Duration latency = plan.slowProvider();
+        double capacity = slots / (latency.toMillis() / 1000.0);
+        double rate = capacity * 1.25; // always a queue, so an idle slot is the gateway's fault
+        step(String.format(Locale.ROOT, "6. slot use: %d slots, provider %d ms, %.0f submits/s for %d s", slots, latency.toMillis(),
+                rate, plan.slotRun().toSeconds()));
+        TimingProvider provider = new TimingProvider(new PreviewProvider(latency));
+        Map<String, String> settings = embeddedSettings("slots", slots);
+        settings.put("GENQUEUE_SHUTDOWN_GRACE", "0s");
+        try (Embedded server = Embedded.start(settings, Clock.systemUTC(), provider);
+                ExecutorService submitters = Executors.newVirtualThreadPerTaskExecutor()) {
+            String base = "http://127.0.0.1:" + server.port();
+            long start = System.nanoTime();
+            long runNanos = plan.slotRun().toNanos();
+            long intervalNanos = (long) (1e9 / rate);
+            for (long next = start; next - start < runNanos; next += intervalNanos) {
+                long wait = next - System.nanoTime();
+                if (wait > 0) {
+                    TimeUnit.NANOSECONDS.sleep(wait);
+                }
+                submitters.submit(() -> submit(base, server.firstKey()));
+            }
+            long end = System.nanoTime();
+            // Measure once every slot could be busy (the first jobs need time to arrive).
+            long windowStart = start + Math.max((long) (slots / rate * 1e9), runNanos / 6);
+            for (CompletableFuture<TimingProvider.Call> call : provider.calls().values()) {
+                try {
+                    call.get(latency.toMillis() * 3 + 10_000, TimeUnit.MILLISECONDS);
+                } catch (Exception stillRunning) {
+                    // started after the window closed; it cannot count
+                }
+            }
+            long busy = 0;
+            for (CompletableFuture<TimingProvider.Call> f : provider.calls().values()) {
+                if (f.isDone() && !f.isCompletedExceptionally()) {
+                    TimingProvider.Call c = f.join();
+                    busy += Math.max(0, Math.min(c.end(), end) - Math.max(c.start(), windowStart));
+                }
+            }
+            double use = busy / ((double) slots * (end - windowStart));
+            rows.add(new Row("6. slot use", String.format(Locale.ROOT, "slot time spent on jobs (%d slots, %d ms provider)", slots,
+                    latency.toMillis()), String.format(Locale.ROOT, "%.2f %%", use * 100), "", ">= 98 %", use >= 0.98 ? "yes" : "no"));
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private Map<String, String> embeddedSettings(String name, int workers) throws IOException {
+        return new java.util.HashMap<>(Map.of("GENQUEUE_PORT", "0", "GENQUEUE_HOST", "127.0.0.1",
+                "GENQUEUE_DATA_DIR", fresh(name).toString(), "GENQUEUE_WORKERS", String.valueOf(workers),
+                "GENQUEUE_LOG_LEVEL", "warn"));
+    }
+
+    private Path fresh(String name) throws IOException {
+        Path dir = root.resolve("target/bench/" + name);
+        if (Files.exists(dir)) {
+            try (var files = Files.walk(dir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+        return Files.createDirectories(dir);
+    }
+
+    private String submit(String base, String key) {
+        try {
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(base + "/v1/queue/nano_banana"))
+                    .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(BODY)).build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                throw new IllegalStateException("submit answered " + r.statusCode() + ": " + r.body());
+            }
+            return JSON.readTree(r.body()).get("request_id").asText();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private com.fasterxml.jackson.databind.JsonNode status(String base, String key, String id) throws Exception {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(base + "/v1/queue/nano_banana/requests/" + id + "/status"))
+                .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
+        return JSON.readTree(r.body());
+    }
+
+    /** Submits {@code n} jobs from a few threads and writes their ids, one per line. */
+    private Path idsFile(String base, String key, int n, String name) throws Exception {
+        List<String> ids;
+        try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
+            List<java.util.concurrent.Future<String>> futures = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                futures.add(pool.submit(() -> submit(base, key)));
+            }
+            ids = new ArrayList<>();
+            for (var f : futures) {
+                ids.add(f.get());
+            }
+        }
+        Path file = root.resolve("target/bench/" + name + ".txt");
+        Files.write(file, ids, StandardCharsets.UTF_8);
+        return file;
+    }
+
+    private String table() {
+        StringBuilder sb = new StringBuilder("| scenario | figure | measured | ratio to bare | target | met |\n|---|---|---|---|---|---|\n");
+        for (Row r : rows) {
+            sb.append("| ").append(String.join(" | ", r.scenario(), r.figure(), r.measured(), r.ratio(), r.target(), r.met()))
+                    .append(" |\n");
+        }
+        return sb.toString();
+    }
+
+    private static String rps(Wrk.Result r) {
+        return String.format(Locale.ROOT, "%,.0f (%s)%s", r.requestsPerSecond(), latency(r.p50(), r.p99()),
+                r.errors() > 0 ? ", " + r.errors() + " errors" : "");
+    }
+
+    private static String latency(double p50, double p99) {
+        return String.format(Locale.ROOT, "%.2f / %.2f ms", p50, p99);
+    }
+
+    private static String ratio(double r) {
+        return String.format(Locale.ROOT, "%.2f", r);
+    }
+
+    private static String met(boolean met, Wrk.Result r) {
+        return r.errors() > 0 ? "no (errors)" : met ? "yes" : "no";
+    }
+
+    static long percentile(long[] sorted, double q) {
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
+    }
+
+    private static double ms(long nanos) {
+        return nanos / 1e6;
+    }
+
+    private static void step(String what) {
+        System.out.println("== " + what);
+    }
+
+    static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static String joined(List<String> lines) {
+        return lines.stream().collect(Collectors.joining("\n"));
+    }
+}

@@ -1,0 +1,80 @@
+package io.genqueue.app;
+
+import io.genqueue.provider.ImageProvider;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * genqueue inside another program's JVM: the whole server, configured by {@code GENQUEUE_*} names
+ * (exactly as the environment would), with a provider of the caller's choosing. For benchmarks and
+ * tools that need to watch the service from the inside; a deployment uses {@code serve}.
+ */
+public final class Embedded implements AutoCloseable {
+
+    private static final Pattern FIRST_KEY = Pattern.compile("^\\s+(gq_\\S+)$", Pattern.MULTILINE);
+
+    private final Application app;
+    private final String firstKey;
+
+    private Embedded(Application app, String firstKey) {
+        this.app = app;
+        this.firstKey = firstKey;
+    }
+
+    /**
+     * Starts a server.
+     *
+     * @param settings setting names ({@code GENQUEUE_PORT}, ...) to values; the rest take defaults
+     * @throws IllegalArgumentException naming every bad setting
+     */
+    public static Embedded start(Map<String, String> settings, Clock clock, ImageProvider provider) {
+        Settings parsed;
+        try {
+            parsed = Settings.load(Map.of(), null, settings);
+        } catch (Settings.InvalidSettings e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        Application app = Application.start(parsed, clock, new PrintStream(printed, true, StandardCharsets.UTF_8), provider);
+        Matcher m = FIRST_KEY.matcher(printed.toString(StandardCharsets.UTF_8));
+        return new Embedded(app, m.find() ? m.group(1) : null);
+    }
+
+    /** The port it listens on. */
+    public int port() {
+        return app.port();
+    }
+
+    /** The key made on first start of this data directory, or null if one existed already. */
+    public String firstKey() {
+        return firstKey;
+    }
+
+    /**
+     * Hears every committed change of a job's visible state (claimed, finished, requeued), on the
+     * store's writer thread, right after the commit: the listener must return at once.
+     */
+    public void onJobChanged(java.util.function.Consumer<String> listener) {
+        app.addJobListener(new io.genqueue.queue.JobListener() {
+            @Override
+            public void jobChanged(String jobId) {
+                listener.accept(jobId);
+            }
+        });
+    }
+
+    Application application() {
+        return app;
+    }
+
+    /** Stops gracefully, as on SIGTERM. */
+    @Override
+    public void close() {
+        app.close();
+    }
+}
