@@ -101,7 +101,8 @@ public final class Application implements AutoCloseable {
             printFirstKey(out, key);
         }
         http = new HttpApi(new HttpApi.Settings(settings.host(), settings.port(), settings.publicUrl(), settings.maxBodyBytes(),
-                settings.linkTtl(), settings.retention(), settings.models(), Duration.ofSeconds(1), settings.streamKeepAlive()),
+                settings.linkTtl(), settings.retention(), settings.models(), Duration.ofSeconds(1), settings.streamKeepAlive(),
+                settings.requestTimeout()),
                 store, keys, blobs, events, validator, dataDir.linkSecret(settings.linkSecret()), clock);
         port = http.start();
         if (dispatcher != null) {

@@ -54,6 +54,8 @@ enum Setting {
             v -> longIn(v, 1, 1L << 31)),
     FETCH_ALLOW("GENQUEUE_FETCH_ALLOW", "", "Comma-separated `host:port` entries exempt from the reference-image address "
             + "checks (tests, private deployments).", Setting::hostPorts),
+    REQUEST_TIMEOUT("GENQUEUE_REQUEST_TIMEOUT", "30s", "Time a client has to send a whole request (head and body); "
+            + "then its connection is closed.", v -> atLeast(duration(v), Duration.ofSeconds(1))),
     STREAM_KEEPALIVE("GENQUEUE_STREAM_KEEPALIVE", "15s", "Silence after which a status stream sends a `: keep-alive` comment.",
             v -> atLeast(duration(v), Duration.ofMillis(100))),
     READERS("GENQUEUE_READERS", "4", "Database read connections.", v -> intIn(v, 1, 64)),

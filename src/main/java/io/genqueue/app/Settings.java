@@ -42,6 +42,7 @@ record Settings(
         int fetchMaxRedirects,
         long fetchMaxPixels,
         Set<String> fetchAllow,
+        Duration requestTimeout,
         Duration streamKeepAlive,
         int readers,
         String logLevel) {
@@ -154,6 +155,7 @@ record Settings(
                 (Integer) v.get(Setting.FETCH_MAX_REDIRECTS),
                 (Long) v.get(Setting.FETCH_MAX_PIXELS),
                 (Set<String>) v.get(Setting.FETCH_ALLOW),
+                (Duration) v.get(Setting.REQUEST_TIMEOUT),
                 (Duration) v.get(Setting.STREAM_KEEPALIVE),
                 (Integer) v.get(Setting.READERS),
                 (String) v.get(Setting.LOG_LEVEL));

@@ -16,9 +16,11 @@ import java.util.regex.Pattern;
  */
 final class BaseUrl {
 
-    private static final Pattern HOST = Pattern.compile("([A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.?|\\[[0-9A-Fa-f:.]+])(:[0-9]{1,5})?");
+    // Flat patterns with bounded lengths: no nested repetition, so no input can make matching
+    // recurse deeply or backtrack (a long "a.a.a..." once overflowed the stack).
+    private static final Pattern HOST = Pattern.compile("(?:[A-Za-z0-9.-]{1,253}|\\[[0-9A-Fa-f:.]{2,45}])(?::[0-9]{1,5})?");
     private static final Pattern PORT = Pattern.compile("[0-9]{1,5}");
-    private static final Pattern PREFIX = Pattern.compile("(/[A-Za-z0-9._~-]+)+");
+    private static final Pattern PREFIX = Pattern.compile("/[A-Za-z0-9._~/-]{0,255}");
     private static final HeaderName FORWARDED_PROTO = HeaderNames.create("X-Forwarded-Proto");
     private static final HeaderName FORWARDED_HOST = HeaderNames.create("X-Forwarded-Host");
     private static final HeaderName FORWARDED_PORT = HeaderNames.create("X-Forwarded-Port");
@@ -52,7 +54,8 @@ final class BaseUrl {
                 host = host + ":" + port.get();
             }
         }
-        String prefix = first(req, FORWARDED_PREFIX).map(BaseUrl::stripSlash).filter(p -> PREFIX.matcher(p).matches()).orElse("");
+        String prefix = first(req, FORWARDED_PREFIX).map(BaseUrl::stripSlash)
+                .filter(p -> PREFIX.matcher(p).matches() && !p.contains("//")).orElse("");
         return scheme + "://" + host + prefix;
     }
 

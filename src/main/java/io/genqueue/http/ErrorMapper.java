@@ -42,6 +42,7 @@ final class ErrorMapper {
         return switch (error) {
             case ApiError api -> api;
             case ValidationException v -> validation(v.violations());
+            case io.helidon.http.RequestException r when r.status().code() < 500 -> ApiError.detail(r.status().code(), "Malformed HTTP request.");
             case StoreException s -> {
                 log.error("storage failed during {} {}: {}", req.prologue().method(), req.path().path(), s.toString());
                 yield ApiError.detail(503, "Storage is unavailable; try again shortly.");
@@ -65,15 +66,22 @@ final class ErrorMapper {
      */
     static DirectHandler directHandler(long maxBodyBytes) {
         return (request, eventType, status, headers, message) -> {
-            String detail = switch (status.code()) {
+            // Only bytes from the client reach these handlers (a route's failures go to handle()),
+            // so a 500 here is Helidon failing on malformed input: the client's fault, a 400.
+            Status answer = status;
+            if (status.code() >= 500 && status.code() != 501 && status.code() != 505) {
+                log.warn("the HTTP layer failed on a request ({} {}); answering 400", status.code(), message);
+                answer = Status.BAD_REQUEST_400;
+            }
+            String detail = switch (answer.code()) {
                 case 413 -> "Request body is larger than " + maxBodyBytes + " bytes.";
                 case 400 -> "Malformed HTTP request.";
                 case 431 -> "Request headers are too large.";
+                case 501 -> "Not implemented: the request uses a feature this server does not support (e.g. a transfer coding).";
                 case 505 -> "HTTP version not supported; use HTTP/1.1.";
                 case 403 -> "Forbidden.";
-                default -> status.code() >= 500 ? "Internal server error." : "Request rejected.";
+                default -> "Request rejected.";
             };
-            Status answer = eventType == DirectHandler.EventType.INTERNAL_ERROR ? Status.INTERNAL_SERVER_ERROR_500 : status;
             ServerResponseHeaders out = ServerResponseHeaders.create(headers);
             out.set(HeaderNames.CONTENT_TYPE, "application/json");
             return DirectHandler.TransportResponse.builder()

@@ -7,6 +7,7 @@ import io.genqueue.queue.JobEvents;
 import io.genqueue.queue.JobStore;
 import io.helidon.http.Method;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http1.Http1Config;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -42,7 +43,8 @@ public final class HttpApi implements AutoCloseable {
             Duration retention,
             Set<String> models,
             Duration streamRecheck,
-            Duration streamKeepAlive) {
+            Duration streamKeepAlive,
+            Duration requestTimeout) {
     }
 
     /** Known paths, to tell a wrong method (405) from an unknown path (404). */
@@ -57,6 +59,7 @@ public final class HttpApi implements AutoCloseable {
 
     private final WebServer server;
     private final JobEvents events;
+    private final RequestDeadline deadline;
 
     public HttpApi(Settings settings, JobStore store, KeyStore keys, BlobStore blobs, JobEvents events,
             InputValidator validator, byte[] linkSecret, Clock clock) {
@@ -83,6 +86,7 @@ public final class HttpApi implements AutoCloseable {
                 .any(HttpApi::unrouted)
                 .error(Throwable.class, ErrorMapper::handle);
 
+        this.deadline = new RequestDeadline(settings.requestTimeout());
         this.server = WebServer.builder()
                 .host(settings.host())
                 .port(settings.port())
@@ -99,7 +103,14 @@ public final class HttpApi implements AutoCloseable {
                 // (helidon-io/helidon#12324, fixed in later 4.x); idle connections are closed
                 // after this long instead of the default five minutes.
                 .idleConnectionTimeout(IDLE_CONNECTION_TIMEOUT)
+                // How often idle connections are looked for (default 2 min): also what bounds a
+                // request line that never ends, which the request deadline cannot see.
+                .idleConnectionPeriod(Duration.ofSeconds(5))
                 .shutdownHook(false)
+                // HTTP/1.1 only, with our deadline listening. Discovery would add a second HTTP/1
+                // provider, and with two, a request line neither recognises is dropped unanswered.
+                .protocolsDiscoverServices(false)
+                .addProtocol(Http1Config.builder().addReceiveListener(deadline).addSendListener(deadline).build())
                 .routing(routing)
                 .build();
     }
@@ -115,7 +126,12 @@ public final class HttpApi implements AutoCloseable {
     }
 
     private static void unrouted(ServerRequest req, ServerResponse res) {
-        String path = req.path().path();
+        String path = req.path().path() == null ? "" : req.path().path();
+        if (req.prologue().method() == Method.PUT && path.startsWith("/v1/queue/") && path.endsWith("/cancel")) {
+            // an id with an encoded slash decodes into extra segments: still the cancel route's 404
+            Responses.json(res, 404, Map.of("status", "NOT_FOUND"));
+            return;
+        }
         for (var entry : ALLOWED.entrySet()) {
             if (entry.getKey().matcher(path).matches()) {
                 Method method = req.prologue().method();
@@ -135,6 +151,7 @@ public final class HttpApi implements AutoCloseable {
     public void close() {
         events.closeAll();
         server.stop();
+        deadline.close();
     }
 
     /** {@code /healthz} and {@code /readyz}. */

@@ -21,7 +21,6 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -107,7 +106,7 @@ final class SubmitHandler implements Handler {
 
     private static void checkContentType(ServerRequest req) {
         String header = req.headers().first(HeaderNames.CONTENT_TYPE).orElse("");
-        String[] parts = header.split(";");
+        String[] parts = header.split(";", -1);
         boolean json = parts[0].strip().toLowerCase(Locale.ROOT).equals("application/json");
         for (int i = 1; json && i < parts.length; i++) {
             String param = parts[i].strip().toLowerCase(Locale.ROOT).replace("\"", "");
@@ -128,15 +127,17 @@ final class SubmitHandler implements Handler {
         if (!req.content().hasEntity()) {
             return new byte[0];
         }
+        byte[] bytes;
         try (InputStream in = req.content().inputStream()) {
-            byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
-            if (bytes.length > maxBodyBytes) {
-                throw tooLarge();
-            }
-            return bytes;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
+        } catch (IOException | RuntimeException e) {
+            // The client ended or garbled the body: fewer bytes than announced, a bad chunk size.
+            throw ApiError.detail(400, "Malformed request body: it ended early or its chunked encoding is invalid.");
         }
+        if (bytes.length > maxBodyBytes) {
+            throw tooLarge();
+        }
+        return bytes;
     }
 
     private ApiError tooLarge() {

@@ -59,11 +59,13 @@ class BadInputCorpusTest {
 
     /** How long any answer may take. */
     static final Duration BOUND = Duration.ofSeconds(10);
+    /** The server's request deadline in this suite (GENQUEUE_REQUEST_TIMEOUT). */
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(3);
     /**
      * How long a client that stops sending mid-request may be kept waiting before the server answers
-     * or closes: the server's idle-connection timeout (60 s, HttpApi) and a margin.
+     * or closes: the request deadline, its sweep interval (1 s) and a margin.
      */
-    static final Duration STALLED_BOUND = Duration.ofSeconds(70);
+    static final Duration STALLED_BOUND = REQUEST_TIMEOUT.plusSeconds(5);
     static final String SUBMIT = "/v1/queue/nano_banana";
     static final String VALID = "{\"prompt\":\"a cat\",\"image_urls\":[\"https://example.com/a.png\"],\"num_images\":2}";
     static final String SMALL = "{\"prompt\":\"a cat\"}";
@@ -90,7 +92,8 @@ class BadInputCorpusTest {
     @BeforeAll
     static void start() throws Exception {
         // Reference images of accepted cases point at hosts that may not answer: fail them fast.
-        server = TestServer.start(Map.of("GENQUEUE_FETCH_TIMEOUT", "2s"));
+        server = TestServer.start(Map.of("GENQUEUE_FETCH_TIMEOUT", "2s",
+                "GENQUEUE_REQUEST_TIMEOUT", REQUEST_TIMEOUT.toSeconds() + "s"));
         port = URI.create(server.base).getPort();
         auth = "Authorization: Bearer " + server.key + "\n";
         secretText = Files.readString(server.dataDir.resolve("link-secret"), ISO_8859_1).strip();
