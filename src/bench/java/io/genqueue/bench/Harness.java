@@ -173,13 +173,15 @@ public final class Harness {
     private void fill(String base, String key, int jobs) throws Exception {
         long start = System.nanoTime();
         Map<String, String> env = Map.of("GENQUEUE_KEY", key);
-        double rate = 5_000;
+        // Size chunks as if submits were fast: a chunk too short costs one more round, one too long
+        // overshoots the count by its whole excess.
+        double rate = 10_000;
         long queued = 0;
         while (queued < jobs) {
             long seconds = Math.max(1, Math.min(30, (long) Math.ceil((jobs - queued) / rate)));
             Wrk.Result chunk = Wrk.run(base + "/v1/queue/nano_banana", root.resolve("bench/lua/submit.lua"), CONNECTIONS,
                     Duration.ofSeconds(seconds), env);
-            rate = Math.max(100, chunk.requestsPerSecond());
+            rate = Math.max(10_000, chunk.requestsPerSecond());
             queued = status(base, key, submit(base, key)).path("queue_position").asLong() + 1;
             System.out.printf(Locale.ROOT, "   %,d queued (%.0f submits/s)%n", queued, chunk.requestsPerSecond());
         }
@@ -241,16 +243,26 @@ public final class Harness {
             long start = System.nanoTime();
             long runNanos = plan.slotRun().toNanos();
             long intervalNanos = (long) (1e9 / rate);
+            // Measure once every slot could be busy (the first jobs need time to arrive).
+            long windowStart = start + Math.max((long) (slots / rate * 1e9), runNanos / 6);
+            java.util.concurrent.atomic.AtomicLong accepted = new java.util.concurrent.atomic.AtomicLong();
+            long minWaiting = Long.MAX_VALUE;
             for (long next = start; next - start < runNanos; next += intervalNanos) {
                 long wait = next - System.nanoTime();
                 if (wait > 0) {
                     TimeUnit.NANOSECONDS.sleep(wait);
                 }
-                submitters.submit(() -> submit(base, server.firstKey()));
+                submitters.submit(() -> {
+                    submit(base, server.firstKey());
+                    accepted.incrementAndGet();
+                });
+                if (System.nanoTime() > windowStart) {
+                    minWaiting = Math.min(minWaiting, accepted.get() - provider.calls().size());
+                }
             }
             long end = System.nanoTime();
-            // Measure once every slot could be busy (the first jobs need time to arrive).
-            long windowStart = start + Math.max((long) (slots / rate * 1e9), runNanos / 6);
+            System.out.printf(Locale.ROOT, "   %d accepted, %d started; fewest waiting in the window: %d%s%n", accepted.get(),
+                    provider.calls().size(), minWaiting, minWaiting <= 0 ? " (the queue ran dry: submits were too slow)" : "");
             for (CompletableFuture<TimingProvider.Call> call : provider.calls().values()) {
                 try {
                     call.get(latency.toMillis() * 3 + 10_000, TimeUnit.MILLISECONDS);

@@ -43,10 +43,11 @@ final class TimingProvider implements ImageProvider {
     @Override
     public GenerationResult generate(GenerationRequest request) throws InterruptedException {
         long start = System.nanoTime();
+        CompletableFuture<Call> call = call(request.requestId());
         try {
             return delegate.generate(request);
         } finally {
-            call(request.requestId()).complete(new Call(start, System.nanoTime()));
+            call.complete(new Call(start, System.nanoTime()));
         }
     }
 

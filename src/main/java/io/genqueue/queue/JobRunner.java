@@ -108,7 +108,6 @@ public final class JobRunner {
         for (int i = 0; i < result.images().size(); i++) {
             stored.add(store(claim.jobId(), i, result.images().get(i)));
         }
-        store.log(claim, LogEntry.info(clock.instant(), "Generated " + stored.size() + " image(s) at " + ratio.resolution() + "."));
         return new Outcome.Succeeded(new JobResult(stored, input.includeText() ? result.description() : ""), elapsed(started));
     }
 
@@ -129,10 +128,16 @@ public final class JobRunner {
 
     private void record(RunningJobs.Run run, Outcome outcome) {
         Claim claim = run.claim();
-        if (outcome instanceof Outcome.Failed f) {
-            store.log(claim, LogEntry.error(clock.instant(), f.failure().message()));
-        }
-        if (!store.finish(claim, outcome)) {
+        LogEntry line = switch (outcome) {
+            case Outcome.Succeeded s -> {
+                StoredImage first = s.result().images().get(0);
+                yield LogEntry.info(clock.instant(), "Generated " + s.result().images().size() + " image(s) at "
+                        + first.width() + "x" + first.height() + ".");
+            }
+            case Outcome.Failed f -> LogEntry.error(clock.instant(), f.failure().message());
+            case Outcome.Cancelled c -> LogEntry.info(clock.instant(), "Cancelled by the client while running.");
+        };
+        if (!store.finish(claim, outcome, line)) {
             log.info("job {} attempt {}: the lease was lost before the outcome was recorded; another run owns it", claim.jobId(),
                     claim.attempt());
         }
@@ -145,17 +150,14 @@ public final class JobRunner {
         Thread.interrupted(); // store calls below must not see the stop's interrupt
         if (stop != null) {
             switch (stop) {
-                case CANCELLED -> {
-                    store.log(claim, LogEntry.info(clock.instant(), "Cancelled by the client while running."));
-                    store.finish(claim, new Outcome.Cancelled(elapsed(started)));
-                }
+                case CANCELLED -> record(run, new Outcome.Cancelled(elapsed(started)));
                 case SHUTDOWN -> store.release(claim);
                 case LEASE_LOST -> log.warn("job {} attempt {}: lease lost, run abandoned", claim.jobId(), claim.attempt());
             }
             return;
         }
         if (e instanceof ProviderException pe) {
-            failedUpstream(claim, pe, started);
+            failedUpstream(run, pe, started);
             return;
         }
         log.error("job {} attempt {} failed unexpectedly", claim.jobId(), claim.attempt(), e);
@@ -164,7 +166,8 @@ public final class JobRunner {
                 elapsed(started)));
     }
 
-    private void failedUpstream(Claim claim, ProviderException e, long started) {
+    private void failedUpstream(RunningJobs.Run run, ProviderException e, long started) {
+        Claim claim = run.claim();
         String what = provider.name() + ": " + e.getMessage();
         if (e.retryable() && claim.attempt() < limits.maxAttempts()) {
             Duration delay = limits.backoff().delayAfter(claim.attempt(), e.retryAfter());
@@ -174,8 +177,7 @@ public final class JobRunner {
             return;
         }
         String message = e.retryable() ? what + " (gave up after " + claim.attempt() + " attempts)" : what;
-        store.log(claim, LogEntry.error(clock.instant(), message));
-        store.finish(claim, new Outcome.Failed(Failure.of(e.type(), message), elapsed(started)));
+        record(run, new Outcome.Failed(Failure.of(e.type(), message), elapsed(started)));
     }
 
     private static long elapsed(long startedNanos) {

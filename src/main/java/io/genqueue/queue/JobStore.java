@@ -59,8 +59,12 @@ public interface JobStore extends AutoCloseable {
      */
     Set<String> renew(Collection<Claim> claims, Duration lease);
 
-    /** Ends a run. False when the claim's lease was lost: the outcome was not recorded. */
-    boolean finish(Claim claim, Outcome outcome);
+    /**
+     * Ends a run, with the log line that says how, in one durable step: a crash leaves either both
+     * or neither, so a job's outcome is never logged twice. False when the claim's lease was lost:
+     * neither was recorded.
+     */
+    boolean finish(Claim claim, Outcome outcome, LogEntry line);
 
     /**
      * Puts a running job back in the queue after a retryable failure, to run again no earlier than

@@ -97,6 +97,11 @@ public abstract class JobStoreContract {
         return claims.get(0);
     }
 
+    /** Finishes with a log line naming the outcome. */
+    protected boolean finish(Claim claim, Outcome outcome) {
+        return store.finish(claim, outcome, LogEntry.info(clock.instant(), "ended " + outcome.state()));
+    }
+
     private static Outcome.Succeeded success() {
         return new Outcome.Succeeded(new JobResult(List.of(new StoredImage("k/0.png", "image/png", "f.png", 10, 1, 1)), "text"), 5);
     }
@@ -189,13 +194,13 @@ public abstract class JobStoreContract {
     void finish_records_the_result_once() {
         String id = submit("t1");
         Claim claim = claimOne();
-        assertThat(store.finish(claim, success())).isTrue();
+        assertThat(finish(claim, success())).isTrue();
         JobView done = view(id);
         assertThat(done.state()).isEqualTo(JobState.SUCCEEDED);
         assertThat(done.inferenceMillis()).isEqualTo(5);
         assertThat(done.failure()).isNull();
         assertThat(store.result(id)).hasValueSatisfying(r -> assertThat(r.description()).isEqualTo("text"));
-        assertThat(store.finish(claim, new Outcome.Failed(Failure.of(ErrorType.PROVIDER_ERROR, "x"), 1))).isFalse();
+        assertThat(finish(claim, new Outcome.Failed(Failure.of(ErrorType.PROVIDER_ERROR, "x"), 1))).isFalse();
         assertThat(view(id).state()).isEqualTo(JobState.SUCCEEDED);
     }
 
@@ -203,7 +208,7 @@ public abstract class JobStoreContract {
     void a_failure_keeps_its_type_message_and_location() {
         String id = submit("t1");
         Failure failure = new Failure(ErrorType.IMAGE_FETCH_FAILED, "image_urls[1]: too big", List.of("body", "image_urls", 1));
-        store.finish(claimOne(), new Outcome.Failed(failure, 7));
+        finish(claimOne(), new Outcome.Failed(failure, 7));
         JobView done = view(id);
         assertThat(done.state()).isEqualTo(JobState.FAILED);
         assertThat(done.failure()).isEqualTo(failure);
@@ -242,8 +247,8 @@ public abstract class JobStoreContract {
         assertThat(cancels).contains(cancelled, won);
         assertThat(view(cancelled).cancelRequested()).isTrue();
 
-        assertThat(store.finish(c1, new Outcome.Cancelled(3))).isTrue();
-        assertThat(store.finish(c2, success())).isTrue();
+        assertThat(finish(c1, new Outcome.Cancelled(3))).isTrue();
+        assertThat(finish(c2, success())).isTrue();
         assertThat(view(cancelled).state()).isEqualTo(JobState.CANCELLED);
         assertThat(view(won).state()).isEqualTo(JobState.SUCCEEDED);
         assertThat(store.cancel("t1", won)).isEqualTo(CancelOutcome.ALREADY_COMPLETED);
@@ -255,9 +260,21 @@ public abstract class JobStoreContract {
         Claim claim = claimOne();
         store.log(claim, LogEntry.info(clock.instant(), "one"));
         store.log(claim, LogEntry.warn(clock.instant(), "two"));
-        store.finish(claim, success());
+        finish(claim, success());
         assertThat(store.logs(id)).extracting(LogEntry::message).containsSubsequence("one", "two");
         assertThat(store.logs(id)).extracting(LogEntry::level).contains(LogEntry.Level.WARN);
+    }
+
+    @Test
+    void the_outcome_and_its_log_line_are_recorded_together_or_not_at_all() {
+        String id = submit("t1");
+        Claim first = claimOne();
+        clock.advance(LEASE.plusSeconds(1));
+        store.reapExpiredLeases(3);
+        Claim second = claimOne();
+        assertThat(store.finish(first, success(), LogEntry.info(clock.instant(), "late success"))).isFalse();
+        assertThat(store.finish(second, success(), LogEntry.info(clock.instant(), "the success"))).isTrue();
+        assertThat(store.logs(id)).extracting(LogEntry::message).contains("the success").doesNotContain("late success");
     }
 
     // ---------------------------------------------------------------- retries, leases, deadlines
@@ -317,9 +334,9 @@ public abstract class JobStoreContract {
         assertThat(store.renew(List.of(first), LEASE)).containsExactly(id);
         Claim second = claimOne();
         assertThat(second.attempt()).isEqualTo(2);
-        assertThat(store.finish(first, success())).isFalse();
+        assertThat(finish(first, success())).isFalse();
         assertThat(store.retry(first, clock.instant(), LogEntry.warn(clock.instant(), "late"))).isFalse();
-        assertThat(store.finish(second, success())).isTrue();
+        assertThat(finish(second, success())).isTrue();
         assertThat(view(id).state()).isEqualTo(JobState.SUCCEEDED);
     }
 
@@ -388,10 +405,10 @@ public abstract class JobStoreContract {
     @Test
     void retention_expires_results_and_logs_then_records_the_purge() {
         String old = submit("t1");
-        store.finish(claimOne(), success());
+        finish(claimOne(), success());
         clock.advance(Duration.ofDays(7));
         String recent = submit("t1");
-        store.finish(claimOne(), success());
+        finish(claimOne(), success());
         String queued = submit("t1");
 
         assertThat(store.expireResults(clock.instant().minus(Duration.ofDays(7)).plusMillis(1), 100)).containsExactly(old);
@@ -448,7 +465,7 @@ public abstract class JobStoreContract {
                     idle = 0;
                     for (Claim c : claims) {
                         claimedCount.merge(c.jobId(), 1, Integer::sum);
-                        if (store.finish(c, success())) {
+                        if (finish(c, success())) {
                             finished.put(c.jobId(), true);
                         }
                     }
@@ -476,7 +493,7 @@ public abstract class JobStoreContract {
         for (List<Claim> rest = store.claim(100, LEASE); !rest.isEmpty(); rest = store.claim(100, LEASE)) {
             for (Claim c : rest) {
                 claimedCount.merge(c.jobId(), 1, Integer::sum);
-                store.finish(c, success());
+                finish(c, success());
             }
         }
         assertThat(ids).hasSize(jobs).doesNotHaveDuplicates();

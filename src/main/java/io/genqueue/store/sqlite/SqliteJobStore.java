@@ -410,13 +410,14 @@ public final class SqliteJobStore implements JobStore {
     }
 
     @Override
-    public boolean finish(Claim claim, Outcome outcome) {
+    public boolean finish(Claim claim, Outcome outcome, LogEntry line) {
         return writer.call(tx -> {
             HeldJob job = held(tx, claim);
             if (job == null) {
                 return false;
             }
             long now = now();
+            appendLog(tx, claim.jobId(), line);
             Failure failure = switch (outcome) {
                 case Outcome.Succeeded s -> null;
                 case Outcome.Failed f -> f.failure();

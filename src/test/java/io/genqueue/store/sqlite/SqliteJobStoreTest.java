@@ -51,7 +51,7 @@ class SqliteJobStoreTest extends JobStoreContract {
         assertThat(store.reapExpiredLeases(3)).containsExactly(id);
         Claim again = claimOne();
         assertThat(again.attempt()).isEqualTo(2);
-        assertThat(store.finish(claim, new io.genqueue.queue.Outcome.Cancelled(0))).isFalse();
+        assertThat(finish(claim, new io.genqueue.queue.Outcome.Cancelled(0))).isFalse();
     }
 
     @Test
