@@ -68,14 +68,53 @@ final class ServerProcess implements AutoCloseable {
         }
     }
 
-    /** {@code java --enable-native-access=ALL-UNNAMED -jar genqueue.jar args...}, with this JVM's binary. */
+    /**
+     * {@code java --enable-native-access=ALL-UNNAMED -jar genqueue.jar args...}, with this JVM's binary.
+     *
+     * <p>The jar run is a byte-for-byte copy of {@code target/genqueue.jar} in {@code target/it-launch},
+     * beside a link to {@code target/lib}: on a shared machine, a {@code pkill -f "genqueue.jar serve"}
+     * meant for someone else's server must not kill the servers of a test (it did).
+     */
     static List<String> command(String... args) {
         String java = ProcessHandle.current().info().command()
                 .orElseThrow(() -> new IllegalStateException("cannot tell which java binary runs the tests"));
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-jar",
-                jar().toString()));
+                launchJar().toString()));
         cmd.addAll(List.of(args));
         return cmd;
+    }
+
+    private static Path launchJar;
+
+    /** Deletes a data directory a test no longer needs (one that passed: a failed one is kept for inspection). */
+    static void deleteTree(Path dir) {
+        try (java.util.stream.Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static synchronized Path launchJar() {
+        if (launchJar == null) {
+            Path target = jar().toAbsolutePath().getParent();
+            Path dir = target.resolve("it-launch");
+            try {
+                Files.createDirectories(dir);
+                Path copy = dir.resolve("server-under-test.jar");
+                Files.copy(jar(), copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                Path lib = dir.resolve("lib");
+                if (!Files.exists(lib, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    Files.createSymbolicLink(lib, Path.of("..", "lib"));
+                }
+                launchJar = copy;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot prepare " + dir, e);
+            }
+        }
+        return launchJar;
     }
 
     private static ProcessBuilder builder(Map<String, String> env, String... args) {
