@@ -16,6 +16,7 @@ import io.genqueue.queue.RequestIds;
 import io.genqueue.queue.SubmitOutcome;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.RequestException;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -130,14 +131,21 @@ final class SubmitHandler implements Handler {
         byte[] bytes;
         try (InputStream in = req.content().inputStream()) {
             bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
+        } catch (RequestException e) {
+            // The HTTP layer's own limit stops a chunked body that grows past it.
+            throw e.status().code() == 413 ? tooLarge() : malformedBody();
         } catch (IOException | RuntimeException e) {
             // The client ended or garbled the body: fewer bytes than announced, a bad chunk size.
-            throw ApiError.detail(400, "Malformed request body: it ended early or its chunked encoding is invalid.");
+            throw malformedBody();
         }
         if (bytes.length > maxBodyBytes) {
             throw tooLarge();
         }
         return bytes;
+    }
+
+    private static ApiError malformedBody() {
+        return ApiError.detail(400, "Malformed request body: it ended early or its chunked encoding is invalid.");
     }
 
     private ApiError tooLarge() {

@@ -64,9 +64,9 @@ public final class SqliteKeyStore implements KeyStore, AutoCloseable {
             try (ResultSet rs = r.prepare("SELECT key_id, tenant, created_at, revoked_at FROM api_keys ORDER BY created_at, key_id")
                     .executeQuery()) {
                 while (rs.next()) {
-                    Instant created = Instant.ofEpochMilli(rs.getLong(3));
                     long revoked = rs.getLong(4);
-                    keys.add(new ApiKey(rs.getString(1), rs.getString(2), created, rs.wasNull() ? null : Instant.ofEpochMilli(revoked)));
+                    Instant revokedAt = rs.wasNull() ? null : Instant.ofEpochMilli(revoked); // before any other getter
+                    keys.add(new ApiKey(rs.getString(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3)), revokedAt));
                 }
             }
             return keys;
