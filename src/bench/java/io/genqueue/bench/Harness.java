@@ -58,7 +58,7 @@ public final class Harness {
 
         static Plan of(boolean isShort) {
             return isShort
-                    ? new Plan(true, Duration.ofSeconds(1), Duration.ofSeconds(3), 60, 20_000, 64, Duration.ofMillis(500),
+                    ? new Plan(true, Duration.ofSeconds(1), Duration.ofSeconds(3), 60, 20_000, 16, Duration.ofMillis(500),
                             Duration.ofSeconds(8))
                     : new Plan(false, Duration.ofSeconds(5), Duration.ofSeconds(15), 1_000, 1_000_000, 64, Duration.ofSeconds(2),
                             Duration.ofSeconds(60));
@@ -193,36 +193,69 @@ public final class Harness {
         step("3. pickup latency, 4. gateway overhead");
         TimingProvider provider = new TimingProvider(new PreviewProvider(Duration.ZERO));
         Map<String, CompletableFuture<Long>> finished = new ConcurrentHashMap<>();
+        java.util.concurrent.atomic.AtomicLong lastCommit = new java.util.concurrent.atomic.AtomicLong();
         try (Embedded server = Embedded.start(embeddedSettings("pickup", 4), Clock.systemUTC(), provider)) {
-            server.onJobChanged(id -> {
-                if (provider.returned(id)) {
-                    finished.computeIfAbsent(id, k -> new CompletableFuture<>()).complete(System.nanoTime());
+            server.addListener(new io.genqueue.queue.JobListener() {
+                @Override
+                public void jobsAvailable() {
+                    lastCommit.set(System.nanoTime()); // right after a submit's commit
+                }
+
+                @Override
+                public void jobChanged(String id) {
+                    if (provider.returned(id)) {
+                        finished.computeIfAbsent(id, k -> new CompletableFuture<>()).complete(System.nanoTime());
+                    }
                 }
             });
-            String base = "http://127.0.0.1:" + server.port();
-            int warmup = Math.max(20, plan.pickupRuns() / 10);
-            long[] pickup = new long[plan.pickupRuns()];
-            long[] overhead = new long[plan.pickupRuns()];
-            for (int i = -warmup; i < plan.pickupRuns(); i++) {
-                long sent = System.nanoTime();
-                String id = submit(base, server.firstKey());
-                TimingProvider.Call call = provider.call(id).get(30, TimeUnit.SECONDS);
-                long done = finished.computeIfAbsent(id, k -> new CompletableFuture<>()).get(30, TimeUnit.SECONDS);
-                if (i >= 0) {
+            warmUp(server, provider);
+            int runs = plan.pickupRuns();
+            long[] pickup = new long[runs];
+            long[] fromCommit = new long[runs];
+            long[] overhead = new long[runs];
+            try (RawClient client = new RawClient(server.port())) {
+                for (int i = 0; i < runs; i++) {
+                    long sent = System.nanoTime();
+                    RawClient.Answer answer = client.post("/v1/queue/nano_banana", server.firstKey(), BODY);
+                    String id = JSON.readTree(answer.body()).get("request_id").asText();
+                    TimingProvider.Call call = provider.call(id).get(30, TimeUnit.SECONDS);
+                    long committed = lastCommit.get();
+                    long done = finished.computeIfAbsent(id, k -> new CompletableFuture<>()).get(30, TimeUnit.SECONDS);
                     pickup[i] = call.start() - sent;
+                    fromCommit[i] = call.start() - committed;
                     overhead[i] = done - sent - call.nanos();
                 }
             }
             Arrays.sort(pickup);
+            Arrays.sort(fromCommit);
             Arrays.sort(overhead);
             double p50 = ms(percentile(pickup, 0.50));
             double p99 = ms(percentile(pickup, 0.99));
-            rows.add(new Row("3. pickup, idle queue", "submit sent to provider called, p50 / p99 (" + plan.pickupRuns() + " jobs)",
+            rows.add(new Row("3. pickup, idle queue", "submit sent to provider called, p50 / p99 (" + runs + " jobs)",
                     latency(p50, p99), "", "p50 <= 0.5 ms, p99 <= 2 ms", p50 <= 0.5 && p99 <= 2 ? "yes" : "no"));
+            double c50 = ms(percentile(fromCommit, 0.50));
+            double c99 = ms(percentile(fromCommit, 0.99));
+            rows.add(new Row("3. pickup, idle queue", "submit committed to provider called, p50 / p99", latency(c50, c99), "",
+                    "p50 <= 0.5 ms, p99 <= 2 ms", c50 <= 0.5 && c99 <= 2 ? "yes" : "no"));
             double o50 = ms(percentile(overhead, 0.50));
             double o99 = ms(percentile(overhead, 0.99));
             rows.add(new Row("4. gateway overhead", "submit sent to completed, minus provider time, p50 / p99",
                     latency(o50, o99), "", "p50 <= 2 ms, p99 <= 10 ms", o50 <= 2 && o99 <= 10 ? "yes" : "no"));
+        }
+    }
+
+    /** Runs jobs through the whole path until the JIT has compiled it, as the wrk warm-ups do for the other scenarios. */
+    private void warmUp(Embedded server, TimingProvider provider) throws Exception {
+        int jobs = plan.isShort() ? 300 : 3_000;
+        try (RawClient client = new RawClient(server.port())) {
+            String last = null;
+            for (int i = 0; i < jobs; i++) {
+                RawClient.Answer answer = client.post("/v1/queue/nano_banana", server.firstKey(),
+                        "{\"prompt\":\"warm-up\",\"aspect_ratio\":\"21:9\",\"output_format\":\"jpeg\"}");
+                last = JSON.readTree(answer.body()).get("request_id").asText();
+                client.get("/v1/queue/nano_banana/requests/" + last + "/status", server.firstKey());
+            }
+            provider.call(last).get(120, TimeUnit.SECONDS);
         }
     }
 
@@ -257,7 +290,8 @@ public final class Harness {
                     accepted.incrementAndGet();
                 });
                 if (System.nanoTime() > windowStart) {
-                    minWaiting = Math.min(minWaiting, accepted.get() - provider.calls().size());
+                    // accepted counts answers, calls count starts: a job may start before its answer arrives
+                    minWaiting = Math.min(minWaiting, Math.max(0, accepted.get() - provider.calls().size()));
                 }
             }
             long end = System.nanoTime();

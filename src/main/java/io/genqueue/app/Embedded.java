@@ -56,16 +56,11 @@ public final class Embedded implements AutoCloseable {
     }
 
     /**
-     * Hears every committed change of a job's visible state (claimed, finished, requeued), on the
-     * store's writer thread, right after the commit: the listener must return at once.
+     * Hears the store's committed changes (a job claimed, finished, requeued; work available after
+     * a submit), on the store's writer thread, right after the commit: listeners must return at once.
      */
-    public void onJobChanged(java.util.function.Consumer<String> listener) {
-        app.addJobListener(new io.genqueue.queue.JobListener() {
-            @Override
-            public void jobChanged(String jobId) {
-                listener.accept(jobId);
-            }
-        });
+    public void addListener(io.genqueue.queue.JobListener listener) {
+        app.addJobListener(listener);
     }
 
     Application application() {

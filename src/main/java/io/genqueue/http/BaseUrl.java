@@ -60,10 +60,11 @@ final class BaseUrl {
     }
 
     private static Optional<String> first(ServerRequest req, HeaderName name) {
-        if (!req.headers().contains(name)) {
+        Optional<String> header = req.headers().first(name);
+        if (header.isEmpty()) {
             return Optional.empty();
         }
-        String value = req.headers().get(name).values();
+        String value = header.get();
         int comma = value.indexOf(',');
         String first = (comma < 0 ? value : value.substring(0, comma)).strip();
         return first.isEmpty() ? Optional.empty() : Optional.of(first);

@@ -128,9 +128,11 @@ final class SubmitHandler implements Handler {
         if (!req.content().hasEntity()) {
             return new byte[0];
         }
+        // A declared length is read exactly; a chunked body up to one byte past the limit.
+        int toRead = (int) (declared.isPresent() ? declared.getAsLong() : Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
         byte[] bytes;
         try (InputStream in = req.content().inputStream()) {
-            bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
+            bytes = in.readNBytes(toRead);
         } catch (RequestException e) {
             // The HTTP layer's own limit stops a chunked body that grows past it.
             throw e.status().code() == 413 ? tooLarge() : malformedBody();

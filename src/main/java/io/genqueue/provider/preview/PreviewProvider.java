@@ -16,6 +16,10 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * The provider used when no upstream model is configured: it renders a deterministic preview
@@ -25,6 +29,10 @@ import java.util.Set;
  * <p>Same request, same bytes: the output depends on the prompt, seed, aspect ratio, format,
  * image count and reference images, never on the request id, the time, or the installed fonts.
  * Safe for concurrent use; a configurable latency simulates a model for demos and benchmarks.
+ *
+ * <p>Rendering is CPU work, so it runs on a small pool of platform threads (one per core), not on
+ * the calling virtual thread: a virtual thread busy computing holds its carrier until it is done,
+ * and a few dozen of them rendering at once would starve every HTTP request of the carriers.
  */
 public final class PreviewProvider implements ImageProvider {
 
@@ -36,6 +44,10 @@ public final class PreviewProvider implements ImageProvider {
             System.setProperty("java.awt.headless", "true");
         }
     }
+
+    private static final ExecutorService RENDERERS = Executors.newFixedThreadPool(
+            Math.max(1, Runtime.getRuntime().availableProcessors()),
+            Thread.ofPlatform().name("genqueue-preview-render-", 0).daemon().factory());
 
     private final Duration latency;
 
@@ -82,6 +94,29 @@ public final class PreviewProvider implements ImageProvider {
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
+        Future<List<ImageData>> rendering = RENDERERS.submit(() -> render(request));
+        List<ImageData> images;
+        try {
+            images = rendering.get();
+        } catch (InterruptedException e) {
+            rendering.cancel(true);
+            throw e;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new InterruptedException("rendering was interrupted");
+        }
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        String description = request.includeText() ? description(request.prompt(), request.numImages()) : "";
+        return new GenerationResult(images, description);
+    }
+
+    /** Renders and encodes every image; runs on a renderer thread, stops early when interrupted. */
+    private static List<ImageData> render(GenerationRequest request) throws InterruptedException {
+        OutputFormat format = request.format();
         PreviewRenderer.Scene scene = PreviewRenderer.scene(request.width(), request.height(),
                 request.prompt(), request.seed(), request.numImages(), request.references());
         ImageFormat imageFormat = ImageFormat.valueOf(format.name());
@@ -100,11 +135,7 @@ public final class PreviewProvider implements ImageProvider {
             }
             images.add(new ImageData(bytes, new ImageInfo(imageFormat, canvas.width, canvas.height, bytes.length)));
         }
-        if (Thread.interrupted()) {
-            throw new InterruptedException();
-        }
-        String description = request.includeText() ? description(request.prompt(), request.numImages()) : "";
-        return new GenerationResult(images, description);
+        return images;
     }
 
     /** A plain sentence saying what this is, quoting the prompt (collapsed and shortened). */

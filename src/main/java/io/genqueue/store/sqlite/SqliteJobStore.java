@@ -348,7 +348,7 @@ public final class SqliteJobStore implements JobStore {
                 tx.afterCommit(() -> emit(l -> l.jobChanged(row.claim().jobId())));
             }
             return claims;
-        });
+        }, false); // a claim lost to a power cut only means the job runs again: do not wait for the disk
     }
 
     @Override
@@ -356,7 +356,7 @@ public final class SqliteJobStore implements JobStore {
         writer.submit(tx -> {
             appendLog(tx, claim.jobId(), entry);
             return null;
-        }).exceptionally(e -> {
+        }, false).exceptionally(e -> {
             log.warn("could not store a log line of {}: {}", claim.jobId(), e.toString());
             return null;
         });
@@ -391,7 +391,7 @@ public final class SqliteJobStore implements JobStore {
                 }
             }
             return lost;
-        });
+        }, false);
     }
 
     /** The job's seq, model, lane and cancel flag if {@code claim} still holds its lease, else null. */

@@ -21,6 +21,14 @@ import org.slf4j.LoggerFactory;
  * the callers' futures. One flush to disk thus makes a whole batch durable: while one commit
  * flushes, the next batch gathers, so batches grow with load and nothing waits on a timer.
  *
+ * <p>Durability is chosen per unit. A durable unit (what a client is told about: a submit, a
+ * cancel, an outcome) commits with {@code synchronous=FULL}: its batch's commit flushes the WAL.
+ * Other units (claims, lease renewals, log lines) may commit with {@code synchronous=NORMAL}: no
+ * flush, so a claim does not wait for the disk before its job starts. They survive a crash of the
+ * process (the OS holds the written WAL), and the WAL is append-only, so the next flushed commit
+ * makes them durable too; a power cut may undo them, which only means a job runs again. A batch is
+ * flushed if any of its units is durable.
+ *
  * <p>Guarantees: units run one at a time, in the order they were submitted, on this thread only
  * (so a unit may update in-memory state that only this thread writes, like the queue index). A unit
  * that throws is rolled back to its savepoint and fails alone. A failed commit fails every unit of
@@ -52,10 +60,10 @@ final class SqliteWriter implements AutoCloseable {
         }
     }
 
-    private record Task<T>(Work<T> work, CompletableFuture<T> future) {
+    private record Task<T>(Work<T> work, boolean durable, CompletableFuture<T> future) {
     }
 
-    private static final Task<Void> POISON = new Task<>(tx -> null, new CompletableFuture<>());
+    private static final Task<Void> POISON = new Task<>(tx -> null, false, new CompletableFuture<>());
 
     private final BlockingQueue<Task<?>> queue = new LinkedBlockingQueue<>();
     private final Tx tx;
@@ -63,6 +71,7 @@ final class SqliteWriter implements AutoCloseable {
     private final Thread thread;
     private volatile boolean closed;
     private volatile boolean healthy = true;
+    private boolean flushing = true; // the connection's synchronous setting: FULL (true) or NORMAL
 
     /**
      * @param onCommitFailure runs on the writer thread, outside any transaction, after a batch
@@ -79,21 +88,34 @@ final class SqliteWriter implements AutoCloseable {
         this.thread.start();
     }
 
-    /** Queues a unit of work; the future completes once it is committed (or failed). */
+    /** Queues a durable unit of work; the future completes once it is committed and flushed (or failed). */
     <T> CompletableFuture<T> submit(Work<T> work) {
+        return submit(work, true);
+    }
+
+    /**
+     * Queues a unit of work; the future completes once it is committed (or failed), and, if
+     * {@code durable}, flushed to disk.
+     */
+    <T> CompletableFuture<T> submit(Work<T> work, boolean durable) {
         CompletableFuture<T> future = new CompletableFuture<>();
         if (closed) {
             future.completeExceptionally(new StoreException("the store is closed"));
             return future;
         }
-        queue.add(new Task<>(work, future));
+        queue.add(new Task<>(work, durable, future));
         return future;
     }
 
-    /** Runs a unit of work and waits until it is committed. */
+    /** Runs a durable unit of work and waits until it is committed and flushed. */
     <T> T call(Work<T> work) {
+        return call(work, true);
+    }
+
+    /** Runs a unit of work and waits until it is committed (and, if {@code durable}, flushed). */
+    <T> T call(Work<T> work, boolean durable) {
         try {
-            return submit(work).join();
+            return submit(work, durable).join();
         } catch (CompletionException e) {
             if (e.getCause() instanceof RuntimeException re) {
                 throw re;
@@ -135,7 +157,12 @@ final class SqliteWriter implements AutoCloseable {
     private void runBatch(List<Task<?>> batch) {
         List<Object> results = new ArrayList<>(batch.size());
         List<List<Runnable>> hooks = new ArrayList<>(batch.size());
+        boolean flush = batch.stream().anyMatch(Task::durable);
         try (Statement s = tx.connection().createStatement()) {
+            if (flush != flushing) {
+                s.execute(flush ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+                flushing = flush;
+            }
             s.execute("BEGIN IMMEDIATE");
             for (Task<?> task : batch) {
                 tx.afterCommit = new ArrayList<>();
