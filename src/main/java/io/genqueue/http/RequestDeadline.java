@@ -61,11 +61,6 @@ final class RequestDeadline implements Http1ConnectionListener, AutoCloseable {
         armed.remove(ctx);
     }
 
-    /** Connections with a request under way (for tests). */
-    int armed() {
-        return armed.size();
-    }
-
     private void sweep() {
         long now = System.nanoTime();
         armed.forEach((ctx, request) -> {

@@ -1,7 +1,5 @@
 package io.genqueue.media;
 
-import java.util.Optional;
-
 /** The image formats we accept as reference images and can identify in stored bytes. */
 public enum ImageFormat {
     PNG("image/png", "png"),
@@ -23,14 +21,5 @@ public enum ImageFormat {
 
     public String extension() {
         return extension;
-    }
-
-    public static Optional<ImageFormat> fromContentType(String contentType) {
-        for (ImageFormat f : values()) {
-            if (f.contentType.equalsIgnoreCase(contentType)) {
-                return Optional.of(f);
-            }
-        }
-        return Optional.empty();
     }
 }

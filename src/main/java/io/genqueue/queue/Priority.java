@@ -21,10 +21,6 @@ public enum Priority {
         return ordinal();
     }
 
-    public static Priority ofLane(int lane) {
-        return values()[lane];
-    }
-
     public static Optional<Priority> fromWire(String value) {
         for (Priority p : values()) {
             if (p.wire.equalsIgnoreCase(value.trim())) {

@@ -101,11 +101,6 @@ public final class SqliteJobStore implements JobStore {
         return clock;
     }
 
-    /** The id under which this process holds leases. */
-    public String owner() {
-        return owner;
-    }
-
     // ---------------------------------------------------------------- submit and reads
 
     @Override
