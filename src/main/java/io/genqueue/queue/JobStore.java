@@ -45,7 +45,7 @@ public interface JobStore extends AutoCloseable {
     /**
      * Claims up to {@code max} jobs that are due, in queue order (every normal job before any low
      * one, then oldest first), for this process, each with a lease of {@code lease}. A queued job
-     * whose start deadline has passed is failed instead of claimed.
+     * whose start deadline has passed is never claimed; {@link #failMissedStartDeadlines} fails it.
      */
     List<Claim> claim(int max, Duration lease);
 

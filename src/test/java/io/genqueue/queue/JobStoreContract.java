@@ -366,6 +366,8 @@ public abstract class JobStoreContract {
         clock.advance(Duration.ofSeconds(1));
         // A claim never starts a job past its deadline, even before the sweeper ran.
         assertThat(claimOne().jobId()).isEqualTo(other);
+        assertThat(store.claim(1, LEASE)).isEmpty();
+        assertThat(store.failMissedStartDeadlines()).isEqualTo(1);
         JobView late = view(id);
         assertThat(late.state()).isEqualTo(JobState.FAILED);
         assertThat(late.failure().type()).isEqualTo(ErrorType.REQUEST_TIMEOUT);

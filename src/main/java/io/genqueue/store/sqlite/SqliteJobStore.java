@@ -314,17 +314,20 @@ public final class SqliteJobStore implements JobStore {
         }
         return writer.call(tx -> {
             long now = now();
-            failMissedStartDeadlines(tx, now);
+            // A job past its start deadline is skipped, not failed here: this unit is not flushed,
+            // and a failure is an answer clients see. The durable sweep fails it.
             PreparedStatement ps = tx.prepare("UPDATE jobs SET state = 'RUNNING', attempt = attempt + 1, lease_owner = ?, "
                     + "lease_until = ?, started_at = COALESCE(started_at, ?), run_started_at = ? "
-                    + "WHERE seq IN (SELECT seq FROM jobs WHERE state = 'QUEUED' AND run_after <= ? ORDER BY lane, seq LIMIT ?) "
+                    + "WHERE seq IN (SELECT seq FROM jobs WHERE state = 'QUEUED' AND run_after <= ? "
+                    + "AND (start_deadline IS NULL OR started_at IS NOT NULL OR start_deadline > ?) ORDER BY lane, seq LIMIT ?) "
                     + "RETURNING seq, id, tenant, model, lane, attempt, input");
             ps.setString(1, owner);
             ps.setLong(2, now + lease.toMillis());
             ps.setLong(3, now);
             ps.setLong(4, now);
             ps.setLong(5, now);
-            ps.setInt(6, max);
+            ps.setLong(6, now);
+            ps.setInt(7, max);
             record Row(long seq, int lane, Claim claim) {
             }
             List<Row> rows = new ArrayList<>();
@@ -516,27 +519,26 @@ public final class SqliteJobStore implements JobStore {
 
     @Override
     public int failMissedStartDeadlines() {
-        return writer.call(tx -> failMissedStartDeadlines(tx, now()));
-    }
-
-    private int failMissedStartDeadlines(SqliteWriter.Tx tx, long now) throws SQLException {
-        PreparedStatement ps = tx.prepare("UPDATE jobs SET state = 'FAILED', finished_at = ?, error_type = ?, error = ? "
-                + "WHERE state = 'QUEUED' AND start_deadline IS NOT NULL AND start_deadline <= ? AND started_at IS NULL "
-                + "RETURNING seq, id, model, lane");
-        ps.setLong(1, now);
-        ps.setString(2, ErrorType.REQUEST_TIMEOUT.wire());
-        ps.setString(3, "The request did not start within its start timeout (X-Fal-Request-Start-Timeout).");
-        ps.setLong(4, now);
-        int count = 0;
-        try (ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                String id = rs.getString(2);
-                index.remove(rs.getString(3), rs.getInt(4), rs.getLong(1));
-                tx.afterCommit(() -> emit(l -> l.jobChanged(id)));
-                count++;
+        return writer.call(tx -> {
+            long now = now();
+            PreparedStatement ps = tx.prepare("UPDATE jobs SET state = 'FAILED', finished_at = ?, error_type = ?, error = ? "
+                    + "WHERE state = 'QUEUED' AND start_deadline IS NOT NULL AND start_deadline <= ? AND started_at IS NULL "
+                    + "RETURNING seq, id, model, lane");
+            ps.setLong(1, now);
+            ps.setString(2, ErrorType.REQUEST_TIMEOUT.wire());
+            ps.setString(3, "The request did not start within its start timeout (X-Fal-Request-Start-Timeout).");
+            ps.setLong(4, now);
+            int count = 0;
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String id = rs.getString(2);
+                    index.remove(rs.getString(3), rs.getInt(4), rs.getLong(1));
+                    tx.afterCommit(() -> emit(l -> l.jobChanged(id)));
+                    count++;
+                }
             }
-        }
-        return count;
+            return count;
+        });
     }
 
     @Override
