@@ -1,7 +1,7 @@
 package io.genqueue.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.genqueue.app.Embedded;
+import io.genqueue.json.Json;
 import io.genqueue.provider.preview.PreviewProvider;
 import java.io.IOException;
 import java.net.URI;
@@ -39,7 +39,6 @@ public final class Harness {
 
     private static final String BODY = "{\"prompt\":\"A red apple on a white table, clean studio lighting, simple background, "
             + "product shot suitable for ecommerce and ads\",\"aspect_ratio\":\"4:3\"}";
-    private static final ObjectMapper JSON = new ObjectMapper();
     static final int CONNECTIONS = 64;
 
     private final Plan plan;
@@ -216,7 +215,7 @@ public final class Harness {
                 for (int i = 0; i < runs; i++) {
                     long sent = System.nanoTime();
                     RawClient.Answer answer = client.post("/v1/queue/nano_banana", server.firstKey(), BODY);
-                    String id = JSON.readTree(answer.body()).get("request_id").asText();
+                    String id = Json.mapper().readTree(answer.body()).get("request_id").asText();
                     TimingProvider.Call call = provider.call(id).get(30, TimeUnit.SECONDS);
                     long committed = lastCommit.get();
                     long done = finished.computeIfAbsent(id, k -> new CompletableFuture<>()).get(30, TimeUnit.SECONDS);
@@ -251,7 +250,7 @@ public final class Harness {
             for (int i = 0; i < jobs; i++) {
                 RawClient.Answer answer = client.post("/v1/queue/nano_banana", server.firstKey(),
                         "{\"prompt\":\"warm-up\",\"aspect_ratio\":\"21:9\",\"output_format\":\"jpeg\"}");
-                last = JSON.readTree(answer.body()).get("request_id").asText();
+                last = Json.mapper().readTree(answer.body()).get("request_id").asText();
                 client.get("/v1/queue/nano_banana/requests/" + last + "/status", server.firstKey());
             }
             provider.call(last).get(120, TimeUnit.SECONDS);
@@ -342,7 +341,7 @@ public final class Harness {
             if (r.statusCode() != 200) {
                 throw new IllegalStateException("submit answered " + r.statusCode() + ": " + r.body());
             }
-            return JSON.readTree(r.body()).get("request_id").asText();
+            return Json.mapper().readTree(r.body()).get("request_id").asText();
         } catch (IOException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {
@@ -354,7 +353,7 @@ public final class Harness {
     private com.fasterxml.jackson.databind.JsonNode status(String base, String key, String id) throws Exception {
         HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(base + "/v1/queue/nano_banana/requests/" + id + "/status"))
                 .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
-        return JSON.readTree(r.body());
+        return Json.mapper().readTree(r.body());
     }
 
     /** Submits {@code n} jobs from a few threads and writes their ids, one per line. */

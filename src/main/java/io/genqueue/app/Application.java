@@ -41,6 +41,7 @@ public final class Application implements AutoCloseable {
     private Dispatcher dispatcher;
     private Maintenance maintenance;
     private SqliteJobStore store;
+    private String firstKey;
     private HttpApi http;
     private int port;
 
@@ -98,10 +99,11 @@ public final class Application implements AutoCloseable {
 
         if (keys.isEmpty()) {
             NewKey key = keys.create(DEFAULT_TENANT);
+            firstKey = key.secret();
             printFirstKey(out, key);
         }
         http = new HttpApi(new HttpApi.Settings(settings.host(), settings.port(), settings.publicUrl(), settings.maxBodyBytes(),
-                settings.linkTtl(), settings.retention(), settings.models(), Duration.ofSeconds(1), settings.streamKeepAlive(),
+                settings.linkTtl(), settings.retention(), settings.models(), settings.streamKeepAlive(),
                 settings.requestTimeout()),
                 store, keys, blobs, events, validator, dataDir.linkSecret(settings.linkSecret()), clock);
         port = http.start();
@@ -114,6 +116,11 @@ public final class Application implements AutoCloseable {
 
     int port() {
         return port;
+    }
+
+    /** The key made because none existed at this start, or null. */
+    String firstKey() {
+        return firstKey;
     }
 
     /** Hears the store's committed changes (for measurements from the inside). */

@@ -1,13 +1,10 @@
 package io.genqueue.app;
 
 import io.genqueue.provider.ImageProvider;
-import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * genqueue inside another program's JVM: the whole server, configured by {@code GENQUEUE_*} names
@@ -15,8 +12,6 @@ import java.util.regex.Pattern;
  * tools that need to watch the service from the inside; a deployment uses {@code serve}.
  */
 public final class Embedded implements AutoCloseable {
-
-    private static final Pattern FIRST_KEY = Pattern.compile("^\\s+(gq_\\S+)$", Pattern.MULTILINE);
 
     private final Application app;
     private final String firstKey;
@@ -39,10 +34,8 @@ public final class Embedded implements AutoCloseable {
         } catch (Settings.InvalidSettings e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
-        ByteArrayOutputStream printed = new ByteArrayOutputStream();
-        Application app = Application.start(parsed, clock, new PrintStream(printed, true, StandardCharsets.UTF_8), provider);
-        Matcher m = FIRST_KEY.matcher(printed.toString(StandardCharsets.UTF_8));
-        return new Embedded(app, m.find() ? m.group(1) : null);
+        Application app = Application.start(parsed, clock, new PrintStream(OutputStream.nullOutputStream()), provider);
+        return new Embedded(app, app.firstKey());
     }
 
     /** The port it listens on. */

@@ -42,7 +42,6 @@ public final class HttpApi implements AutoCloseable {
             Duration linkTtl,
             Duration retention,
             Set<String> models,
-            Duration streamRecheck,
             Duration streamKeepAlive,
             Duration requestTimeout) {
     }
@@ -69,7 +68,7 @@ public final class HttpApi implements AutoCloseable {
         JobLookup lookup = new JobLookup(new Authenticator(keys), store, settings.models());
         SubmitHandler submit = new SubmitHandler(lookup, validator, store, baseUrl, clock, settings.maxBodyBytes());
         JobHandlers jobs = new JobHandlers(lookup, store, blobs, links, baseUrl, settings.retention());
-        StatusStream stream = new StatusStream(lookup, jobs, store, events, settings.streamRecheck(), settings.streamKeepAlive());
+        StatusStream stream = new StatusStream(lookup, jobs, store, events, settings.streamKeepAlive());
         FileRoute files = new FileRoute(blobs, links);
         Health health = new Health(store, blobs);
 
@@ -127,14 +126,14 @@ public final class HttpApi implements AutoCloseable {
 
     private static void unrouted(ServerRequest req, ServerResponse res) {
         String path = req.path().path() == null ? "" : req.path().path();
-        if (req.prologue().method() == Method.PUT && path.startsWith("/v1/queue/") && path.endsWith("/cancel")) {
+        Method method = req.prologue().method();
+        if (method == Method.PUT && path.startsWith("/v1/queue/") && path.endsWith("/cancel")) {
             // an id with an encoded slash decodes into extra segments: still the cancel route's 404
             Responses.json(res, 404, Map.of("status", "NOT_FOUND"));
             return;
         }
         for (var entry : ALLOWED.entrySet()) {
             if (entry.getKey().matcher(path).matches()) {
-                Method method = req.prologue().method();
                 String allowed = entry.getValue();
                 if (!method.text().equals(allowed)) {
                     res.header("Allow", allowed);

@@ -20,26 +20,25 @@ import java.util.Map;
  * default) of silence, and the stream closes after the {@code COMPLETED} event.
  *
  * <p>Changes are learnt from the store's events, and, because some changes raise no event (the
- * queue position moving, a log line), by re-reading the status every {@code recheck}; an event is
- * sent only when the status object differs from the last one sent.
+ * queue position moving, a log line), by re-reading the status every second; an event is sent only
+ * when the status object differs from the last one sent.
  */
 final class StatusStream {
 
+    private static final Duration RECHECK = Duration.ofSeconds(1);
     private static final byte[] KEEP_ALIVE_COMMENT = ": keep-alive\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private final JobLookup lookup;
     private final JobHandlers handlers;
     private final JobStore store;
     private final JobEvents events;
-    private final Duration recheck;
     private final Duration keepAlive;
 
-    StatusStream(JobLookup lookup, JobHandlers handlers, JobStore store, JobEvents events, Duration recheck, Duration keepAlive) {
+    StatusStream(JobLookup lookup, JobHandlers handlers, JobStore store, JobEvents events, Duration keepAlive) {
         this.lookup = lookup;
         this.handlers = handlers;
         this.store = store;
         this.events = events;
-        this.recheck = recheck;
         this.keepAlive = keepAlive;
     }
 
@@ -54,10 +53,10 @@ final class StatusStream {
             byte[] last = send(out, handlers.statusBody(req, caller, job));
             long silentSince = System.nanoTime();
             while (!job.state().isTerminal() && !events.closed()) {
-                watch.await(recheck.compareTo(keepAlive) < 0 ? recheck : keepAlive);
+                watch.await(RECHECK.compareTo(keepAlive) < 0 ? RECHECK : keepAlive);
                 job = store.find(caller.tenant(), job.id()).orElse(null);
                 if (job == null) {
-                    return; // expired and deleted under us
+                    return; // the store no longer knows it: nothing more will change
                 }
                 byte[] next = Json.write(handlers.statusBody(req, caller, job));
                 if (!Arrays.equals(next, last)) {

@@ -13,12 +13,4 @@ public sealed interface Outcome {
 
     record Cancelled(long inferenceMillis) implements Outcome {
     }
-
-    default JobState state() {
-        return switch (this) {
-            case Succeeded s -> JobState.SUCCEEDED;
-            case Failed f -> JobState.FAILED;
-            case Cancelled c -> JobState.CANCELLED;
-        };
-    }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.genqueue.json.Json;
 import io.genqueue.provider.ImageProvider;
 import io.genqueue.provider.preview.PreviewProvider;
+import io.genqueue.queue.JobListener;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -16,6 +17,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 
 /**
@@ -31,11 +33,23 @@ final class TestServer implements AutoCloseable {
     final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
 
+    /** Counts the store's committed changes; notified on each. */
+    private final AtomicLong changes = new AtomicLong();
+
     private TestServer(Path dataDir, Application app, String key) {
         this.dataDir = dataDir;
         this.app = app;
         this.base = "http://127.0.0.1:" + app.port();
         this.key = key;
+        app.addJobListener(new JobListener() {
+            @Override
+            public void jobChanged(String jobId) {
+                synchronized (changes) {
+                    changes.incrementAndGet();
+                    changes.notifyAll();
+                }
+            }
+        });
     }
 
     /** A server with the given settings (environment names) over the test defaults. */
@@ -168,19 +182,35 @@ final class TestServer implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         JsonNode last = null;
         while (System.nanoTime() < deadline) {
+            long seen = changes.get();
             last = get(statusPath(id) + "?logs=1").json();
             if (until.test(last)) {
                 return last;
             }
-            try {
-                Thread.sleep(5); // polling a real server, as clients do; not a wait for a timed event
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
+            awaitChangeAfter(seen, deadline);
         }
         throw new AssertionError("status of " + id + " did not reach the expected state in " + timeout + "; last: " + last);
     }
+
+    /**
+     * Waits until the store commits a change after {@code seen}. A status can also move without
+     * an event (a job ahead of it leaving the queue), so the wait is cut short every 100 ms.
+     */
+    private void awaitChangeAfter(long seen, long deadline) {
+        long until = Math.min(deadline, System.nanoTime() + 100_000_000L);
+        synchronized (changes) {
+            long left;
+            while (changes.get() == seen && (left = until - System.nanoTime()) > 0) {
+                try {
+                    changes.wait(Math.max(1, left / 1_000_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+    }
+
 
     JsonNode awaitCompleted(String id) {
         return awaitStatus(id, s -> s.get("status").asText().equals("COMPLETED"), Duration.ofSeconds(30));

@@ -99,7 +99,7 @@ public abstract class JobStoreContract {
 
     /** Finishes with a log line naming the outcome. */
     protected boolean finish(Claim claim, Outcome outcome) {
-        return store.finish(claim, outcome, LogEntry.info(clock.instant(), "ended " + outcome.state()));
+        return store.finish(claim, outcome, LogEntry.info(clock.instant(), "ended: " + outcome.getClass().getSimpleName()));
     }
 
     private static Outcome.Succeeded success() {

@@ -57,8 +57,8 @@ public final class SqliteJobStore implements JobStore {
     private static final TypeReference<List<Object>> LOC_TYPE = new TypeReference<>() {
     };
 
-    private static final String VIEW_COLUMNS = "seq, id, tenant, model, lane, state, attempt, sync_mode, created_at, "
-            + "started_at, finished_at, inference_ms, error_type, error, error_loc, cancel_requested, expired_at";
+    private static final String VIEW_BY_ID = "SELECT seq, id, tenant, model, lane, state, attempt, sync_mode, created_at, "
+            + "started_at, finished_at, inference_ms, error_type, error, error_loc, cancel_requested, expired_at FROM jobs WHERE id = ?";
 
     private final SqliteWriter writer;
     private final SqliteReaders readers;
@@ -168,7 +168,7 @@ public final class SqliteJobStore implements JobStore {
             if (!hash.equals(job.requestHash())) {
                 return new SubmitOutcome.Conflict(jobId);
             }
-            PreparedStatement view = tx.prepare("SELECT " + VIEW_COLUMNS + " FROM jobs WHERE id = ?");
+            PreparedStatement view = tx.prepare(VIEW_BY_ID);
             view.setString(1, jobId);
             try (ResultSet rs = view.executeQuery()) {
                 if (rs.next()) {
@@ -186,7 +186,7 @@ public final class SqliteJobStore implements JobStore {
     @Override
     public Optional<JobView> find(String tenant, String id) {
         return readers.read(r -> {
-            PreparedStatement ps = r.prepare("SELECT " + VIEW_COLUMNS + " FROM jobs WHERE id = ?");
+            PreparedStatement ps = r.prepare(VIEW_BY_ID);
             ps.setString(1, id);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next() || !rs.getString("tenant").equals(tenant)) {
@@ -291,17 +291,24 @@ public final class SqliteJobStore implements JobStore {
         });
     }
 
-    /** Moves the job at {@code seq} to a terminal state (the caller checked that it may). */
+    /** Ends the job at {@code seq} without a result (the caller checked that it may). */
     private void end(SqliteWriter.Tx tx, long seq, JobState state, Failure failure, Long inferenceMillis, long now) throws SQLException {
+        end(tx, seq, state, failure, null, inferenceMillis, now);
+    }
+
+    /** Moves the job at {@code seq} to a terminal state, with its result if it succeeded. */
+    private void end(SqliteWriter.Tx tx, long seq, JobState state, Failure failure, JobResult result, Long inferenceMillis, long now)
+            throws SQLException {
         PreparedStatement ps = tx.prepare("UPDATE jobs SET state = ?, finished_at = ?, inference_ms = ?, error_type = ?, error = ?, "
-                + "error_loc = ?, lease_owner = NULL, lease_until = NULL WHERE seq = ?");
+                + "error_loc = ?, result = ?, lease_owner = NULL, lease_until = NULL WHERE seq = ?");
         ps.setString(1, state.name());
         ps.setLong(2, now);
         setNullableLong(ps, 3, inferenceMillis);
         ps.setString(4, failure == null ? null : failure.type().wire());
         ps.setString(5, failure == null ? null : failure.message());
         ps.setString(6, failure == null || failure.loc().isEmpty() ? null : Json.writeString(failure.loc()));
-        ps.setLong(7, seq);
+        ps.setString(7, result == null ? null : Json.writeString(result));
+        ps.setLong(8, seq);
         ps.executeUpdate();
     }
 
@@ -416,17 +423,10 @@ public final class SqliteJobStore implements JobStore {
             }
             long now = now();
             appendLog(tx, claim.jobId(), line);
-            Failure failure = switch (outcome) {
-                case Outcome.Succeeded s -> null;
-                case Outcome.Failed f -> f.failure();
-                case Outcome.Cancelled c -> Failure.cancelled();
-            };
-            end(tx, job.seq(), outcome.state(), failure, outcome.inferenceMillis(), now);
-            if (outcome instanceof Outcome.Succeeded s) {
-                PreparedStatement ps = tx.prepare("UPDATE jobs SET result = ? WHERE seq = ?");
-                ps.setString(1, Json.writeString(s.result()));
-                ps.setLong(2, job.seq());
-                ps.executeUpdate();
+            switch (outcome) {
+                case Outcome.Succeeded s -> end(tx, job.seq(), JobState.SUCCEEDED, null, s.result(), s.inferenceMillis(), now);
+                case Outcome.Failed f -> end(tx, job.seq(), JobState.FAILED, f.failure(), f.inferenceMillis(), now);
+                case Outcome.Cancelled c -> end(tx, job.seq(), JobState.CANCELLED, Failure.cancelled(), c.inferenceMillis(), now);
             }
             tx.afterCommit(() -> emit(l -> l.jobChanged(claim.jobId())));
             return true;
@@ -455,18 +455,24 @@ public final class SqliteJobStore implements JobStore {
             if (job.cancelRequested()) {
                 end(tx, job.seq(), JobState.CANCELLED, Failure.cancelled(), null, now);
             } else {
-                PreparedStatement ps = tx.prepare("UPDATE jobs SET state = 'QUEUED', run_after = ?, attempt = attempt - ?, "
-                        + "lease_owner = NULL, lease_until = NULL WHERE seq = ?");
-                ps.setLong(1, runAfter < 0 ? now : runAfter);
-                ps.setInt(2, uncountAttempt ? 1 : 0);
-                ps.setLong(3, job.seq());
-                ps.executeUpdate();
-                index.add(job.model(), job.lane(), job.seq());
+                backInQueue(tx, job.seq(), job.model(), job.lane(), runAfter < 0 ? now : runAfter, uncountAttempt);
                 tx.afterCommit(() -> emit(JobListener::jobsAvailable));
             }
             tx.afterCommit(() -> emit(l -> l.jobChanged(claim.jobId())));
             return true;
         });
+    }
+
+    /** RUNNING back to QUEUED at its old place, due at {@code runAfter}; the attempt is uncounted on request. */
+    private void backInQueue(SqliteWriter.Tx tx, long seq, String model, int lane, long runAfter, boolean uncountAttempt)
+            throws SQLException {
+        PreparedStatement ps = tx.prepare("UPDATE jobs SET state = 'QUEUED', run_after = ?, attempt = attempt - ?, "
+                + "lease_owner = NULL, lease_until = NULL WHERE seq = ?");
+        ps.setLong(1, runAfter);
+        ps.setInt(2, uncountAttempt ? 1 : 0);
+        ps.setLong(3, seq);
+        ps.executeUpdate();
+        index.add(model, lane, seq);
     }
 
     // ---------------------------------------------------------------- maintenance
@@ -498,12 +504,7 @@ public final class SqliteJobStore implements JobStore {
                     appendLog(tx, job.id(), LogEntry.error(at, "Its worker stopped responding on attempt " + job.attempt()
                             + " of " + maxAttempts + "; the job failed."));
                 } else {
-                    PreparedStatement ps = tx.prepare("UPDATE jobs SET state = 'QUEUED', run_after = ?, lease_owner = NULL, "
-                            + "lease_until = NULL WHERE seq = ?");
-                    ps.setLong(1, now);
-                    ps.setLong(2, job.seq());
-                    ps.executeUpdate();
-                    index.add(job.model(), job.lane(), job.seq());
+                    backInQueue(tx, job.seq(), job.model(), job.lane(), now, false);
                     appendLog(tx, job.id(), LogEntry.warn(at, "Its worker stopped responding on attempt " + job.attempt()
                             + "; back in the queue."));
                 }

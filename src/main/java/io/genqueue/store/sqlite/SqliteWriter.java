@@ -72,6 +72,7 @@ final class SqliteWriter implements AutoCloseable {
     private volatile boolean closed;
     private volatile boolean healthy = true;
     private boolean flushing = true; // the connection's synchronous setting: FULL (true) or NORMAL
+    private volatile long commits;
 
     /**
      * @param onCommitFailure runs on the writer thread, outside any transaction, after a batch
@@ -122,6 +123,11 @@ final class SqliteWriter implements AutoCloseable {
             }
             throw new StoreException("store write failed: " + e.getCause(), e.getCause());
         }
+    }
+
+    /** Batches committed so far (each is one commit, and one flush if it held a durable unit). */
+    long commits() {
+        return commits;
     }
 
     boolean healthy() {
@@ -179,6 +185,7 @@ final class SqliteWriter implements AutoCloseable {
                 }
             }
             s.execute("COMMIT");
+            commits++; // only this thread writes it
             healthy = true;
         } catch (SQLException | RuntimeException e) {
             failBatch(batch, e);

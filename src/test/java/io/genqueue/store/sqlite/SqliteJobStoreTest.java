@@ -75,7 +75,8 @@ class SqliteJobStoreTest extends JobStoreContract {
     @Test
     void submits_from_many_threads_share_commits() throws Exception {
         // Each submit returns only once durable; many concurrent ones must still all land, in fewer
-        // commits than submits (group commit), which the writer's batch size makes visible.
+        // commits than submits (group commit).
+        long commitsBefore = ((SqliteJobStore) store).writer().commits();
         List<Thread> threads = new java.util.ArrayList<>();
         for (int t = 0; t < 16; t++) {
             threads.add(Thread.ofVirtual().start(() -> {
@@ -87,6 +88,9 @@ class SqliteJobStoreTest extends JobStoreContract {
         for (Thread t : threads) {
             t.join();
         }
+        long commits = ((SqliteJobStore) store).writer().commits() - commitsBefore;
+        assertThat(commits).isLessThan(800);
         assertThat(store.claim(1000, Duration.ofSeconds(30))).hasSize(800);
     }
+
 }
