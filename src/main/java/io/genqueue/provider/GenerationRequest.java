@@ -14,6 +14,7 @@ import java.util.List;
  * @param includeText whether the client asked for the model's text ({@code response_modalities}
  *     contains {@code Text})
  * @param seed the client's seed, or null
+ * @param context the job's log and upstream reference, for this call
  */
 public record GenerationRequest(
         String requestId,
@@ -23,13 +24,28 @@ public record GenerationRequest(
         OutputFormat format,
         int numImages,
         boolean includeText,
-        Long seed) {
+        Long seed,
+        CallContext context) {
 
     public GenerationRequest {
         references = List.copyOf(references);
+        if (context == null) {
+            context = CallContext.NONE;
+        }
         if (numImages < 1) {
             throw new IllegalArgumentException("numImages < 1: " + numImages);
         }
+    }
+
+    /** A request outside any job: nothing is logged or kept. */
+    public GenerationRequest(String requestId, String prompt, List<ImageData> references, AspectRatio aspectRatio,
+            OutputFormat format, int numImages, boolean includeText, Long seed) {
+        this(requestId, prompt, references, aspectRatio, format, numImages, includeText, seed, CallContext.NONE);
+    }
+
+    /** The same request with another number of images (a provider that makes one image per call). */
+    public GenerationRequest withNumImages(int n) {
+        return new GenerationRequest(requestId, prompt, references, aspectRatio, format, n, includeText, seed, context);
     }
 
     public int width() {

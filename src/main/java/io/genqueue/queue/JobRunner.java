@@ -10,6 +10,7 @@ import io.genqueue.media.ImageInfo;
 import io.genqueue.media.ImageProbe;
 import io.genqueue.media.ImageRejectedException;
 import io.genqueue.media.ReferenceImageFetcher;
+import io.genqueue.provider.CallContext;
 import io.genqueue.provider.GenerationRequest;
 import io.genqueue.provider.GenerationResult;
 import io.genqueue.provider.ImageProvider;
@@ -99,7 +100,7 @@ public final class JobRunner {
                 : references.isEmpty() ? AspectRatio.R1_1
                 : AspectRatio.nearest(references.get(0).info().width(), references.get(0).info().height());
         GenerationRequest request = new GenerationRequest(claim.jobId(), input.prompt(), references, ratio,
-                input.outputFormat(), input.numImages(), input.includeText(), input.seed());
+                input.outputFormat(), input.numImages(), input.includeText(), input.seed(), new JobContext(claim));
         GenerationResult result = provider.generate(request);
         if (result.images().isEmpty()) {
             throw ProviderException.fatal(ErrorType.PROVIDER_ERROR, provider.name() + " returned no image.");
@@ -178,6 +179,40 @@ public final class JobRunner {
         }
         String message = e.retryable() ? what + " (gave up after " + claim.attempt() + " attempts)" : what;
         record(run, new Outcome.Failed(Failure.of(e.type(), message), elapsed(started)));
+    }
+
+    /** A provider's view of its job: log lines and the upstream reference, through the store. */
+    private final class JobContext implements CallContext {
+        private final Claim claim;
+        private String upstream;
+
+        JobContext(Claim claim) {
+            this.claim = claim;
+            this.upstream = claim.upstream();
+        }
+
+        @Override
+        public void info(String message) {
+            store.log(claim, LogEntry.info(clock.instant(), message));
+        }
+
+        @Override
+        public void warn(String message) {
+            store.log(claim, LogEntry.warn(clock.instant(), message));
+        }
+
+        @Override
+        public java.util.Optional<String> upstream() {
+            return java.util.Optional.ofNullable(upstream);
+        }
+
+        @Override
+        public void saveUpstream(String reference) {
+            if (!store.saveUpstream(claim, reference)) {
+                throw ProviderException.retryable(ErrorType.INTERNAL_ERROR, "the job's lease was lost", null, null);
+            }
+            upstream = reference;
+        }
     }
 
     private static long elapsed(long startedNanos) {

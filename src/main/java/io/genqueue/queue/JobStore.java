@@ -60,6 +60,14 @@ public interface JobStore extends AutoCloseable {
     Set<String> renew(Collection<Claim> claims, Duration lease);
 
     /**
+     * Keeps an upstream reference (such as fal's request id) with a running job, durably, so that a
+     * later attempt after a crash or a reap resumes it ({@link Claim#upstream}). {@link #retry} clears
+     * it (a failed upstream request is not resumed); {@link #release} and a reap keep it. False when
+     * the claim's lease was lost.
+     */
+    boolean saveUpstream(Claim claim, String reference);
+
+    /**
      * Ends a run, with the log line that says how, in one durable step: a crash leaves either both
      * or neither, so a job's outcome is never logged twice. False when the claim's lease was lost:
      * neither was recorded.

@@ -341,6 +341,28 @@ public abstract class JobStoreContract {
     }
 
     @Test
+    void an_upstream_reference_survives_a_reap_and_a_release_but_not_a_retry() {
+        String id = submit("t1");
+        Claim first = claimOne();
+        assertThat(first.upstream()).isNull();
+        assertThat(store.saveUpstream(first, "fal:req-1")).isTrue();
+        clock.advance(LEASE.plusSeconds(1));
+        store.reapExpiredLeases(5);
+        Claim second = claimOne();
+        assertThat(second.upstream()).as("the run after a crash resumes the upstream request").isEqualTo("fal:req-1");
+        assertThat(store.saveUpstream(first, "fal:late")).as("a late worker cannot overwrite it").isFalse();
+
+        assertThat(store.release(second)).isTrue();
+        Claim third = claimOne();
+        assertThat(third.upstream()).isEqualTo("fal:req-1");
+
+        assertThat(store.retry(third, clock.instant(), LogEntry.warn(clock.instant(), "upstream failed"))).isTrue();
+        Claim fourth = claimOne();
+        assertThat(fourth.upstream()).as("a retry starts a fresh upstream request").isNull();
+        assertThat(fourth.jobId()).isEqualTo(id);
+    }
+
+    @Test
     void a_job_whose_lease_runs_out_on_its_last_attempt_fails() {
         String id = submit("t1");
         claimOne();

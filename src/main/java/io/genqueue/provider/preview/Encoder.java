@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * {@link ImageWriter} per call, since writers are not thread-safe; streams are in memory, never
  * ImageIO's temporary files.
  */
-final class Encoder {
+public final class Encoder {
 
     private static final Logger LOG = LoggerFactory.getLogger(Encoder.class);
 
@@ -32,11 +32,11 @@ final class Encoder {
     }
 
     /** Whether WebP can be written in this process (probed once, on first use). */
-    static boolean webpAvailable() {
+    public static boolean webpAvailable() {
         return WebpProbe.AVAILABLE;
     }
 
-    static byte[] encode(BufferedImage image, OutputFormat format) throws IOException {
+    public static byte[] encode(BufferedImage image, OutputFormat format) throws IOException {
         return switch (format) {
             case PNG -> write(image, "image/png", param -> {
                 // the JDK maps quality q to deflate level (int) (9 * (1 - q)): 0.75 is level 2, a bit

@@ -327,7 +327,7 @@ public final class SqliteJobStore implements JobStore {
                     + "lease_until = ?, started_at = COALESCE(started_at, ?), run_started_at = ? "
                     + "WHERE seq IN (SELECT seq FROM jobs WHERE state = 'QUEUED' AND run_after <= ? "
                     + "AND (start_deadline IS NULL OR started_at IS NOT NULL OR start_deadline > ?) ORDER BY lane, seq LIMIT ?) "
-                    + "RETURNING seq, id, tenant, model, lane, attempt, input");
+                    + "RETURNING seq, id, tenant, model, lane, attempt, input, upstream");
             ps.setString(1, owner);
             ps.setLong(2, now + lease.toMillis());
             ps.setLong(3, now);
@@ -342,7 +342,7 @@ public final class SqliteJobStore implements JobStore {
                 while (rs.next()) {
                     GenerationInput input = Json.read(rs.getString("input"), GenerationInput.class);
                     rows.add(new Row(rs.getLong("seq"), rs.getInt("lane"), new Claim(rs.getString("id"), rs.getString("tenant"),
-                            rs.getString("model"), rs.getInt("attempt"), input, Instant.ofEpochMilli(now))));
+                            rs.getString("model"), rs.getInt("attempt"), input, Instant.ofEpochMilli(now), rs.getString("upstream"))));
                 }
             }
             rows.sort(Comparator.comparingInt(Row::lane).thenComparingLong(Row::seq));
@@ -415,6 +415,21 @@ public final class SqliteJobStore implements JobStore {
     }
 
     @Override
+    public boolean saveUpstream(Claim claim, String reference) {
+        return writer.call(tx -> {
+            HeldJob job = held(tx, claim);
+            if (job == null) {
+                return false;
+            }
+            PreparedStatement ps = tx.prepare("UPDATE jobs SET upstream = ? WHERE seq = ?");
+            ps.setString(1, reference);
+            ps.setLong(2, job.seq());
+            ps.executeUpdate();
+            return true;
+        });
+    }
+
+    @Override
     public boolean finish(Claim claim, Outcome outcome, LogEntry line) {
         return writer.call(tx -> {
             HeldJob job = held(tx, claim);
@@ -455,7 +470,8 @@ public final class SqliteJobStore implements JobStore {
             if (job.cancelRequested()) {
                 end(tx, job.seq(), JobState.CANCELLED, Failure.cancelled(), null, now);
             } else {
-                backInQueue(tx, job.seq(), job.model(), job.lane(), runAfter < 0 ? now : runAfter, uncountAttempt);
+                // A retry starts a fresh upstream request; a release (shutdown) resumes the old one.
+                backInQueue(tx, job.seq(), job.model(), job.lane(), runAfter < 0 ? now : runAfter, uncountAttempt, uncountAttempt);
                 tx.afterCommit(() -> emit(JobListener::jobsAvailable));
             }
             tx.afterCommit(() -> emit(l -> l.jobChanged(claim.jobId())));
@@ -463,14 +479,18 @@ public final class SqliteJobStore implements JobStore {
         });
     }
 
-    /** RUNNING back to QUEUED at its old place, due at {@code runAfter}; the attempt is uncounted on request. */
-    private void backInQueue(SqliteWriter.Tx tx, long seq, String model, int lane, long runAfter, boolean uncountAttempt)
-            throws SQLException {
+    /**
+     * RUNNING back to QUEUED at its old place, due at {@code runAfter}; the attempt is uncounted and
+     * the upstream reference kept on request.
+     */
+    private void backInQueue(SqliteWriter.Tx tx, long seq, String model, int lane, long runAfter, boolean uncountAttempt,
+            boolean keepUpstream) throws SQLException {
         PreparedStatement ps = tx.prepare("UPDATE jobs SET state = 'QUEUED', run_after = ?, attempt = attempt - ?, "
-                + "lease_owner = NULL, lease_until = NULL WHERE seq = ?");
+                + "lease_owner = NULL, lease_until = NULL, upstream = CASE WHEN ? THEN upstream END WHERE seq = ?");
         ps.setLong(1, runAfter);
         ps.setInt(2, uncountAttempt ? 1 : 0);
-        ps.setLong(3, seq);
+        ps.setBoolean(3, keepUpstream);
+        ps.setLong(4, seq);
         ps.executeUpdate();
         index.add(model, lane, seq);
     }
@@ -504,7 +524,7 @@ public final class SqliteJobStore implements JobStore {
                     appendLog(tx, job.id(), LogEntry.error(at, "Its worker stopped responding on attempt " + job.attempt()
                             + " of " + maxAttempts + "; the job failed."));
                 } else {
-                    backInQueue(tx, job.seq(), job.model(), job.lane(), now, false);
+                    backInQueue(tx, job.seq(), job.model(), job.lane(), now, false, true); // the next run resumes its upstream request
                     appendLog(tx, job.id(), LogEntry.warn(at, "Its worker stopped responding on attempt " + job.attempt()
                             + "; back in the queue."));
                 }

@@ -1,0 +1,46 @@
+package io.genqueue.provider;
+
+import java.util.Optional;
+
+/**
+ * What a provider may do on its job's behalf during one call: leave lines in the job's log, and
+ * keep an upstream reference (such as fal's request id) with the job, so that the next attempt
+ * after a crash resumes that upstream request instead of paying for a new one.
+ */
+public interface CallContext {
+
+    /** A context that keeps nothing, for calls outside a job (tests, the emulators' self-checks). */
+    CallContext NONE = new CallContext() {
+        @Override
+        public void info(String message) {
+        }
+
+        @Override
+        public void warn(String message) {
+        }
+
+        @Override
+        public Optional<String> upstream() {
+            return Optional.empty();
+        }
+
+        @Override
+        public void saveUpstream(String reference) {
+        }
+    };
+
+    /** Adds an informational line to the job's log. Must not contain secrets. */
+    void info(String message);
+
+    /** Adds a warning line to the job's log (a failed attempt, a fallback). Must not contain secrets. */
+    void warn(String message);
+
+    /** The upstream reference an earlier attempt of this job saved, if any. */
+    Optional<String> upstream();
+
+    /**
+     * Keeps {@code reference} with the job, durably, before the provider relies on it: a process
+     * that dies after this call leaves the reference to the next attempt. {@code null} clears it.
+     */
+    void saveUpstream(String reference);
+}

@@ -1,0 +1,69 @@
+package io.genqueue.provider;
+
+import io.genqueue.generation.OutputFormat;
+import io.genqueue.media.ImageData;
+import io.genqueue.media.ImageFormat;
+import io.genqueue.media.ImageProbe;
+import io.genqueue.media.ImageRejectedException;
+import io.genqueue.provider.preview.Encoder;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.util.Set;
+
+/**
+ * Converts images between formats: an upstream's output to the format the client asked for, and a
+ * reference image to one the upstream accepts.
+ */
+public final class Transcoder {
+
+    /** Generous: upstream outputs and accepted references are far smaller. */
+    private static final long MAX_PIXELS = 64L * 1024 * 1024;
+
+    private Transcoder() {
+    }
+
+    /**
+     * The image in {@code format}: the same bytes when it already is, else re-encoded.
+     *
+     * @throws ProviderException (final) when the bytes are not an image we can decode
+     */
+    public static ImageData to(byte[] bytes, OutputFormat format, String provider) {
+        ImageData image = verify(bytes, provider);
+        if (image.info().format() == asImageFormat(format)) {
+            return image;
+        }
+        return reencode(image, format, provider);
+    }
+
+    /** The image unchanged if its format is in {@code accepted}, else as PNG. */
+    public static ImageData acceptable(ImageData image, Set<ImageFormat> accepted, String provider) {
+        return accepted.contains(image.info().format()) ? image : reencode(image, OutputFormat.PNG, provider);
+    }
+
+    private static ImageData reencode(ImageData image, OutputFormat format, String provider) {
+        try {
+            BufferedImage pixels = ImageProbe.decode(image.bytes(), MAX_PIXELS);
+            return ImageProbe.verify(Encoder.encode(pixels, format), MAX_PIXELS);
+        } catch (IOException | ImageRejectedException e) {
+            throw ProviderException.fatal(io.genqueue.generation.ErrorType.PROVIDER_ERROR,
+                    provider + ": could not convert an image to " + format + ": " + e.getMessage());
+        }
+    }
+
+    private static ImageData verify(byte[] bytes, String provider) {
+        try {
+            return ImageProbe.verify(bytes, MAX_PIXELS);
+        } catch (ImageRejectedException e) {
+            throw ProviderException.fatal(io.genqueue.generation.ErrorType.PROVIDER_ERROR,
+                    provider + " returned an image that does not decode: " + e.getMessage());
+        }
+    }
+
+    private static ImageFormat asImageFormat(OutputFormat format) {
+        return switch (format) {
+            case PNG -> ImageFormat.PNG;
+            case JPEG -> ImageFormat.JPEG;
+            case WEBP -> ImageFormat.WEBP;
+        };
+    }
+}
