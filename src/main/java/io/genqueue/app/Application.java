@@ -8,7 +8,7 @@ import io.genqueue.media.FetchPolicy;
 import io.genqueue.media.FsBlobStore;
 import io.genqueue.media.ReferenceImageFetcher;
 import io.genqueue.provider.ImageProvider;
-import io.genqueue.provider.preview.PreviewProvider;
+import io.genqueue.provider.router.ProviderRouter;
 import io.genqueue.queue.Backoff;
 import io.genqueue.queue.Dispatcher;
 import io.genqueue.queue.JobEvents;
@@ -23,6 +23,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,11 +56,15 @@ public final class Application implements AutoCloseable {
      * @param out where the first API key is printed, once
      */
     static Application start(Settings settings, Clock clock, PrintStream out) {
-        return start(settings, clock, out, new PreviewProvider(settings.previewDelay()));
+        return start(settings, clock, out, settings.upstreams().router(settings.previewDelay(), clock));
     }
 
-    /** Starts with a given provider: the seam where an upstream model is chosen. */
+    /** Starts with one given provider (tests, embedding), behind the router with the configured limits. */
     static Application start(Settings settings, Clock clock, PrintStream out, ImageProvider provider) {
+        return start(settings, clock, out, new ProviderRouter(List.of(provider), settings.upstreams().limits(), clock));
+    }
+
+    private static Application start(Settings settings, Clock clock, PrintStream out, ProviderRouter provider) {
         Application app = new Application(settings);
         try {
             app.startParts(clock, out, provider);
@@ -70,7 +75,7 @@ public final class Application implements AutoCloseable {
         }
     }
 
-    private void startParts(Clock clock, PrintStream out, ImageProvider provider) {
+    private void startParts(Clock clock, PrintStream out, ProviderRouter provider) {
         applyLogLevel(settings.logLevel());
         DataDir dataDir = keep(DataDir.lock(settings.dataDir()));
         SqliteDatabase db = SqliteDatabase.open(dataDir.path());
@@ -91,7 +96,9 @@ public final class Application implements AutoCloseable {
         if (settings.workers() > 0) {
             JobRunner runner = new JobRunner(store, blobs, provider, new ReferenceImageFetcher(fetchPolicy), running, clock,
                     new JobRunner.Limits(settings.maxAttempts(), new Backoff(settings.retryBase(), settings.retryMax())));
-            dispatcher = new Dispatcher(store, runner, running, clock, settings.workers(), settings.lease());
+            // more claimed jobs than the providers' slots would only wait in a slot instead of the queue
+            dispatcher = new Dispatcher(store, runner, running, clock, Math.min(settings.workers(), provider.capacity()),
+                    settings.lease(), provider::downFor);
         }
         // close() shuts the dispatcher down before closing resources, so leases of finishing jobs are renewed to the end.
         keep(maintenance);
@@ -105,7 +112,7 @@ public final class Application implements AutoCloseable {
         http = new HttpApi(new HttpApi.Settings(settings.host(), settings.port(), settings.publicUrl(), settings.maxBodyBytes(),
                 settings.linkTtl(), settings.retention(), settings.models(), settings.streamKeepAlive(),
                 settings.requestTimeout()),
-                store, keys, blobs, events, validator, dataDir.linkSecret(settings.linkSecret()), clock);
+                store, keys, blobs, events, validator, provider::health, dataDir.linkSecret(settings.linkSecret()), clock);
         port = http.start();
         if (dispatcher != null) {
             dispatcher.start();

@@ -58,6 +58,33 @@ enum Setting {
             + "then its connection is closed.", v -> atLeast(duration(v), Duration.ofSeconds(1))),
     STREAM_KEEPALIVE("GENQUEUE_STREAM_KEEPALIVE", "15s", "Silence after which a status stream sends a `: keep-alive` comment.",
             v -> atLeast(duration(v), Duration.ofMillis(100))),
+    PROVIDERS("GENQUEUE_PROVIDERS", "", "Comma-separated providers in order of preference: `gemini`, `openrouter`, `fal`, "
+            + "`preview`. Empty: those with a key, in that order; `preview` when none has one.", Setting::providers),
+    GEMINI_API_KEY("GEMINI_API_KEY", "", "Key for the Gemini API (sent as `x-goog-api-key`; never logged).", v -> v),
+    OPENROUTER_API_KEY("OPENROUTER_API_KEY", "", "Key for OpenRouter (sent as a bearer token; never logged).", v -> v),
+    FAL_KEY("FAL_KEY", "", "Key for fal.ai (sent as `Authorization: Key ...`; never logged).", v -> v),
+    GEMINI_BASE_URL("GENQUEUE_GEMINI_BASE_URL", "https://generativelanguage.googleapis.com",
+            "Root of the Gemini API (an emulator or a proxy in its place).", Setting::baseUrl),
+    OPENROUTER_BASE_URL("GENQUEUE_OPENROUTER_BASE_URL", "https://openrouter.ai/api", "Root of the OpenRouter API.",
+            Setting::baseUrl),
+    FAL_BASE_URL("GENQUEUE_FAL_BASE_URL", "https://queue.fal.run", "Root of fal's queue API.", Setting::baseUrl),
+    GEMINI_MODEL("GENQUEUE_GEMINI_MODEL", "gemini-2.5-flash-image", "Gemini model id (Google retires models).",
+            Setting::nonEmpty),
+    OPENROUTER_MODEL("GENQUEUE_OPENROUTER_MODEL", "google/gemini-2.5-flash-image", "OpenRouter model id.", Setting::nonEmpty),
+    FAL_MODEL("GENQUEUE_FAL_MODEL", "fal-ai/nano-banana", "fal app id; `/edit` is appended for requests with reference images.",
+            Setting::nonEmpty),
+    PROVIDER_CONCURRENCY("GENQUEUE_PROVIDER_CONCURRENCY", "16", "Calls in flight per provider; more jobs wait in the queue.",
+            v -> intIn(v, 1, 10_000)),
+    PROVIDER_CONNECT_TIMEOUT("GENQUEUE_PROVIDER_CONNECT_TIMEOUT", "10s", "Time limit for connecting to a provider.",
+            v -> atLeast(duration(v), Duration.ofMillis(10))),
+    PROVIDER_TIMEOUT("GENQUEUE_PROVIDER_TIMEOUT", "120s", "Time limit for one provider call, from sending to the last byte.",
+            v -> atLeast(duration(v), Duration.ofMillis(10))),
+    PROVIDER_RETRIES("GENQUEUE_PROVIDER_RETRIES", "2", "Retries of a retryable failure on the same provider before falling "
+            + "back to the next.", v -> intIn(v, 0, 10)),
+    PROVIDER_MAX_WAIT("GENQUEUE_PROVIDER_MAX_WAIT", "30s", "Longest delay waited between retries while holding a slot; "
+            + "a provider asking for more is left for the next provider, or the job waits in the queue.", Setting::duration),
+    BREAKER_OPEN("GENQUEUE_BREAKER_OPEN", "30s", "How long a provider's circuit stays open after half of its last 20 calls "
+            + "(at least 5) failed; then one probe call decides. `0s` turns the breakers off.", Setting::duration),
     READERS("GENQUEUE_READERS", "4", "Database read connections.", v -> intIn(v, 1, 64)),
     LOG_LEVEL("GENQUEUE_LOG_LEVEL", "info", "Log level: error, warn, info, debug or trace.", Setting::logLevel);
 
@@ -107,6 +134,38 @@ enum Setting {
             case "h" -> Duration.ofHours(n);
             default -> Duration.ofDays(n);
         };
+    }
+
+    static final List<String> PROVIDER_NAMES = List.of("gemini", "openrouter", "fal", "preview");
+
+    private static List<String> providers(String v) {
+        if (v.isEmpty()) {
+            return List.of();
+        }
+        LinkedHashSet<String> names = new LinkedHashSet<>();
+        for (String part : v.split(",")) {
+            String name = part.strip().toLowerCase(Locale.ROOT);
+            if (!PROVIDER_NAMES.contains(name)) {
+                throw new IllegalArgumentException("'" + part.strip() + "' is not a provider; use " + String.join(", ", PROVIDER_NAMES));
+            }
+            if (!names.add(name)) {
+                throw new IllegalArgumentException("'" + name + "' is listed twice");
+            }
+        }
+        return List.copyOf(names);
+    }
+
+    private static URI baseUrl(String v) {
+        try {
+            URI uri = new URI(v.endsWith("/") ? v.substring(0, v.length() - 1) : v);
+            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null
+                    || uri.getQuery() != null || uri.getFragment() != null) {
+                throw new IllegalArgumentException("'" + v + "' is not an http(s) URL without query, such as https://api.example.com");
+            }
+            return uri;
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("'" + v + "' is not a URL");
+        }
     }
 
     private static Duration atLeast(Duration d, Duration min) {

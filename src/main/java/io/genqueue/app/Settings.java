@@ -1,6 +1,8 @@
 package io.genqueue.app;
 
+import io.genqueue.provider.router.ProviderRouter;
 import java.io.IOException;
+import java.net.URI;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -44,6 +46,7 @@ record Settings(
         Set<String> fetchAllow,
         Duration requestTimeout,
         Duration streamKeepAlive,
+        Upstreams upstreams,
         int readers,
         String logLevel) {
 
@@ -100,7 +103,12 @@ record Settings(
         if (!problems.isEmpty()) {
             throw new InvalidSettings(problems);
         }
-        return from(values);
+        Settings settings = from(values);
+        problems.addAll(settings.upstreams().problems());
+        if (!problems.isEmpty()) {
+            throw new InvalidSettings(problems);
+        }
+        return settings;
     }
 
     private static boolean known(String name) {
@@ -157,8 +165,26 @@ record Settings(
                 (Set<String>) v.get(Setting.FETCH_ALLOW),
                 (Duration) v.get(Setting.REQUEST_TIMEOUT),
                 (Duration) v.get(Setting.STREAM_KEEPALIVE),
+                upstreams(v),
                 (Integer) v.get(Setting.READERS),
                 (String) v.get(Setting.LOG_LEVEL));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Upstreams upstreams(Map<Setting, Object> v) {
+        return new Upstreams((List<String>) v.get(Setting.PROVIDERS),
+                Map.of("gemini", (String) v.get(Setting.GEMINI_API_KEY), "openrouter", (String) v.get(Setting.OPENROUTER_API_KEY),
+                        "fal", (String) v.get(Setting.FAL_KEY)),
+                Map.of("gemini", (URI) v.get(Setting.GEMINI_BASE_URL), "openrouter", (URI) v.get(Setting.OPENROUTER_BASE_URL),
+                        "fal", (URI) v.get(Setting.FAL_BASE_URL)),
+                Map.of("gemini", (String) v.get(Setting.GEMINI_MODEL), "openrouter", (String) v.get(Setting.OPENROUTER_MODEL),
+                        "fal", (String) v.get(Setting.FAL_MODEL)),
+                (Duration) v.get(Setting.PROVIDER_CONNECT_TIMEOUT),
+                (Duration) v.get(Setting.PROVIDER_TIMEOUT),
+                new ProviderRouter.Limits((Integer) v.get(Setting.PROVIDER_CONCURRENCY), (Integer) v.get(Setting.PROVIDER_RETRIES),
+                        (Duration) v.get(Setting.RETRY_BASE), (Duration) v.get(Setting.RETRY_MAX),
+                        (Duration) v.get(Setting.PROVIDER_MAX_WAIT), Upstreams.BREAKER_WINDOW, Upstreams.BREAKER_MIN_CALLS,
+                        Upstreams.BREAKER_FAILURE_RATE, (Duration) v.get(Setting.BREAKER_OPEN)));
     }
 
     /** The README's settings table. */

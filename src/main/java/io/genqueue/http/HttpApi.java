@@ -3,6 +3,7 @@ package io.genqueue.http;
 import io.genqueue.auth.KeyStore;
 import io.genqueue.generation.InputValidator;
 import io.genqueue.media.BlobStore;
+import io.genqueue.provider.router.ProviderRouter;
 import io.genqueue.queue.JobEvents;
 import io.genqueue.queue.JobStore;
 import io.helidon.http.Method;
@@ -13,8 +14,10 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -28,6 +31,7 @@ import java.util.regex.Pattern;
  * GET  /v1/queue/{model}/requests/{request_id}               result (fal's alias)
  * PUT  /v1/queue/{model}/requests/{request_id}/cancel        cancel
  * GET  /files/{job}/{file}                                   signed image links
+ * GET  /v1/models                                           models, their providers and health
  * GET  /healthz, /readyz                                     liveness, readiness
  * </pre>
  */
@@ -52,7 +56,7 @@ public final class HttpApi implements AutoCloseable {
             Pattern.compile("/v1/queue/[^/]+/requests/[^/]+(/response|/status|/status/stream)?"), "GET",
             Pattern.compile("/v1/queue/[^/]+/requests/[^/]+/cancel"), "PUT",
             Pattern.compile("/files/[^/]+/[^/]+"), "GET",
-            Pattern.compile("/(healthz|readyz)"), "GET");
+            Pattern.compile("/(healthz|readyz|v1/models)"), "GET");
 
     static final Duration IDLE_CONNECTION_TIMEOUT = Duration.ofSeconds(60);
 
@@ -61,7 +65,7 @@ public final class HttpApi implements AutoCloseable {
     private final RequestDeadline deadline;
 
     public HttpApi(Settings settings, JobStore store, KeyStore keys, BlobStore blobs, JobEvents events,
-            InputValidator validator, byte[] linkSecret, Clock clock) {
+            InputValidator validator, Supplier<List<ProviderRouter.Health>> providers, byte[] linkSecret, Clock clock) {
         this.events = events;
         LinkSigner links = new LinkSigner(linkSecret, settings.linkTtl(), clock);
         BaseUrl baseUrl = new BaseUrl(settings.publicUrl(), settings.port());
@@ -71,6 +75,7 @@ public final class HttpApi implements AutoCloseable {
         StatusStream stream = new StatusStream(lookup, jobs, store, events, settings.streamKeepAlive());
         FileRoute files = new FileRoute(blobs, links);
         Health health = new Health(store, blobs);
+        ModelsRoute models = new ModelsRoute(settings.models(), providers);
 
         HttpRouting.Builder routing = HttpRouting.builder()
                 .post("/v1/queue/{model}", submit)
@@ -80,6 +85,7 @@ public final class HttpApi implements AutoCloseable {
                 .get("/v1/queue/{model}/requests/{request_id}", jobs::response)
                 .put("/v1/queue/{model}/requests/{request_id}/cancel", jobs::cancel)
                 .get("/files/{job}/{file}", files::handle)
+                .get("/v1/models", models::handle)
                 .get("/healthz", health::live)
                 .get("/readyz", health::ready)
                 .any(HttpApi::unrouted)

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,6 +17,9 @@ import org.slf4j.LoggerFactory;
  * commits (a submit, a requeue) and finishing workers raise, so an idle queue starts a new job at
  * once, without polling. When a job waits out a retry delay, the sleep ends when it is due; a long
  * fallback timeout guards against a missed signal.
+ *
+ * <p>While the providers can take no call at all (every circuit open), it claims nothing: jobs wait in
+ * the queue, not in slots, and no attempt is spent on a provider known to be down.
  *
  * <p>Ownership: the dispatcher thread alone claims; {@code free} counts free slots (a worker takes a
  * permit before it starts and returns it when it ends), so at most {@code slots} jobs run at once.
@@ -33,11 +37,16 @@ public final class Dispatcher implements JobListener, AutoCloseable {
     private final int slots;
     private final Duration lease;
     private final Semaphore free;
+    private final Supplier<Duration> providersDownFor;
     private final WakeSignal signal = new WakeSignal();
     private final Thread thread;
     private volatile boolean stopping;
 
-    public Dispatcher(JobStore store, JobRunner runner, RunningJobs running, Clock clock, int slots, Duration lease) {
+    /**
+     * @param providersDownFor how long until a provider can take a call again; zero when one can now
+     */
+    public Dispatcher(JobStore store, JobRunner runner, RunningJobs running, Clock clock, int slots, Duration lease,
+            Supplier<Duration> providersDownFor) {
         if (slots < 1) {
             throw new IllegalArgumentException("slots < 1: " + slots);
         }
@@ -48,6 +57,7 @@ public final class Dispatcher implements JobListener, AutoCloseable {
         this.slots = slots;
         this.lease = lease;
         this.free = new Semaphore(slots);
+        this.providersDownFor = providersDownFor;
         this.thread = Thread.ofPlatform().name("genqueue-dispatcher").daemon().unstarted(this::loop);
         store.addListener(this);
     }
@@ -67,6 +77,11 @@ public final class Dispatcher implements JobListener, AutoCloseable {
                 int wanted = free.availablePermits();
                 if (wanted == 0) {
                     signal.await();
+                    continue;
+                }
+                Duration down = providersDownFor.get();
+                if (down.isPositive()) {
+                    signal.await(down.compareTo(FALLBACK_POLL) > 0 ? FALLBACK_POLL : down);
                     continue;
                 }
                 List<Claim> claims = store.claim(wanted, lease);

@@ -65,7 +65,7 @@ public final class JobRunner {
         RunningJobs.Run run = running.register(claim);
         long started = System.nanoTime();
         try {
-            store.log(claim, LogEntry.info(clock.instant(), "Attempt " + claim.attempt() + " started on " + provider.name() + "."));
+            store.log(claim, LogEntry.info(clock.instant(), "Attempt " + claim.attempt() + " started."));
             Outcome outcome = attempt(claim, started);
             record(run, outcome);
         } catch (InterruptedException | RuntimeException e) {
@@ -103,22 +103,27 @@ public final class JobRunner {
                 input.outputFormat(), input.numImages(), input.includeText(), input.seed(), new JobContext(claim));
         GenerationResult result = provider.generate(request);
         if (result.images().isEmpty()) {
-            throw ProviderException.fatal(ErrorType.PROVIDER_ERROR, provider.name() + " returned no image.");
+            throw ProviderException.fatal(ErrorType.PROVIDER_ERROR, by(result) + " returned no image.");
         }
         List<StoredImage> stored = new ArrayList<>();
         for (int i = 0; i < result.images().size(); i++) {
-            stored.add(store(claim.jobId(), i, result.images().get(i)));
+            stored.add(store(claim.jobId(), i, result.images().get(i), by(result)));
         }
-        return new Outcome.Succeeded(new JobResult(stored, input.includeText() ? result.description() : ""), elapsed(started));
+        return new Outcome.Succeeded(new JobResult(stored, input.includeText() ? result.description() : ""), by(result),
+                elapsed(started));
+    }
+
+    private String by(GenerationResult result) {
+        return result.provider() != null ? result.provider() : provider.name();
     }
 
     /** Stores one image under a key that a rerun of the job reuses, so a rerun never duplicates. */
-    private StoredImage store(String jobId, int index, ImageData image) {
+    private StoredImage store(String jobId, int index, ImageData image, String by) {
         ImageInfo info;
         try {
             info = ImageProbe.probe(image.bytes(), Long.MAX_VALUE);
         } catch (ImageRejectedException e) {
-            throw ProviderException.fatal(ErrorType.PROVIDER_ERROR, provider.name() + " returned an image that does not decode: "
+            throw ProviderException.fatal(ErrorType.PROVIDER_ERROR, by + ": returned an image that does not decode: "
                     + e.getMessage());
         }
         String ext = info.format().extension();
@@ -133,7 +138,7 @@ public final class JobRunner {
             case Outcome.Succeeded s -> {
                 StoredImage first = s.result().images().get(0);
                 yield LogEntry.info(clock.instant(), "Generated " + s.result().images().size() + " image(s) at "
-                        + first.width() + "x" + first.height() + ".");
+                        + first.width() + "x" + first.height() + " with " + s.provider() + ".");
             }
             case Outcome.Failed f -> LogEntry.error(clock.instant(), f.failure().message());
             case Outcome.Cancelled c -> LogEntry.info(clock.instant(), "Cancelled by the client while running.");
@@ -169,7 +174,7 @@ public final class JobRunner {
 
     private void failedUpstream(RunningJobs.Run run, ProviderException e, long started) {
         Claim claim = run.claim();
-        String what = provider.name() + ": " + e.getMessage();
+        String what = e.getMessage(); // the router names the provider
         if (e.retryable() && claim.attempt() < limits.maxAttempts()) {
             Duration delay = limits.backoff().delayAfter(claim.attempt(), e.retryAfter());
             Instant runAfter = clock.instant().plus(delay);

@@ -5,7 +5,12 @@ public sealed interface Outcome {
 
     long inferenceMillis();
 
-    record Succeeded(JobResult result, long inferenceMillis) implements Outcome {
+    /** @param provider the provider that made the images, for the job's log */
+    record Succeeded(JobResult result, String provider, long inferenceMillis) implements Outcome {
+
+        public Succeeded(JobResult result, long inferenceMillis) {
+            this(result, "the provider", inferenceMillis);
+        }
     }
 
     record Failed(Failure failure, long inferenceMillis) implements Outcome {

@@ -312,6 +312,19 @@ class QueueApiTest {
     }
 
     @Test
+    void the_models_route_lists_each_model_with_its_providers_and_their_health() {
+        TestServer.Response r = server.get("/v1/models");
+        assertThat(r.status()).isEqualTo(200);
+        JsonNode model = r.json().get("models").get(0);
+        assertThat(model.get("id").asText()).isEqualTo("nano_banana");
+        assertThat(model.get("healthy").asBoolean()).isTrue();
+        JsonNode provider = model.get("providers").get(0);
+        assertThat(provider.get("name").asText()).isEqualTo("scripted");
+        assertThat(provider.get("healthy").asBoolean()).isTrue();
+        assertThat(provider.get("circuit").asText()).isEqualTo("closed");
+    }
+
+    @Test
     void health_and_readiness_answer() {
         assertThat(server.get("/healthz").status()).isEqualTo(200);
         TestServer.Response ready = server.get("/readyz");

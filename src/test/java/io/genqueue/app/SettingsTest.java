@@ -70,6 +70,26 @@ class SettingsTest {
     }
 
     @Test
+    void providers_default_to_those_with_a_key_in_order_and_to_the_preview_without_any() {
+        assertThat(Settings.load(Map.of(), null, Map.of()).upstreams().effectiveOrder()).containsExactly("preview");
+        Upstreams both = Settings.load(Map.of(), null, Map.of("FAL_KEY", "fal-secret", "GEMINI_API_KEY", "g-secret")).upstreams();
+        assertThat(both.effectiveOrder()).containsExactly("gemini", "fal");
+        assertThat(both.toString()).doesNotContain("secret");
+        assertThat(Settings.load(Map.of(), null, Map.of("GENQUEUE_PROVIDERS", "fal, preview", "FAL_KEY", "k")).upstreams()
+                .effectiveOrder()).containsExactly("fal", "preview");
+    }
+
+    @Test
+    void a_listed_provider_without_a_key_or_an_unknown_one_is_refused_by_name() {
+        assertThatThrownBy(() -> Settings.load(Map.of(), null, Map.of("GENQUEUE_PROVIDERS", "gemini")))
+                .hasMessageContaining("GENQUEUE_PROVIDERS: lists gemini but GEMINI_API_KEY is not set");
+        assertThatThrownBy(() -> Settings.load(Map.of(), null, Map.of("GENQUEUE_PROVIDERS", "dalle",
+                "GENQUEUE_GEMINI_BASE_URL", "ftp://x")))
+                .hasMessageContaining("GENQUEUE_PROVIDERS: 'dalle' is not a provider")
+                .hasMessageContaining("GENQUEUE_GEMINI_BASE_URL: 'ftp://x' is not an http(s) URL");
+    }
+
+    @Test
     void a_missing_config_file_is_an_error() {
         assertThatThrownBy(() -> Settings.load(Map.of(), dir.resolve("nope.conf"), Map.of()))
                 .hasMessageContaining("does not exist");

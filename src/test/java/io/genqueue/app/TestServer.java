@@ -61,7 +61,11 @@ final class TestServer implements AutoCloseable {
                     "GENQUEUE_HOST", "127.0.0.1",
                     "GENQUEUE_DATA_DIR", dir.toString(),
                     "GENQUEUE_WORKERS", "4",
-                    "GENQUEUE_SHUTDOWN_GRACE", "5s"));
+                    "GENQUEUE_SHUTDOWN_GRACE", "5s",
+                    // these tests script failures to follow the job-level retries; the router's own
+                    // retries and breakers are tested in ProviderRouterTest
+                    "GENQUEUE_PROVIDER_RETRIES", "0",
+                    "GENQUEUE_BREAKER_OPEN", "0s"));
             all.putAll(env);
             ImageProvider chosen = provider != null ? provider
                     : new PreviewProvider(Settings.load(Map.of(), null, all).previewDelay());

@@ -1,0 +1,38 @@
+package io.genqueue.http;
+
+import io.genqueue.provider.router.ProviderRouter;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * {@code GET /v1/models}: each served model with its providers in order of preference, and whether
+ * each is healthy now (its circuit is not open). Like {@code /readyz} it needs no key: it says
+ * nothing about anyone's requests.
+ */
+record ModelsRoute(Set<String> models, Supplier<List<ProviderRouter.Health>> providers) {
+
+    void handle(ServerRequest req, ServerResponse res) {
+        List<Map<String, Object>> providerList = providers.get().stream().map(h -> {
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("name", h.provider());
+            p.put("healthy", h.healthy());
+            p.put("circuit", h.state());
+            p.put("in_flight", h.inFlight());
+            p.put("concurrency", h.concurrency());
+            return p;
+        }).toList();
+        List<Map<String, Object>> list = models.stream().sorted().map(m -> {
+            Map<String, Object> model = new LinkedHashMap<>();
+            model.put("id", m);
+            model.put("healthy", providerList.stream().anyMatch(p -> (Boolean) p.get("healthy")));
+            model.put("providers", providerList);
+            return model;
+        }).toList();
+        Responses.json(res, 200, Map.of("models", list));
+    }
+}
