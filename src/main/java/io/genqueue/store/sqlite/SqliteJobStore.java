@@ -60,6 +60,7 @@ public final class SqliteJobStore implements JobStore {
     private static final String VIEW_BY_ID = "SELECT seq, id, tenant, model, lane, state, attempt, sync_mode, created_at, "
             + "started_at, finished_at, inference_ms, error_type, error, error_loc, cancel_requested, expired_at FROM jobs WHERE id = ?";
 
+    private final SqliteDatabase db;
     private final SqliteWriter writer;
     private final SqliteReaders readers;
     private final QueueIndex index = new QueueIndex();
@@ -68,6 +69,7 @@ public final class SqliteJobStore implements JobStore {
     private final List<JobListener> listeners = new CopyOnWriteArrayList<>();
 
     private SqliteJobStore(SqliteDatabase db, Clock clock, int readerCount) {
+        this.db = db;
         this.clock = clock;
         this.readers = new SqliteReaders(db, readerCount);
         // After a failed commit the index may hold changes the database does not: rebuild it.
@@ -87,6 +89,10 @@ public final class SqliteJobStore implements JobStore {
      */
     public static SqliteJobStore open(SqliteDatabase db, Clock clock, int readerCount) {
         return new SqliteJobStore(db, clock, readerCount);
+    }
+
+    SqliteDatabase database() {
+        return db;
     }
 
     SqliteWriter writer() {

@@ -5,12 +5,14 @@ import io.genqueue.auth.KeyStore;
 import io.genqueue.auth.Keys;
 import io.genqueue.auth.NewKey;
 import java.sql.PreparedStatement;
+import java.nio.file.attribute.FileTime;
 import java.sql.ResultSet;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * API keys in the SQLite database. Works beside a running server: the command line opens its own
@@ -19,26 +21,42 @@ import java.util.Optional;
  */
 public final class SqliteKeyStore implements KeyStore, AutoCloseable {
 
+    /** Cached keys beyond this many are looked up each time (the cache is a speed-up, not a store). */
+    private static final int CACHE_LIMIT = 10_000;
+
     private final SqliteWriter writer;
     private final SqliteReaders readers;
     private final Clock clock;
     private final boolean ownsConnections;
+    private final RevocationStamp stamp;
+    private volatile Cache cache;
 
-    private SqliteKeyStore(SqliteWriter writer, SqliteReaders readers, Clock clock, boolean ownsConnections) {
+    /**
+     * Valid keys' tenants by key digest, as of one revocation stamp. A request that sees a newer
+     * stamp replaces the whole cache, so once a revocation has returned, no request that starts
+     * later is served from a cache that predates it. Only valid keys are cached: a revoked key's
+     * digest can only be in a cache older than its revocation.
+     */
+    private record Cache(FileTime stamp, ConcurrentHashMap<String, String> tenants) {
+    }
+
+    private SqliteKeyStore(SqliteDatabase db, SqliteWriter writer, SqliteReaders readers, Clock clock, boolean ownsConnections) {
         this.writer = writer;
         this.readers = readers;
         this.clock = clock;
         this.ownsConnections = ownsConnections;
+        this.stamp = new RevocationStamp(db.file());
+        this.cache = new Cache(stamp.read(), new ConcurrentHashMap<>());
     }
 
     /** A key store with connections of its own (the command line). */
     public static SqliteKeyStore open(SqliteDatabase db, Clock clock) {
-        return new SqliteKeyStore(new SqliteWriter(db, tx -> null), new SqliteReaders(db, 1), clock, true);
+        return new SqliteKeyStore(db, new SqliteWriter(db, tx -> null), new SqliteReaders(db, 1), clock, true);
     }
 
     /** A key store on the job store's connections (the server): one writer per database file. */
     public static SqliteKeyStore beside(SqliteJobStore jobs) {
-        return new SqliteKeyStore(jobs.writer(), jobs.readers(), jobs.clock(), false);
+        return new SqliteKeyStore(jobs.database(), jobs.writer(), jobs.readers(), jobs.clock(), false);
     }
 
     @Override
@@ -75,12 +93,16 @@ public final class SqliteKeyStore implements KeyStore, AutoCloseable {
 
     @Override
     public boolean revoke(String keyId) {
-        return writer.call(tx -> {
+        boolean found = writer.call(tx -> {
             PreparedStatement ps = tx.prepare("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE key_id = ?");
             ps.setLong(1, clock.millis());
             ps.setString(2, keyId);
             return ps.executeUpdate() == 1;
         });
+        if (found) {
+            stamp.bump(); // after the commit: every key cache on this database is stale from now on
+        }
+        return found;
     }
 
     @Override
@@ -89,6 +111,24 @@ public final class SqliteKeyStore implements KeyStore, AutoCloseable {
             return Optional.empty();
         }
         String hash = Keys.hash(presentedKey);
+        FileTime now = stamp.read();
+        Cache current = cache;
+        if (!current.stamp().equals(now)) {
+            current = new Cache(now, new ConcurrentHashMap<>());
+            cache = current;
+        }
+        String cached = current.tenants().get(hash);
+        if (cached != null) {
+            return Optional.of(cached);
+        }
+        Optional<String> tenant = lookup(hash);
+        if (tenant.isPresent() && current.tenants().size() < CACHE_LIMIT) {
+            current.tenants().put(hash, tenant.get());
+        }
+        return tenant;
+    }
+
+    private Optional<String> lookup(String hash) {
         return readers.read(r -> {
             PreparedStatement ps = r.prepare("SELECT tenant FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL");
             ps.setString(1, hash);
