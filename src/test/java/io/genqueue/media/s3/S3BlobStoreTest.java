@@ -163,6 +163,21 @@ class S3BlobStoreTest {
     }
 
     @Test
+    void linksWorkUnderAPrefixThatNeedsEncoding() throws Exception {
+        byte[] bytes = bytes(64, 17);
+        try (S3BlobStore odd = new S3BlobStore(server.settings(BUCKET, "tenant a+b/%7e"))) {
+            odd.put("job_odd/0.png", bytes, "image/png");
+
+            assertThat(read(odd.open("job_odd/0.png"))).isEqualTo(bytes);
+            HttpResponse<byte[]> response = get(odd.presignedUrl("job_odd/0.png", Duration.ofMinutes(5)).orElseThrow());
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body()).isEqualTo(bytes);
+            odd.deleteJob("job_odd");
+            assertThat(odd.open("job_odd/0.png")).isEmpty();
+        }
+    }
+
+    @Test
     void anExpiredPresignedLinkIsRefused() throws Exception {
         store.put("job_expired/0.png", bytes(100, 14), "image/png");
         // Signed three hours ago for one second: expired by the next whole hour after that.
