@@ -41,6 +41,7 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.utils.SdkAutoCloseable;
 
 /**
  * Blobs as objects in an S3 bucket (AWS or any S3-compatible server): {@code <prefix>/<job id>/<n>.<ext>},
@@ -258,6 +259,10 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     @Override
     public void close() {
         s3.close();
+        // The client does not close a provider it was handed; the default chain holds refreshers.
+        if (credentials instanceof SdkAutoCloseable closeable) {
+            closeable.close();
+        }
     }
 
     private static void requireKey(String key) {
