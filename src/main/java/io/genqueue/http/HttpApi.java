@@ -71,7 +71,8 @@ public final class HttpApi implements AutoCloseable {
         BaseUrl baseUrl = new BaseUrl(settings.publicUrl(), settings.port());
         JobLookup lookup = new JobLookup(new Authenticator(keys), store, settings.models());
         SubmitHandler submit = new SubmitHandler(lookup, validator, store, baseUrl, clock, settings.maxBodyBytes());
-        JobHandlers jobs = new JobHandlers(lookup, store, blobs, links, baseUrl, settings.retention());
+        JobHandlers jobs = new JobHandlers(lookup, store, blobs, new ImageLinks(blobs, links, settings.linkTtl()), baseUrl,
+                settings.retention());
         StatusStream stream = new StatusStream(lookup, jobs, store, events, settings.streamKeepAlive());
         FileRoute files = new FileRoute(blobs, links);
         Health health = new Health(store, blobs);

@@ -28,11 +28,11 @@ final class JobHandlers {
     private final JobLookup lookup;
     private final JobStore store;
     private final BlobStore blobs;
-    private final LinkSigner links;
+    private final ImageLinks links;
     private final BaseUrl baseUrl;
     private final Duration retention;
 
-    JobHandlers(JobLookup lookup, JobStore store, BlobStore blobs, LinkSigner links, BaseUrl baseUrl, Duration retention) {
+    JobHandlers(JobLookup lookup, JobStore store, BlobStore blobs, ImageLinks links, BaseUrl baseUrl, Duration retention) {
         this.lookup = lookup;
         this.store = store;
         this.blobs = blobs;
@@ -106,7 +106,7 @@ final class JobHandlers {
         List<Map<String, Object>> images = new ArrayList<>();
         for (StoredImage image : result.images()) {
             Map<String, Object> out = new LinkedHashMap<>();
-            out.put("url", job.syncMode() ? dataUri(image) : base + links.sign(image.blobKey()));
+            out.put("url", job.syncMode() ? dataUri(image) : links.url(base, image.blobKey()));
             out.put("content_type", image.contentType());
             out.put("file_name", image.fileName());
             out.put("file_size", image.fileSize());

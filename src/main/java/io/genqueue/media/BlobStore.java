@@ -1,6 +1,8 @@
 package io.genqueue.media;
 
 import java.io.InputStream;
+import java.net.URI;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -24,6 +26,15 @@ public interface BlobStore {
 
     /** Whether the store can be written (for {@code /readyz}). */
     boolean ping();
+
+    /**
+     * A link clients can fetch {@code key} from directly, living at least {@code ttl}, when the
+     * store offers one (an object store's presigned link); empty when images must be served
+     * through this service's own signed {@code /files} links.
+     */
+    default Optional<URI> directUrl(String key, Duration ttl) {
+        return Optional.empty();
+    }
 
     /** A stored blob being read; the caller closes the stream. */
     record Blob(InputStream stream, long size) {
