@@ -5,7 +5,10 @@ import io.genqueue.auth.NewKey;
 import io.genqueue.generation.InputValidator;
 import io.genqueue.http.HttpApi;
 import io.genqueue.media.FetchPolicy;
+import io.genqueue.auth.KeyStore;
+import io.genqueue.media.BlobStore;
 import io.genqueue.media.FsBlobStore;
+import io.genqueue.media.s3.S3BlobStore;
 import io.genqueue.media.ReferenceImageFetcher;
 import io.genqueue.provider.ImageProvider;
 import io.genqueue.provider.router.ProviderRouter;
@@ -81,7 +84,9 @@ public final class Application implements AutoCloseable {
         SqliteDatabase db = SqliteDatabase.open(dataDir.path());
         store = keep(SqliteJobStore.open(db, clock, settings.readers()));
         SqliteKeyStore keys = SqliteKeyStore.beside(store);
-        FsBlobStore blobs = new FsBlobStore(dataDir.path().resolve("images"));
+        BlobStore blobs = settings.storage().s3() != null
+                ? keep(new S3BlobStore(settings.storage().s3(), Clock.systemUTC())) // signs links: real time, always
+                : new FsBlobStore(dataDir.path().resolve("images"));
         FetchPolicy fetchPolicy = new FetchPolicy(settings.fetchTimeout(), settings.fetchMaxBytes(), settings.fetchMaxRedirects(),
                 settings.fetchMaxPixels(), settings.fetchAllow());
         InputValidator validator = new InputValidator(provider.outputFormats(), provider.name(), settings.fetchMaxBytes(),
@@ -93,7 +98,9 @@ public final class Application implements AutoCloseable {
         store.addListener(running);
         maintenance = new Maintenance(store, blobs, running, clock, new Maintenance.Settings(settings.lease(),
                 settings.maxAttempts(), settings.retention(), Duration.ofMillis(250), Duration.ofMinutes(1)));
-        if (settings.workers() > 0) {
+        boolean serves = !settings.role().equals("worker");
+        boolean works = !settings.role().equals("api") && settings.workers() > 0;
+        if (works) {
             JobRunner runner = new JobRunner(store, blobs, provider, new ReferenceImageFetcher(fetchPolicy), running, clock,
                     new JobRunner.Limits(settings.maxAttempts(), new Backoff(settings.retryBase(), settings.retryMax())));
             // more claimed jobs than the providers' slots would only wait in a slot instead of the queue
@@ -109,16 +116,25 @@ public final class Application implements AutoCloseable {
             firstKey = key.secret();
             printFirstKey(out, key);
         }
+        if (serves) {
+            startHttp(clock, provider, keys, blobs, validator, events, dataDir);
+        }
+        if (dispatcher != null) {
+            dispatcher.start();
+        }
+        log.info("genqueue {} (role {}, store {}, data {}, models {}, providers {}, {} worker slot(s))",
+                serves ? "listening on http://" + settings.host() + ":" + port : "running without HTTP", settings.role(),
+                settings.storage(), dataDir.path().toAbsolutePath(), String.join(",", settings.models()), provider.name(),
+                dispatcher == null ? 0 : Math.min(settings.workers(), provider.capacity()));
+    }
+
+    private void startHttp(Clock clock, ProviderRouter provider, KeyStore keys, BlobStore blobs, InputValidator validator,
+            JobEvents events, DataDir dataDir) {
         http = new HttpApi(new HttpApi.Settings(settings.host(), settings.port(), settings.publicUrl(), settings.maxBodyBytes(),
                 settings.linkTtl(), settings.retention(), settings.models(), settings.streamKeepAlive(),
                 settings.requestTimeout()),
                 store, keys, blobs, events, validator, provider::health, dataDir.linkSecret(settings.linkSecret()), clock);
         port = http.start();
-        if (dispatcher != null) {
-            dispatcher.start();
-        }
-        log.info("genqueue listening on http://{}:{} (data {}, models {}, provider {}, {} worker slot(s))", settings.host(), port,
-                dataDir.path().toAbsolutePath(), String.join(",", settings.models()), provider.name(), settings.workers());
     }
 
     int port() {

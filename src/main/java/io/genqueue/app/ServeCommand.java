@@ -24,6 +24,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--data-dir", description = "Data directory (GENQUEUE_DATA_DIR, default ./data).")
     String dataDir;
 
+    @Option(names = "--role", description = "api, worker or all (GENQUEUE_ROLE, default all).")
+    String role;
+
     @Option(names = "--config", description = "A file of GENQUEUE_NAME=value lines (GENQUEUE_CONFIG).")
     Path config;
 
@@ -38,6 +41,9 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (dataDir != null) {
             flags.put(Setting.DATA_DIR, dataDir);
+        }
+        if (role != null) {
+            flags.put(Setting.ROLE, role);
         }
         Settings settings;
         try {

@@ -22,6 +22,25 @@ enum Setting {
     HOST("GENQUEUE_HOST", "0.0.0.0", "Address to listen on (flag `--host`).", Setting::nonEmpty),
     DATA_DIR("GENQUEUE_DATA_DIR", "./data", "Directory for the database, images and secrets (flag `--data-dir`).",
             v -> Path.of(nonEmpty(v))),
+    ROLE("GENQUEUE_ROLE", "all", "What this process does (flag `--role`): `api` serves HTTP, `worker` runs jobs, `all` both. "
+            + "Every role runs the sweeps.", Setting::role),
+    STORE("GENQUEUE_STORE", "", "Job and key store: empty for SQLite in the data directory; `postgresql://user@host:port/db` "
+            + "(or a `jdbc:postgresql:` URL) for many processes.", Setting::store),
+    STORE_POLL("GENQUEUE_STORE_POLL", "1s", "PostgreSQL: how often workers look for jobs besides the LISTEN/NOTIFY wake-ups.",
+            v -> atLeast(duration(v), Duration.ofMillis(10))),
+    STORE_POLL_ONLY("GENQUEUE_STORE_POLL_ONLY", "false", "PostgreSQL: no LISTEN/NOTIFY, polling only (for poolers in "
+            + "transaction mode).", Setting::bool),
+    BLOBS("GENQUEUE_BLOBS", "", "Image store: empty for files in the data directory; `s3://bucket/prefix` for an "
+            + "S3-compatible bucket (links are then presigned).", Setting::blobs),
+    S3_ENDPOINT("GENQUEUE_S3_ENDPOINT", "", "S3 API endpoint of an S3-compatible server; empty for AWS.", v -> v),
+    S3_REGION("GENQUEUE_S3_REGION", "", "S3 signing region; empty: `AWS_REGION` or the profile, else `us-east-1` "
+            + "with an endpoint.", v -> v),
+    S3_PATH_STYLE("GENQUEUE_S3_PATH_STYLE", "false", "Address the bucket as `endpoint/bucket` (most S3-compatible "
+            + "servers need this).", Setting::bool),
+    S3_ACCESS_KEY("GENQUEUE_S3_ACCESS_KEY", "", "S3 access key; empty: `AWS_ACCESS_KEY_ID` and the SDK's default chain.",
+            v -> v),
+    S3_SECRET_KEY("GENQUEUE_S3_SECRET_KEY", "", "S3 secret key (never logged); empty: `AWS_SECRET_ACCESS_KEY` and the "
+            + "default chain.", v -> v),
     PUBLIC_URL("GENQUEUE_PUBLIC_URL", "", "Base of the absolute URLs handed out, e.g. `https://gen.example.com`; "
             + "empty: from `Host` and `X-Forwarded-*`.", Setting::publicUrl),
     MODELS("GENQUEUE_MODELS", "nano_banana", "Comma-separated model names served under `/v1/queue/{model}`.", Setting::models),
@@ -133,6 +152,37 @@ enum Setting {
             case "m" -> Duration.ofMinutes(n);
             case "h" -> Duration.ofHours(n);
             default -> Duration.ofDays(n);
+        };
+    }
+
+    private static String role(String v) {
+        String role = v.toLowerCase(Locale.ROOT);
+        if (!List.of("api", "worker", "all").contains(role)) {
+            throw new IllegalArgumentException("'" + v + "' is not a role; use api, worker or all");
+        }
+        return role;
+    }
+
+    private static String store(String v) {
+        if (!v.isEmpty() && !v.startsWith("postgresql://") && !v.startsWith("postgres://") && !v.startsWith("jdbc:postgresql:")) {
+            throw new IllegalArgumentException("not a PostgreSQL URL (postgresql://user@host:port/db or jdbc:postgresql:...); "
+                    + "leave empty for SQLite");
+        }
+        return v;
+    }
+
+    private static String blobs(String v) {
+        if (!v.isEmpty() && !v.regionMatches(true, 0, "s3://", 0, 5)) {
+            throw new IllegalArgumentException("'" + v + "' is not s3://bucket/prefix; leave empty for files in the data directory");
+        }
+        return v;
+    }
+
+    private static Boolean bool(String v) {
+        return switch (v.toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "1", "on" -> true;
+            case "false", "no", "0", "off" -> false;
+            default -> throw new IllegalArgumentException("'" + v + "' is not true or false");
         };
     }
 

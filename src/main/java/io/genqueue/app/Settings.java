@@ -1,5 +1,6 @@
 package io.genqueue.app;
 
+import io.genqueue.media.s3.S3Settings;
 import io.genqueue.provider.router.ProviderRouter;
 import java.io.IOException;
 import java.net.URI;
@@ -23,6 +24,8 @@ import java.util.Set;
  * reported together, each by name.
  */
 record Settings(
+        String role,
+        Storage storage,
         int port,
         String host,
         Path dataDir,
@@ -103,6 +106,14 @@ record Settings(
         if (!problems.isEmpty()) {
             throw new InvalidSettings(problems);
         }
+        if (!((String) values.get(Setting.BLOBS)).isEmpty()) {
+            try {
+                s3(values);
+            } catch (IllegalArgumentException e) {
+                problems.add("GENQUEUE_BLOBS: " + e.getMessage());
+                throw new InvalidSettings(problems);
+            }
+        }
         Settings settings = from(values);
         problems.addAll(settings.upstreams().problems());
         if (!problems.isEmpty()) {
@@ -142,6 +153,8 @@ record Settings(
     @SuppressWarnings("unchecked")
     private static Settings from(Map<Setting, Object> v) {
         return new Settings(
+                (String) v.get(Setting.ROLE),
+                storage(v),
                 (Integer) v.get(Setting.PORT),
                 (String) v.get(Setting.HOST),
                 (Path) v.get(Setting.DATA_DIR),
@@ -168,6 +181,16 @@ record Settings(
                 upstreams(v),
                 (Integer) v.get(Setting.READERS),
                 (String) v.get(Setting.LOG_LEVEL));
+    }
+
+    private static Storage storage(Map<Setting, Object> v) {
+        return new Storage((String) v.get(Setting.STORE), (Duration) v.get(Setting.STORE_POLL), (Boolean) v.get(Setting.STORE_POLL_ONLY),
+                ((String) v.get(Setting.BLOBS)).isEmpty() ? null : s3(v));
+    }
+
+    private static S3Settings s3(Map<Setting, Object> v) {
+        return S3Settings.parse((String) v.get(Setting.BLOBS), (String) v.get(Setting.S3_ENDPOINT), (String) v.get(Setting.S3_REGION),
+                (Boolean) v.get(Setting.S3_PATH_STYLE), (String) v.get(Setting.S3_ACCESS_KEY), (String) v.get(Setting.S3_SECRET_KEY));
     }
 
     @SuppressWarnings("unchecked")
