@@ -43,7 +43,11 @@ public final class Transcoder {
     private static ImageData reencode(ImageData image, OutputFormat format, String provider) {
         try {
             BufferedImage pixels = ImageProbe.decode(image.bytes(), MAX_PIXELS);
-            return ImageProbe.verify(Encoder.encode(pixels, format), MAX_PIXELS);
+            byte[] encoded = Encoder.encode(pixels, format);
+            // Our own encoder's output: read its header, do not decode it again. A full decode is
+            // wasted work, and TwelveMonkeys' WebP reader refuses a lossless WebP that expands more
+            // than 2048:1 (a smooth gradient or a flat illustration does) as a decompression bomb.
+            return new ImageData(encoded, ImageProbe.probe(encoded, MAX_PIXELS));
         } catch (IOException | ImageRejectedException e) {
             throw ProviderException.fatal(io.genqueue.generation.ErrorType.PROVIDER_ERROR,
                     provider + ": could not convert an image to " + format + ": " + e.getMessage());
