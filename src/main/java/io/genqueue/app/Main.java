@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** {@code java -jar genqueue.jar serve|keys ...}. */
 @Command(name = "genqueue", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A self-hosted queue gateway for AI image generation (the nano_banana queue API).",
-        subcommands = {ServeCommand.class, KeysCommand.class})
+        subcommands = {ServeCommand.class, KeysCommand.class, EmulateCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

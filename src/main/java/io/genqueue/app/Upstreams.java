@@ -2,6 +2,8 @@ package io.genqueue.app;
 
 import io.genqueue.provider.ImageProvider;
 import io.genqueue.provider.ProviderSettings;
+import io.genqueue.provider.gemini.GeminiProvider;
+import io.genqueue.provider.openrouter.OpenRouterProvider;
 import io.genqueue.provider.preview.PreviewProvider;
 import io.genqueue.provider.router.ProviderRouter;
 import java.net.URI;
@@ -69,7 +71,11 @@ record Upstreams(List<String> order, Map<String, String> keys, Map<String, URI> 
             return new PreviewProvider(previewDelay);
         }
         ProviderSettings s = new ProviderSettings(baseUrls.get(name), keys.get(name), models.get(name), connectTimeout, callTimeout);
-        throw new IllegalArgumentException("unknown provider " + name + " (" + s + ")");
+        return switch (name) {
+            case "gemini" -> new GeminiProvider(s);
+            case "openrouter" -> new OpenRouterProvider(s);
+            default -> throw new IllegalArgumentException("unknown provider " + name + " (" + s + ")");
+        };
     }
 
     @Override
