@@ -53,6 +53,10 @@ final class TestServer implements AutoCloseable {
     }
 
     /** A server with the given settings (environment names) over the test defaults. */
+    /** Pass as the provider to use the providers the settings configure. */
+    static final ImageProvider CONFIGURED = new PreviewProvider(java.time.Duration.ZERO);
+
+    /** A server with {@code env} over the test defaults, and {@code provider} (or the preview when null). */
     static TestServer start(Map<String, String> env, Clock clock, ImageProvider provider) {
         try {
             Path dir = Files.createTempDirectory("genqueue-test");
@@ -67,13 +71,15 @@ final class TestServer implements AutoCloseable {
                     "GENQUEUE_PROVIDER_RETRIES", "0",
                     "GENQUEUE_BREAKER_OPEN", "0s"));
             all.putAll(env);
-            ImageProvider chosen = provider != null ? provider
-                    : new PreviewProvider(Settings.load(Map.of(), null, all).previewDelay());
-            Embedded server = Embedded.start(all, clock, chosen);
-            if (server.firstKey() == null) {
+            Settings settings = Settings.load(Map.of(), null, all);
+            Application app = provider == CONFIGURED
+                    ? Application.start(settings, clock, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))
+                    : Embedded.start(all, clock, provider != null ? provider : new PreviewProvider(settings.previewDelay()))
+                            .application();
+            if (app.firstKey() == null) {
                 throw new IllegalStateException("the first start printed no key");
             }
-            return new TestServer(dir, server.application(), server.firstKey());
+            return new TestServer(dir, app, app.firstKey());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
