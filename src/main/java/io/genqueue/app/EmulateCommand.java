@@ -1,6 +1,7 @@
 package io.genqueue.app;
 
 import io.genqueue.emulator.Scenarios;
+import io.genqueue.emulator.fal.FalEmulator;
 import io.genqueue.emulator.gemini.GeminiEmulator;
 import io.genqueue.emulator.openrouter.OpenRouterEmulator;
 import java.net.URI;
@@ -46,6 +47,10 @@ final class EmulateCommand implements Callable<Integer> {
             case "openrouter" -> {
                 OpenRouterEmulator e = OpenRouterEmulator.start(host, port, key == null ? OpenRouterEmulator.DEFAULT_KEY : key);
                 yield new Running(e, URI.create(e.baseUrl()), key == null ? OpenRouterEmulator.DEFAULT_KEY : "only the key given");
+            }
+            case "fal" -> {
+                FalEmulator e = key == null ? FalEmulator.start(host, port) : FalEmulator.start(host, port, key);
+                yield new Running(e, e.baseUrl(), key == null ? "any non-empty key" : "only the key given");
             }
             default -> null;
         };

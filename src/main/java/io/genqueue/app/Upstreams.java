@@ -2,6 +2,7 @@ package io.genqueue.app;
 
 import io.genqueue.provider.ImageProvider;
 import io.genqueue.provider.ProviderSettings;
+import io.genqueue.provider.fal.FalProvider;
 import io.genqueue.provider.gemini.GeminiProvider;
 import io.genqueue.provider.openrouter.OpenRouterProvider;
 import io.genqueue.provider.preview.PreviewProvider;
@@ -74,6 +75,7 @@ record Upstreams(List<String> order, Map<String, String> keys, Map<String, URI> 
         return switch (name) {
             case "gemini" -> new GeminiProvider(s);
             case "openrouter" -> new OpenRouterProvider(s);
+            case "fal" -> new FalProvider(s);
             default -> throw new IllegalArgumentException("unknown provider " + name + " (" + s + ")");
         };
     }

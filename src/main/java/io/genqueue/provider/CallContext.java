@@ -43,4 +43,15 @@ public interface CallContext {
      * that dies after this call leaves the reference to the next attempt. {@code null} clears it.
      */
     void saveUpstream(String reference);
+
+    /**
+     * Why an interrupted call was interrupted, for a provider that keeps an upstream request: true
+     * when the job was cancelled (nobody wants the result: cancel the upstream request), false when
+     * the job was stopped to be resumed (a shutdown, a lost lease: leave the upstream request running
+     * for the attempt that picks up the saved reference). A context that cannot tell answers true,
+     * since then nothing would ever collect the upstream result.
+     */
+    default boolean cancelled() {
+        return true;
+    }
 }

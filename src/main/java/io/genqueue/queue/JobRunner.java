@@ -66,7 +66,7 @@ public final class JobRunner {
         long started = System.nanoTime();
         try {
             store.log(claim, LogEntry.info(clock.instant(), "Attempt " + claim.attempt() + " started."));
-            Outcome outcome = attempt(claim, started);
+            Outcome outcome = attempt(run, started);
             record(run, outcome);
         } catch (InterruptedException | RuntimeException e) {
             try {
@@ -82,7 +82,8 @@ public final class JobRunner {
         }
     }
 
-    private Outcome attempt(Claim claim, long started) throws InterruptedException {
+    private Outcome attempt(RunningJobs.Run run, long started) throws InterruptedException {
+        Claim claim = run.claim();
         GenerationInput input = claim.input();
         List<ImageData> references = new ArrayList<>();
         for (int i = 0; i < input.imageUrls().size(); i++) {
@@ -100,7 +101,7 @@ public final class JobRunner {
                 : references.isEmpty() ? AspectRatio.R1_1
                 : AspectRatio.nearest(references.get(0).info().width(), references.get(0).info().height());
         GenerationRequest request = new GenerationRequest(claim.jobId(), input.prompt(), references, ratio,
-                input.outputFormat(), input.numImages(), input.includeText(), input.seed(), new JobContext(claim));
+                input.outputFormat(), input.numImages(), input.includeText(), input.seed(), new JobContext(run));
         GenerationResult result = provider.generate(request);
         if (result.images().isEmpty()) {
             throw ProviderException.fatal(ErrorType.PROVIDER_ERROR, by(result) + " returned no image.");
@@ -186,14 +187,22 @@ public final class JobRunner {
         record(run, new Outcome.Failed(Failure.of(e.type(), message), elapsed(started)));
     }
 
-    /** A provider's view of its job: log lines and the upstream reference, through the store. */
+    /** A provider's view of its job: log lines, the upstream reference (through the store), why it was stopped. */
     private final class JobContext implements CallContext {
+        private final RunningJobs.Run run;
         private final Claim claim;
         private String upstream;
 
-        JobContext(Claim claim) {
-            this.claim = claim;
+        JobContext(RunningJobs.Run run) {
+            this.run = run;
+            this.claim = run.claim();
             this.upstream = claim.upstream();
+        }
+
+        /** Only a client's cancel ends the upstream request; a shutdown or a lost lease leaves it to be resumed. */
+        @Override
+        public boolean cancelled() {
+            return run.stopReason() == RunningJobs.StopReason.CANCELLED;
         }
 
         @Override
