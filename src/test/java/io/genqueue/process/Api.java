@@ -84,6 +84,20 @@ final class Api {
         return unchecked(() -> get(path));
     }
 
+    /** Polls the status (with logs) until COMPLETED, for at most 30 s. */
+    JsonNode awaitCompleted(String id) {
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+        JsonNode status = null;
+        while (System.nanoTime() < deadline) {
+            status = status(id);
+            if (status.path("status").asText().equals("COMPLETED")) {
+                return status;
+            }
+            ServerProcess.pause(20); // polling the real server
+        }
+        throw new AssertionError(id + " did not complete; last: " + status);
+    }
+
     JsonNode status(String id) {
         Response r = getOk(statusPath(id) + "?logs=1");
         if (r.status() != 200 && r.status() != 202) {

@@ -54,7 +54,7 @@ class ShutdownIT {
             assertThat(server.printedKey()).as("no new key on a later start").isEmpty();
             Api api = server.api(key);
             for (String id : ids) {
-                JsonNode status = awaitCompleted(api, id);
+                JsonNode status = api.awaitCompleted(id);
                 List<String> log = messages(status);
                 assertThat(status.has("error")).as(id + " succeeded: " + status).isFalse();
                 assertThat(api.getOk(Api.responsePath(id)).status()).isEqualTo(200);
@@ -125,7 +125,7 @@ class ShutdownIT {
                 assertThat(Instant.parse(generated.path("timestamp").asText())).as("finished after the SIGTERM").isAfter(sigterm);
                 assertThat(api.getOk(Api.responsePath(id)).status()).isEqualTo(200);
             }
-            JsonNode status = awaitCompleted(api, waiting);
+            JsonNode status = api.awaitCompleted(waiting);
             assertThat(status.has("error")).as(status.toString()).isFalse();
             assertThat(messages(status)).as("the queued job did not start during the shutdown")
                     .filteredOn(m -> m.startsWith("Attempt ")).hasSize(1);
@@ -148,19 +148,6 @@ class ShutdownIT {
             ServerProcess.pause(20); // polling the real server
         }
         throw new AssertionError("never " + running + " job(s) in progress; last: " + states);
-    }
-
-    private static JsonNode awaitCompleted(Api api, String id) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        JsonNode status = null;
-        while (System.nanoTime() < deadline) {
-            status = api.status(id);
-            if (status.path("status").asText().equals("COMPLETED")) {
-                return status;
-            }
-            ServerProcess.pause(20); // polling the real server
-        }
-        throw new AssertionError(id + " did not complete; last: " + status);
     }
 
     private static List<JsonNode> lines(JsonNode status) {
