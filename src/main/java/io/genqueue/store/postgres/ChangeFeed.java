@@ -165,8 +165,8 @@ final class ChangeFeed implements AutoCloseable {
                 try (Statement s = c.createStatement()) {
                     s.execute("LISTEN " + CHANNEL);
                 }
-                listening = true;
                 handler.available(); // notifications sent while nobody listened are lost: look now
+                listening = true;
                 PGConnection pg = c.unwrap(PGConnection.class);
                 while (!closed) {
                     long waitMs = Math.max(1, Math.min(SLICE_MS, TimeUnit.NANOSECONDS.toMillis(nextPoll - System.nanoTime())));
