@@ -83,6 +83,7 @@ final class PostgresDatabase implements AutoCloseable {
         props.setProperty("reWriteBatchedInserts", "true");
         props.setProperty("ApplicationName", "genqueue");
         props.setProperty("connectTimeout", String.valueOf(CONNECT_TIMEOUT_MS / 1000));
+        props.setProperty("tcpKeepAlive", "true"); // a LISTEN session that only reads must notice a dead peer
         return props;
     }
 
