@@ -43,7 +43,7 @@ final class PostgresDatabase implements AutoCloseable {
         hikari.setMinimumIdle(Math.min(2, config.poolSize()));
         hikari.setConnectionTimeout(CONNECT_TIMEOUT_MS);
         hikari.setPoolName(poolName);
-        hikari.setInitializationFailTimeout(CONNECT_TIMEOUT_MS);
+        hikari.setInitializationFailTimeout(1); // one attempt (bounded by connectTimeout): a clear error at start, not a wait
         HikariDataSource pool;
         try {
             pool = new HikariDataSource(hikari);
