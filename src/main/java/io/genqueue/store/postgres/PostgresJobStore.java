@@ -1,0 +1,778 @@
+package io.genqueue.store.postgres;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.genqueue.generation.ErrorType;
+import io.genqueue.generation.GenerationInput;
+import io.genqueue.json.Json;
+import io.genqueue.queue.CancelOutcome;
+import io.genqueue.queue.Claim;
+import io.genqueue.queue.Failure;
+import io.genqueue.queue.JobListener;
+import io.genqueue.queue.JobResult;
+import io.genqueue.queue.JobState;
+import io.genqueue.queue.JobStore;
+import io.genqueue.queue.JobView;
+import io.genqueue.queue.LogEntry;
+import io.genqueue.queue.NewJob;
+import io.genqueue.queue.Outcome;
+import io.genqueue.queue.StoreException;
+import io.genqueue.queue.SubmitOutcome;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The job store of a deployment of many processes: one PostgreSQL database they all share.
+ *
+ * <p>Exactly-once transitions come from the database, not from a single writer: every transition
+ * is one conditional {@code UPDATE} on the job's state (and, for a worker's transitions, on its
+ * lease token {@code (id, attempt, lease_owner)}), so of two racing transitions, in this process
+ * or another, the second finds the row changed and reports that it lost. A claim is one statement
+ * ({@code FOR UPDATE SKIP LOCKED}): processes claiming at once take disjoint jobs. The lease owner
+ * is this store instance's random id; a process that dies stops renewing, and any process's reaper
+ * requeues its jobs when their leases run out.
+ *
+ * <p>Submits go through a {@link SubmitWriter} (group commit, one notification per group); log
+ * lines through a {@link LogWriter}; other processes hear of commits through the
+ * {@link ChangeFeed} (NOTIFY, LISTEN, polling). {@code queue_position} is computed by the
+ * database function {@code queue_position()} without counting the jobs ahead: see
+ * {@code docs/postgres-queue-position.md} for the method and its error bounds.
+ *
+ * <p>Times are epoch milliseconds from the clock the store was built with, as in SQLite.
+ */
+public final class PostgresJobStore implements JobStore {
+
+    private static final Logger log = LoggerFactory.getLogger(PostgresJobStore.class);
+
+    static final Duration IDEMPOTENCY_WINDOW = Duration.ofHours(24);
+    private static final int REAP_BATCH = 1_000;
+    private static final TypeReference<List<Object>> LOC_TYPE = new TypeReference<>() {
+    };
+
+    private static final String VIEW_COLUMNS = "id, tenant, model, lane, state, attempt, sync_mode, created_at, started_at, "
+            + "finished_at, inference_ms, error_type, error, error_loc, cancel_requested, expired_at, "
+            + "CASE WHEN state = 'QUEUED' THEN queue_position(model, lane, ticket) ELSE -1 END AS position";
+    private static final String END = "UPDATE jobs SET state = ?, finished_at = ?, inference_ms = ?, error_type = ?, error = ?, "
+            + "error_loc = ?, result = ?, lease_owner = NULL, lease_until = NULL WHERE seq = ?";
+    private static final String HELD = "id = ? AND state = 'RUNNING' AND attempt = ? AND lease_owner = ?";
+
+    private final PostgresDatabase db;
+    private final Jdbc jdbc;
+    private final Clock clock;
+    private final String owner = "p-" + UUID.randomUUID();
+    private final List<JobListener> listeners = new CopyOnWriteArrayList<>();
+    private final SubmitWriter submits;
+    private final LogWriter logs;
+    private final ChangeFeed feed;
+
+    private PostgresJobStore(PostgresDatabase db, PostgresConfig config, Clock clock) {
+        this.db = db;
+        this.jdbc = new Jdbc(db.pool());
+        this.clock = clock;
+        this.logs = new LogWriter(jdbc);
+        this.feed = new ChangeFeed(db, owner, config, new ChangeFeed.Handler() {
+            @Override
+            public void available() {
+                emit(JobListener::jobsAvailable);
+            }
+
+            @Override
+            public void changed(String jobId) {
+                emit(l -> l.jobChanged(jobId));
+            }
+
+            @Override
+            public void cancelRequested(String jobId) {
+                emit(l -> l.cancelRequested(jobId));
+                emit(l -> l.jobChanged(jobId));
+            }
+        });
+        this.submits = new SubmitWriter(db.pool(), this::storeGroup, () -> {
+            emit(JobListener::jobsAvailable);
+            feed.publishAvailable();
+        });
+    }
+
+    /**
+     * Connects (a pool of {@code config.poolSize()} connections, plus one LISTEN connection unless
+     * {@code pollOnly}), brings the schema up to date and starts listening. Close it to release
+     * them all.
+     *
+     * @throws StoreException when the database cannot be reached or migrated
+     */
+    public static PostgresJobStore open(PostgresConfig config, Clock clock) {
+        PostgresDatabase db = PostgresDatabase.open(config, "genqueue-jobs");
+        try {
+            return new PostgresJobStore(db, config, clock);
+        } catch (RuntimeException e) {
+            db.close();
+            throw e;
+        }
+    }
+
+    PostgresDatabase database() {
+        return db;
+    }
+
+    Clock clock() {
+        return clock;
+    }
+
+    /** This store instance's lease owner id. */
+    String owner() {
+        return owner;
+    }
+
+    /** Submit groups committed so far (for tests of the grouping). */
+    long submitCommits() {
+        return submits.commits();
+    }
+
+    /** Whether the LISTEN session is up. */
+    boolean listening() {
+        return feed.listening();
+    }
+
+    // ---------------------------------------------------------------- submit and reads
+
+    @Override
+    public SubmitOutcome submit(NewJob job) {
+        return submits.submit(job);
+    }
+
+    /**
+     * Stores a group of submits in the caller's transaction; no two share an idempotency key.
+     * Locks are taken in one global order (idempotency keys sorted, then queue lanes sorted), so
+     * groups of different processes never deadlock.
+     */
+    private List<SubmitOutcome> storeGroup(Connection c, List<NewJob> jobs) throws SQLException {
+        SubmitOutcome[] outcomes = new SubmitOutcome[jobs.size()];
+        Integer[] keyed = java.util.stream.IntStream.range(0, jobs.size()).filter(i -> jobs.get(i).idempotencyKey() != null)
+                .boxed().toArray(Integer[]::new);
+        Arrays.sort(keyed, Comparator.comparing((Integer i) -> jobs.get(i).tenant()).thenComparing(i -> jobs.get(i).idempotencyKey()));
+        for (int i : keyed) {
+            outcomes[i] = earlierRequest(c, jobs.get(i));
+        }
+        List<Integer> fresh = new ArrayList<>();
+        for (int i = 0; i < jobs.size(); i++) {
+            if (outcomes[i] == null) {
+                fresh.add(i);
+            }
+        }
+        if (fresh.isEmpty()) {
+            return Arrays.asList(outcomes);
+        }
+        long[] tickets = takeTickets(c, jobs, fresh);
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO jobs (id, tenant, model, lane, ticket, state, input, sync_mode, "
+                + "run_after, start_deadline, created_at) VALUES (?, ?, ?, ?, ?, 'QUEUED', ?, ?, ?, ?, ?)")) {
+            for (int k = 0; k < fresh.size(); k++) {
+                NewJob job = jobs.get(fresh.get(k));
+                long now = job.createdAt().toEpochMilli();
+                ps.setString(1, job.id());
+                ps.setString(2, job.tenant());
+                ps.setString(3, job.model());
+                ps.setShort(4, (short) job.priority().lane());
+                ps.setLong(5, tickets[k]);
+                ps.setString(6, Json.writeString(job.input()));
+                ps.setBoolean(7, job.input().syncMode());
+                ps.setLong(8, now);
+                if (job.startDeadline() == null) {
+                    ps.setNull(9, Types.BIGINT);
+                } else {
+                    ps.setLong(9, job.startDeadline().toEpochMilli());
+                }
+                ps.setLong(10, now);
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+        Map<String, Long> positions = new HashMap<>();
+        String[] ids = fresh.stream().map(i -> jobs.get(i).id()).toArray(String[]::new);
+        try (PreparedStatement ps = Jdbc.prepare(c, "SELECT id, queue_position(model, lane, ticket) FROM jobs WHERE id = ANY(?)", (Object) ids);
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                positions.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        for (int i : fresh) {
+            NewJob job = jobs.get(i);
+            outcomes[i] = new SubmitOutcome.Created(new JobView(job.id(), job.tenant(), job.model(), JobState.QUEUED,
+                    positions.getOrDefault(job.id(), 0L), 0, job.input().syncMode(), job.createdAt(), null, null, null, null, false, false));
+        }
+        return Arrays.asList(outcomes);
+    }
+
+    /**
+     * Takes the idempotency key for {@code job}, or returns the outcome when the key names a live
+     * earlier request. A key held by a concurrent submit of another process makes this wait for
+     * that commit, then see its row: of two racing submits with one key, exactly one creates.
+     */
+    private SubmitOutcome earlierRequest(Connection c, NewJob job) throws SQLException {
+        long now = job.createdAt().toEpochMilli();
+        try (PreparedStatement ps = Jdbc.prepare(c, "INSERT INTO idempotency_keys (tenant, key, request_hash, job_id, created_at) "
+                + "VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, "
+                + "job_id = EXCLUDED.job_id, created_at = EXCLUDED.created_at WHERE idempotency_keys.created_at <= ? RETURNING job_id",
+                job.tenant(), job.idempotencyKey(), job.requestHash(), job.id(), now, now - IDEMPOTENCY_WINDOW.toMillis());
+                ResultSet rs = ps.executeQuery()) {
+            if (rs.next()) {
+                return null; // the key is ours (new, or it replaced an expired one)
+            }
+        }
+        String hash;
+        String jobId;
+        try (PreparedStatement ps = Jdbc.prepare(c, "SELECT request_hash, job_id FROM idempotency_keys WHERE tenant = ? AND key = ?",
+                job.tenant(), job.idempotencyKey());
+                ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+                throw new StoreException("an idempotency key vanished while it was being checked");
+            }
+            hash = rs.getString(1);
+            jobId = rs.getString(2);
+        }
+        if (!hash.equals(job.requestHash())) {
+            return new SubmitOutcome.Conflict(jobId);
+        }
+        Optional<JobView> earlier = view(c, jobId, null);
+        if (earlier.isPresent()) {
+            return new SubmitOutcome.Existing(earlier.get());
+        }
+        // The key outlived its job's row (should not happen: rows are never deleted): take the key over.
+        Jdbc.update(c, "UPDATE idempotency_keys SET request_hash = ?, job_id = ?, created_at = ? WHERE tenant = ? AND key = ?",
+                job.requestHash(), job.id(), now, job.tenant(), job.idempotencyKey());
+        return null;
+    }
+
+    /** Tickets for the new jobs, per (model, lane), in group order; lanes locked in sorted order. */
+    private static long[] takeTickets(Connection c, List<NewJob> jobs, List<Integer> fresh) throws SQLException {
+        record Lane(String model, int lane) {
+        }
+        TreeMap<Lane, List<Integer>> byLane = new TreeMap<>(Comparator.comparing(Lane::model).thenComparingInt(Lane::lane));
+        for (int k = 0; k < fresh.size(); k++) {
+            NewJob job = jobs.get(fresh.get(k));
+            byLane.computeIfAbsent(new Lane(job.model(), job.priority().lane()), l -> new ArrayList<>()).add(k);
+        }
+        long[] tickets = new long[fresh.size()];
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO queue_lanes (model, lane, last_ticket) VALUES (?, ?, ?) "
+                + "ON CONFLICT (model, lane) DO UPDATE SET last_ticket = queue_lanes.last_ticket + EXCLUDED.last_ticket RETURNING last_ticket")) {
+            for (Map.Entry<Lane, List<Integer>> e : byLane.entrySet()) {
+                List<Integer> members = e.getValue();
+                ps.setString(1, e.getKey().model());
+                ps.setShort(2, (short) e.getKey().lane());
+                ps.setLong(3, members.size());
+                long last;
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    last = rs.getLong(1);
+                }
+                long first = last - members.size() + 1;
+                for (int m = 0; m < members.size(); m++) {
+                    tickets[members.get(m)] = first + m;
+                }
+            }
+        }
+        return tickets;
+    }
+
+    @Override
+    public Optional<JobView> find(String tenant, String id) {
+        return jdbc.autocommit(c -> view(c, id, tenant));
+    }
+
+    /** The job's view; with a non-null {@code tenant}, only if it is that tenant's. */
+    private Optional<JobView> view(Connection c, String id, String tenant) throws SQLException {
+        String sql = "SELECT " + VIEW_COLUMNS + " FROM jobs WHERE id = ?" + (tenant == null ? "" : " AND tenant = ?");
+        try (PreparedStatement ps = tenant == null ? Jdbc.prepare(c, sql, id) : Jdbc.prepare(c, sql, id, tenant);
+                ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? Optional.of(toView(rs)) : Optional.empty();
+        }
+    }
+
+    private static JobView toView(ResultSet rs) throws SQLException {
+        String errorType = rs.getString("error_type");
+        Failure failure = null;
+        if (errorType != null) {
+            String loc = rs.getString("error_loc");
+            failure = new Failure(ErrorType.fromWire(errorType), rs.getString("error"),
+                    loc == null ? List.of() : Json.read(loc, LOC_TYPE));
+        }
+        return new JobView(rs.getString("id"), rs.getString("tenant"), rs.getString("model"), JobState.valueOf(rs.getString("state")),
+                rs.getLong("position"), rs.getInt("attempt"), rs.getBoolean("sync_mode"), millis(rs, "created_at"),
+                millis(rs, "started_at"), millis(rs, "finished_at"), Jdbc.nullableLong(rs, "inference_ms"), failure,
+                rs.getBoolean("cancel_requested"), rs.getObject("expired_at") != null);
+    }
+
+    @Override
+    public Optional<JobResult> result(String id) {
+        return jdbc.autocommit(c -> {
+            try (PreparedStatement ps = Jdbc.prepare(c, "SELECT result FROM jobs WHERE id = ? AND state = 'SUCCEEDED' AND expired_at IS NULL", id);
+                    ResultSet rs = ps.executeQuery()) {
+                if (!rs.next() || rs.getString(1) == null) {
+                    return Optional.empty();
+                }
+                return Optional.of(Json.read(rs.getString(1), JobResult.class));
+            }
+        });
+    }
+
+    @Override
+    public List<LogEntry> logs(String id) {
+        return jdbc.autocommit(c -> {
+            List<LogEntry> entries = new ArrayList<>();
+            try (PreparedStatement ps = Jdbc.prepare(c, "SELECT at, level, message FROM job_logs WHERE job_id = ? ORDER BY seq", id);
+                    ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    entries.add(new LogEntry(Instant.ofEpochMilli(rs.getLong(1)), LogEntry.Level.valueOf(rs.getString(2)), rs.getString(3)));
+                }
+            }
+            return entries;
+        });
+    }
+
+    // ---------------------------------------------------------------- cancel
+
+    @Override
+    public CancelOutcome cancel(String tenant, String id) {
+        // Each round is one transaction on the row's current state. A round finds nothing to do only
+        // when the job moved between its two statements (a running job was requeued): look again.
+        for (int round = 0; round < 10; round++) {
+            CancelOutcome outcome = jdbc.transaction(c -> cancelRound(c, tenant, id));
+            if (outcome == null) {
+                continue;
+            }
+            switch (outcome) {
+                case CANCELLED -> {
+                    emit(l -> l.jobChanged(id));
+                    feed.publishChanged(id);
+                }
+                case REQUESTED -> {
+                    emit(l -> l.cancelRequested(id));
+                    feed.publishCancel(id);
+                }
+                default -> {
+                }
+            }
+            return outcome;
+        }
+        throw new StoreException("job " + id + " kept changing state while it was being cancelled");
+    }
+
+    private CancelOutcome cancelRound(Connection c, String tenant, String id) throws SQLException {
+        long now = now();
+        int cancelled = Jdbc.update(c, "UPDATE jobs SET state = 'CANCELLED', finished_at = ?, error_type = ?, error = ?, "
+                + "lease_owner = NULL, lease_until = NULL WHERE id = ? AND tenant = ? AND state = 'QUEUED'",
+                now, ErrorType.CANCELLED.wire(), Failure.CANCELLED_MESSAGE, id, tenant);
+        if (cancelled == 1) {
+            LogWriter.insert(c, id, LogEntry.info(Instant.ofEpochMilli(now), "Cancelled by the client while queued."));
+            return CancelOutcome.CANCELLED;
+        }
+        JobState state;
+        boolean requested;
+        try (PreparedStatement ps = Jdbc.prepare(c, "SELECT state, cancel_requested FROM jobs WHERE id = ? AND tenant = ? FOR UPDATE", id, tenant);
+                ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+                return CancelOutcome.NOT_FOUND;
+            }
+            state = JobState.valueOf(rs.getString(1));
+            requested = rs.getBoolean(2);
+        }
+        return switch (state) {
+            case QUEUED -> null;
+            case RUNNING -> {
+                if (!requested) {
+                    Jdbc.update(c, "UPDATE jobs SET cancel_requested = TRUE WHERE id = ?", id);
+                    LogEntry line = LogEntry.info(Instant.ofEpochMilli(now), "Cancellation requested by the client.");
+                    LogWriter.insert(c, id, line);
+                }
+                yield CancelOutcome.REQUESTED;
+            }
+            default -> CancelOutcome.ALREADY_COMPLETED;
+        };
+    }
+
+    // ---------------------------------------------------------------- worker side
+
+    @Override
+    public List<Claim> claim(int max, Duration lease) {
+        if (max <= 0) {
+            return List.of();
+        }
+        long now = now();
+        record Row(long seq, int lane, Claim claim) {
+        }
+        List<Row> rows = jdbc.autocommit(c -> {
+            // A job past its start deadline is skipped, not failed here: the sweep fails it.
+            try (PreparedStatement ps = Jdbc.prepare(c, "WITH next AS (SELECT seq FROM jobs WHERE state = 'QUEUED' AND run_after <= ? "
+                    + "AND (start_deadline IS NULL OR started_at IS NOT NULL OR start_deadline > ?) "
+                    + "ORDER BY lane, seq LIMIT ? FOR UPDATE SKIP LOCKED) "
+                    + "UPDATE jobs SET state = 'RUNNING', attempt = attempt + 1, lease_owner = ?, lease_until = ?, "
+                    + "started_at = COALESCE(started_at, ?), run_started_at = ? FROM next WHERE jobs.seq = next.seq "
+                    + "RETURNING jobs.seq, jobs.id, jobs.tenant, jobs.model, jobs.lane, jobs.attempt, jobs.input, jobs.upstream",
+                    now, now, max, owner, now + lease.toMillis(), now, now);
+                    ResultSet rs = ps.executeQuery()) {
+                List<Row> out = new ArrayList<>();
+                while (rs.next()) {
+                    GenerationInput input = Json.read(rs.getString("input"), GenerationInput.class);
+                    out.add(new Row(rs.getLong("seq"), rs.getInt("lane"), new Claim(rs.getString("id"), rs.getString("tenant"),
+                            rs.getString("model"), rs.getInt("attempt"), input, Instant.ofEpochMilli(now), rs.getString("upstream"))));
+                }
+                return out;
+            }
+        });
+        rows.sort(Comparator.comparingInt(Row::lane).thenComparingLong(Row::seq));
+        List<Claim> claims = new ArrayList<>(rows.size());
+        for (Row row : rows) {
+            claims.add(row.claim());
+            emit(l -> l.jobChanged(row.claim().jobId()));
+            feed.publishChanged(row.claim().jobId());
+        }
+        return claims;
+    }
+
+    @Override
+    public void log(Claim claim, LogEntry entry) {
+        logs.append(claim.jobId(), entry);
+    }
+
+    /**
+     * One statement for all the claims. A claim whose job the client asked to cancel is also
+     * reported to the listeners as a cancel request: the fallback for a lost notification.
+     */
+    @Override
+    public Set<String> renew(Collection<Claim> claims, Duration lease) {
+        if (claims.isEmpty()) {
+            return Set.of();
+        }
+        String[] ids = claims.stream().map(Claim::jobId).toArray(String[]::new);
+        Integer[] attempts = claims.stream().map(Claim::attempt).toArray(Integer[]::new);
+        Set<String> held = new HashSet<>();
+        List<String> cancelRequested = new ArrayList<>();
+        jdbc.autocommit(c -> {
+            try (PreparedStatement ps = Jdbc.prepare(c, "UPDATE jobs SET lease_until = ? FROM unnest(?::text[], ?::int[]) AS h(id, attempt) "
+                    + "WHERE jobs.id = h.id AND jobs.attempt = h.attempt AND jobs.state = 'RUNNING' AND jobs.lease_owner = ? "
+                    + "RETURNING jobs.id, jobs.cancel_requested", now() + lease.toMillis(), ids, attempts, owner);
+                    ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    held.add(rs.getString(1));
+                    if (rs.getBoolean(2)) {
+                        cancelRequested.add(rs.getString(1));
+                    }
+                }
+            }
+            return null;
+        });
+        for (String id : cancelRequested) {
+            emit(l -> l.cancelRequested(id));
+        }
+        Set<String> lost = new HashSet<>(Arrays.asList(ids));
+        lost.removeAll(held);
+        return lost;
+    }
+
+    @Override
+    public boolean saveUpstream(Claim claim, String reference) {
+        return jdbc.autocommit(c -> Jdbc.update(c, "UPDATE jobs SET upstream = ? WHERE " + HELD,
+                reference, claim.jobId(), claim.attempt(), owner) == 1);
+    }
+
+    @Override
+    public boolean finish(Claim claim, Outcome outcome, LogEntry line) {
+        logs.flush(); // the job's earlier lines come before its outcome
+        boolean done = jdbc.transaction(c -> {
+            long now = now();
+            Failure failure = switch (outcome) {
+                case Outcome.Succeeded s -> null;
+                case Outcome.Failed f -> f.failure();
+                case Outcome.Cancelled x -> Failure.cancelled();
+            };
+            JobState state = switch (outcome) {
+                case Outcome.Succeeded s -> JobState.SUCCEEDED;
+                case Outcome.Failed f -> JobState.FAILED;
+                case Outcome.Cancelled x -> JobState.CANCELLED;
+            };
+            JobResult result = outcome instanceof Outcome.Succeeded s ? s.result() : null;
+            int updated = Jdbc.update(c, "UPDATE jobs SET state = ?, finished_at = ?, inference_ms = ?, error_type = ?, error = ?, "
+                    + "error_loc = ?, result = ?, lease_owner = NULL, lease_until = NULL WHERE " + HELD,
+                    state.name(), now, outcome.inferenceMillis(), failure == null ? null : failure.type().wire(),
+                    failure == null ? null : failure.message(), locJson(failure), result == null ? null : Json.writeString(result),
+                    claim.jobId(), claim.attempt(), owner);
+            if (updated == 0) {
+                return false;
+            }
+            LogWriter.insert(c, claim.jobId(), line);
+            return true;
+        });
+        if (done) {
+            emit(l -> l.jobChanged(claim.jobId()));
+            feed.publishChanged(claim.jobId());
+        }
+        return done;
+    }
+
+    @Override
+    public boolean retry(Claim claim, Instant runAfter, LogEntry why) {
+        return requeue(claim, runAfter.toEpochMilli(), false, why);
+    }
+
+    @Override
+    public boolean release(Claim claim) {
+        return requeue(claim, -1, true, LogEntry.info(clock.instant(), "Interrupted by a server shutdown; back in the queue."));
+    }
+
+    /** RUNNING to QUEUED, or to CANCELLED when the client asked meanwhile. {@code runAfter} -1 = now. */
+    private boolean requeue(Claim claim, long runAfter, boolean uncountAttempt, LogEntry why) {
+        logs.flush();
+        Boolean cancelled = jdbc.transaction(c -> {
+            long seq;
+            boolean requested;
+            try (PreparedStatement ps = Jdbc.prepare(c, "SELECT seq, cancel_requested FROM jobs WHERE " + HELD + " FOR UPDATE",
+                    claim.jobId(), claim.attempt(), owner);
+                    ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                seq = rs.getLong(1);
+                requested = rs.getBoolean(2);
+            }
+            long now = now();
+            LogWriter.insert(c, claim.jobId(), why);
+            if (requested) {
+                end(c, seq, JobState.CANCELLED, Failure.cancelled(), null, null, now);
+            } else {
+                // A retry starts a fresh upstream request; a release (shutdown) resumes the old one.
+                backInQueue(c, seq, runAfter < 0 ? now : runAfter, uncountAttempt, uncountAttempt);
+            }
+            return requested;
+        });
+        if (cancelled == null) {
+            return false;
+        }
+        if (!cancelled) {
+            emit(JobListener::jobsAvailable);
+            feed.publishAvailable();
+        }
+        emit(l -> l.jobChanged(claim.jobId()));
+        feed.publishChanged(claim.jobId());
+        return true;
+    }
+
+    /** Moves the (locked) job at {@code seq} to a terminal state. */
+    private static void end(Connection c, long seq, JobState state, Failure failure, JobResult result, Long inferenceMillis, long now)
+            throws SQLException {
+        Jdbc.update(c, END, state.name(), now, inferenceMillis, failure == null ? null : failure.type().wire(),
+                failure == null ? null : failure.message(), locJson(failure), result == null ? null : Json.writeString(result), seq);
+    }
+
+    /** RUNNING back to QUEUED at its old place (its ticket), due at {@code runAfter}. */
+    private static void backInQueue(Connection c, long seq, long runAfter, boolean uncountAttempt, boolean keepUpstream) throws SQLException {
+        Jdbc.update(c, "UPDATE jobs SET state = 'QUEUED', run_after = ?, attempt = attempt - ?, lease_owner = NULL, lease_until = NULL, "
+                + "upstream = CASE WHEN ? THEN upstream END WHERE seq = ?", runAfter, uncountAttempt ? 1 : 0, keepUpstream, seq);
+    }
+
+    // ---------------------------------------------------------------- maintenance
+
+    /**
+     * Any process may reap any process's expired leases. The expired rows are locked with
+     * {@code SKIP LOCKED}, so two reapers take disjoint jobs, and a renewal that committed first
+     * takes the job out of the reaper's set (the lock re-reads the row).
+     */
+    @Override
+    public List<String> reapExpiredLeases(int maxAttempts) {
+        List<String> all = new ArrayList<>();
+        List<String> batch;
+        do {
+            batch = jdbc.transaction(c -> reapBatch(c, maxAttempts));
+            all.addAll(batch);
+        } while (batch.size() == REAP_BATCH);
+        for (String id : all) {
+            emit(l -> l.jobChanged(id));
+            feed.publishChanged(id);
+        }
+        if (!all.isEmpty()) {
+            emit(JobListener::jobsAvailable);
+            feed.publishAvailable();
+        }
+        return all;
+    }
+
+    private List<String> reapBatch(Connection c, int maxAttempts) throws SQLException {
+        long now = now();
+        record Expired(long seq, String id, int attempt, boolean cancelRequested) {
+        }
+        List<Expired> expired = new ArrayList<>();
+        try (PreparedStatement ps = Jdbc.prepare(c, "SELECT seq, id, attempt, cancel_requested FROM jobs "
+                + "WHERE state = 'RUNNING' AND lease_until < ? ORDER BY seq LIMIT ? FOR UPDATE SKIP LOCKED", now, REAP_BATCH);
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                expired.add(new Expired(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getBoolean(4)));
+            }
+        }
+        List<String> ids = new ArrayList<>(expired.size());
+        Instant at = Instant.ofEpochMilli(now);
+        for (Expired job : expired) {
+            if (job.cancelRequested()) {
+                end(c, job.seq(), JobState.CANCELLED, Failure.cancelled(), null, null, now);
+                LogWriter.insert(c, job.id(), LogEntry.warn(at, "Its worker stopped responding; the job was cancelled as the client asked."));
+            } else if (job.attempt() >= maxAttempts) {
+                end(c, job.seq(), JobState.FAILED, Failure.of(ErrorType.INTERNAL_ERROR,
+                        "The job's worker stopped responding on each of its " + job.attempt() + " attempts."), null, null, now);
+                LogWriter.insert(c, job.id(), LogEntry.error(at, "Its worker stopped responding on attempt " + job.attempt()
+                        + " of " + maxAttempts + "; the job failed."));
+            } else {
+                backInQueue(c, job.seq(), now, false, true); // the next run resumes its upstream request
+                LogWriter.insert(c, job.id(), LogEntry.warn(at, "Its worker stopped responding on attempt " + job.attempt()
+                        + "; back in the queue."));
+            }
+            ids.add(job.id());
+        }
+        return ids;
+    }
+
+    @Override
+    public int failMissedStartDeadlines() {
+        long now = now();
+        List<String> ids = jdbc.autocommit(c -> {
+            try (PreparedStatement ps = Jdbc.prepare(c, "UPDATE jobs SET state = 'FAILED', finished_at = ?, error_type = ?, error = ? "
+                    + "WHERE state = 'QUEUED' AND start_deadline IS NOT NULL AND start_deadline <= ? AND started_at IS NULL RETURNING id",
+                    now, ErrorType.REQUEST_TIMEOUT.wire(),
+                    "The request did not start within its start timeout (X-Fal-Request-Start-Timeout).", now);
+                    ResultSet rs = ps.executeQuery()) {
+                List<String> out = new ArrayList<>();
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+                return out;
+            }
+        });
+        for (String id : ids) {
+            emit(l -> l.jobChanged(id));
+            feed.publishChanged(id);
+        }
+        return ids.size();
+    }
+
+    /** Processes sweeping at once expire disjoint jobs ({@code SKIP LOCKED}): each purges its own. */
+    @Override
+    public List<String> expireResults(Instant finishedBefore, int limit) {
+        return jdbc.transaction(c -> {
+            long now = now();
+            List<String> ids = new ArrayList<>();
+            try (PreparedStatement ps = Jdbc.prepare(c, "WITH old AS (SELECT seq FROM jobs WHERE finished_at IS NOT NULL "
+                    + "AND expired_at IS NULL AND finished_at < ? ORDER BY finished_at LIMIT ? FOR UPDATE SKIP LOCKED) "
+                    + "UPDATE jobs SET expired_at = ?, result = NULL, input = NULL FROM old WHERE jobs.seq = old.seq RETURNING jobs.id",
+                    finishedBefore.toEpochMilli(), limit, now);
+                    ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
+                }
+            }
+            if (!ids.isEmpty()) {
+                Jdbc.update(c, "DELETE FROM job_logs WHERE job_id = ANY(?)", (Object) ids.toArray(String[]::new));
+            }
+            Jdbc.update(c, "DELETE FROM idempotency_keys WHERE created_at < ?", now - IDEMPOTENCY_WINDOW.toMillis());
+            return ids;
+        });
+    }
+
+    @Override
+    public List<String> expiredNotPurged(int limit) {
+        return jdbc.autocommit(c -> {
+            List<String> ids = new ArrayList<>();
+            try (PreparedStatement ps = Jdbc.prepare(c, "SELECT id FROM jobs WHERE expired_at IS NOT NULL AND NOT purged LIMIT ?", limit);
+                    ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
+                }
+            }
+            return ids;
+        });
+    }
+
+    @Override
+    public void markPurged(Collection<String> jobIds) {
+        if (jobIds.isEmpty()) {
+            return;
+        }
+        jdbc.autocommit(c -> Jdbc.update(c, "UPDATE jobs SET purged = TRUE WHERE id = ANY(?)", (Object) jobIds.toArray(String[]::new)));
+    }
+
+    @Override
+    public Optional<Instant> nextDelayedRun() {
+        return jdbc.autocommit(c -> {
+            try (PreparedStatement ps = Jdbc.prepare(c, "SELECT MIN(run_after) FROM jobs WHERE state = 'QUEUED' AND run_after > ?", now());
+                    ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long min = rs.getLong(1);
+                return rs.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(min));
+            }
+        });
+    }
+
+    @Override
+    public void addListener(JobListener listener) {
+        listeners.add(listener);
+    }
+
+    @Override
+    public boolean ping() {
+        try {
+            return jdbc.autocommit(c -> c.isValid(2));
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Stores the submits and log lines still queued, sends the last notifications, closes every connection. */
+    @Override
+    public void close() {
+        submits.close();
+        logs.close();
+        feed.close();
+        db.close();
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    private void emit(Consumer<JobListener> event) {
+        for (JobListener listener : listeners) {
+            try {
+                event.accept(listener);
+            } catch (RuntimeException e) {
+                log.error("a job listener failed", e);
+            }
+        }
+    }
+
+    private long now() {
+        return clock.millis();
+    }
+
+    private static String locJson(Failure failure) {
+        return failure == null || failure.loc().isEmpty() ? null : Json.writeString(failure.loc());
+    }
+
+    private static Instant millis(ResultSet rs, String column) throws SQLException {
+        long value = rs.getLong(column);
+        return rs.wasNull() ? null : Instant.ofEpochMilli(value);
+    }
+}

@@ -1,0 +1,81 @@
+package io.genqueue.store.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.genqueue.auth.ApiKey;
+import io.genqueue.auth.Keys;
+import io.genqueue.auth.NewKey;
+import io.genqueue.testing.SettableClock;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** API keys in PostgreSQL: digests only, and one process's change is every process's at once. */
+class PostgresKeyStoreTest {
+
+    private static final TestSchemas schemas = new TestSchemas();
+    private final SettableClock clock = new SettableClock();
+
+    @AfterAll
+    static void dropSchemas() {
+        schemas.close();
+    }
+
+    @Test
+    void a_key_works_until_revoked_and_only_its_digest_is_stored() throws Exception {
+        String url = schemas.newSchemaUrl();
+        try (PostgresKeyStore keys = PostgresKeyStore.open(PostgresConfig.of(url), clock)) {
+            assertThat(keys.isEmpty()).isTrue();
+            NewKey key = keys.create("acme");
+            assertThat(keys.isEmpty()).isFalse();
+            assertThat(keys.tenantOf(key.secret())).contains("acme");
+            assertThat(keys.tenantOf(Keys.generate())).isEmpty();
+            assertThat(keys.tenantOf("not a key")).isEmpty();
+            assertThat(keys.list()).extracting(ApiKey::keyId, ApiKey::tenant, ApiKey::revoked)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple(key.key().keyId(), "acme", false));
+
+            List<String> stored = new ArrayList<>();
+            String schema = url.substring(url.indexOf("currentSchema=") + "currentSchema=".length());
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + TestSchemas.HOST + "/test?user=postgres");
+                    ResultSet rs = c.createStatement().executeQuery("SELECT key_id || ' ' || key_hash || ' ' || tenant FROM " + schema + ".api_keys")) {
+                while (rs.next()) {
+                    stored.add(rs.getString(1));
+                }
+            }
+            assertThat(stored).hasSize(1);
+            assertThat(stored.get(0)).doesNotContain(key.secret()).contains(Keys.hash(key.secret()));
+
+            assertThat(keys.revoke(key.key().keyId())).isTrue();
+            assertThat(keys.tenantOf(key.secret())).isEmpty();
+            assertThat(keys.list()).singleElement().satisfies(k -> assertThat(k.revokedAt()).isEqualTo(clock.instant()));
+            assertThat(keys.revoke("nosuchid")).isFalse();
+            assertThat(keys.isEmpty()).as("a revoked key still counts").isFalse();
+        }
+    }
+
+    @Test
+    void a_key_created_by_one_process_is_accepted_by_another_at_once() {
+        String url = schemas.newSchemaUrl();
+        try (PostgresJobStore jobs = PostgresJobStore.open(PostgresConfig.of(url), clock);
+                PostgresKeyStore server = PostgresKeyStore.beside(jobs);
+                PostgresKeyStore cli = PostgresKeyStore.open(PostgresConfig.of(url), clock)) {
+            NewKey key = cli.create("acme");
+            assertThat(server.tenantOf(key.secret())).contains("acme");
+            cli.revoke(key.key().keyId());
+            assertThat(server.tenantOf(key.secret())).isEmpty();
+        }
+    }
+
+    @Test
+    void a_bad_tenant_name_is_refused() {
+        try (PostgresKeyStore keys = PostgresKeyStore.open(PostgresConfig.of(schemas.newSchemaUrl()), clock)) {
+            assertThatThrownBy(() -> keys.create("no spaces")).isInstanceOf(IllegalArgumentException.class);
+            assertThat(keys.isEmpty()).isTrue();
+        }
+    }
+}
