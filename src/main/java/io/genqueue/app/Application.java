@@ -18,6 +18,10 @@ import io.genqueue.queue.JobEvents;
 import io.genqueue.queue.JobRunner;
 import io.genqueue.queue.Maintenance;
 import io.genqueue.queue.RunningJobs;
+import io.genqueue.queue.JobStore;
+import io.genqueue.store.postgres.PostgresConfig;
+import io.genqueue.store.postgres.PostgresJobStore;
+import io.genqueue.store.postgres.PostgresKeyStore;
 import io.genqueue.store.sqlite.SqliteDatabase;
 import io.genqueue.store.sqlite.SqliteJobStore;
 import io.genqueue.store.sqlite.SqliteKeyStore;
@@ -44,7 +48,7 @@ public final class Application implements AutoCloseable {
     private final Settings settings;
     private Dispatcher dispatcher;
     private Maintenance maintenance;
-    private SqliteJobStore store;
+    private JobStore store;
     private String firstKey;
     private HttpApi http;
     private int port;
@@ -80,10 +84,17 @@ public final class Application implements AutoCloseable {
 
     private void startParts(Clock clock, PrintStream out, ProviderRouter provider) {
         applyLogLevel(settings.logLevel());
-        DataDir dataDir = keep(DataDir.lock(settings.dataDir()));
-        SqliteDatabase db = SqliteDatabase.open(dataDir.path());
-        store = keep(SqliteJobStore.open(db, clock, settings.readers()));
-        SqliteKeyStore keys = SqliteKeyStore.beside(store);
+        DataDir dataDir = keep(settings.storage().postgres() ? DataDir.shared(settings.dataDir()) : DataDir.lock(settings.dataDir()));
+        KeyStore keys;
+        if (settings.storage().postgres()) {
+            PostgresJobStore pg = keep(PostgresJobStore.open(postgresConfig(settings), clock));
+            store = pg;
+            keys = PostgresKeyStore.beside(pg);
+        } else {
+            SqliteJobStore sqlite = keep(SqliteJobStore.open(SqliteDatabase.open(dataDir.path()), clock, settings.readers()));
+            store = sqlite;
+            keys = SqliteKeyStore.beside(sqlite);
+        }
         BlobStore blobs = settings.storage().s3() != null
                 ? keep(new S3BlobStore(settings.storage().s3(), Clock.systemUTC())) // signs links: real time, always
                 : new FsBlobStore(dataDir.path().resolve("images"));
@@ -135,6 +146,16 @@ public final class Application implements AutoCloseable {
                 settings.requestTimeout()),
                 store, keys, blobs, events, validator, provider::health, dataDir.linkSecret(settings.linkSecret()), clock);
         port = http.start();
+    }
+
+    static PostgresConfig postgresConfig(Settings settings) {
+        return PostgresConfig.of(settings.storage().store()).withPollInterval(settings.storage().poll())
+                .withPollOnly(settings.storage().pollOnly());
+    }
+
+    /** Jobs this process runs at once (0 when it runs none). */
+    int workerSlots() {
+        return dispatcher == null ? 0 : dispatcher.slots();
     }
 
     int port() {

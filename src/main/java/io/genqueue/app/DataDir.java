@@ -14,9 +14,10 @@ import java.security.SecureRandom;
 import java.util.HexFormat;
 
 /**
- * The data directory of a one-process deployment: the server holds an exclusive lock on it for its
- * whole life (two servers on one SQLite file would each think they own every running job), and it
- * keeps the generated link-signing secret.
+ * The data directory. With SQLite it is a one-process deployment's whole state, and the server
+ * holds an exclusive lock on it for its whole life (two servers on one SQLite file would each think
+ * they own every running job). With PostgreSQL it holds only images (unless they are in S3) and the
+ * generated link-signing secret, and processes on one host may share it, so it is not locked.
  */
 final class DataDir implements AutoCloseable {
 
@@ -55,6 +56,16 @@ final class DataDir implements AutoCloseable {
         }
     }
 
+    /** A directory several processes may share (the job store is elsewhere). */
+    static DataDir shared(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            return new DataDir(dir, null, null);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot use the data directory " + dir.toAbsolutePath() + ": " + e.getMessage(), e);
+        }
+    }
+
     Path path() {
         return dir;
     }
@@ -70,17 +81,24 @@ final class DataDir implements AutoCloseable {
                 return HexFormat.of().parseHex(Files.readString(file, StandardCharsets.US_ASCII).strip());
             }
             byte[] secret = new byte[32];
-            new SecureRandom().nextBytes(secret);
-            Path temp = dir.resolve(SECRET_FILE + ".tmp");
-            Files.deleteIfExists(temp);
+            SecureRandom random = new SecureRandom();
+            random.nextBytes(secret);
+            Path temp = dir.resolve(SECRET_FILE + "." + Long.toHexString(random.nextLong()) + ".tmp");
             try {
                 Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             } catch (UnsupportedOperationException e) {
                 Files.createFile(temp);
             }
-            Files.writeString(temp, HexFormat.of().formatHex(secret), StandardCharsets.US_ASCII);
-            Files.move(temp, file);
-            return secret;
+            try {
+                Files.writeString(temp, HexFormat.of().formatHex(secret), StandardCharsets.US_ASCII);
+                // A link is made only if no file is there: of processes starting together, one secret wins.
+                Files.createLink(file, temp);
+                return secret;
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                return HexFormat.of().parseHex(Files.readString(file, StandardCharsets.US_ASCII).strip());
+            } finally {
+                Files.deleteIfExists(temp);
+            }
         } catch (IOException | IllegalArgumentException e) {
             throw new IllegalStateException("cannot read or create the link secret " + file + ": " + e.getMessage(), e);
         }
@@ -88,6 +106,9 @@ final class DataDir implements AutoCloseable {
 
     @Override
     public void close() {
+        if (lock == null) {
+            return;
+        }
         try {
             lock.release();
             channel.close();

@@ -2,6 +2,8 @@ package io.genqueue.app;
 
 import io.genqueue.auth.ApiKey;
 import io.genqueue.auth.NewKey;
+import io.genqueue.auth.KeyStore;
+import io.genqueue.store.postgres.PostgresKeyStore;
 import io.genqueue.store.sqlite.SqliteDatabase;
 import io.genqueue.store.sqlite.SqliteKeyStore;
 import java.io.PrintWriter;
@@ -40,9 +42,15 @@ final class KeysCommand implements Runnable {
         @Option(names = "--config", description = "A file of GENQUEUE_NAME=value lines (GENQUEUE_CONFIG).")
         Path config;
 
-        <T> T withKeys(Function<SqliteKeyStore, T> action) {
+        /** Runs {@code action} on the key store the settings name: SQLite in the data directory, or PostgreSQL. */
+        <T> T withKeys(Function<KeyStore, T> action) {
             Map<Setting, String> flags = dataDir == null ? Map.of() : Map.of(Setting.DATA_DIR, dataDir);
             Settings settings = Settings.load(flags, config, System.getenv());
+            if (settings.storage().postgres()) {
+                try (PostgresKeyStore keys = PostgresKeyStore.open(Application.postgresConfig(settings), Clock.systemUTC())) {
+                    return action.apply(keys);
+                }
+            }
             try (SqliteKeyStore keys = SqliteKeyStore.open(SqliteDatabase.open(settings.dataDir()), Clock.systemUTC())) {
                 return action.apply(keys);
             }
@@ -75,7 +83,7 @@ final class KeysCommand implements Runnable {
 
         @Override
         public void run() {
-            List<ApiKey> keys = withKeys(SqliteKeyStore::list);
+            List<ApiKey> keys = withKeys(KeyStore::list);
             PrintWriter out = spec.commandLine().getOut();
             out.printf("%-10s %-24s %-22s %s%n", "ID", "TENANT", "CREATED", "STATE");
             for (ApiKey k : keys) {

@@ -62,6 +62,10 @@ public final class Dispatcher implements JobListener, AutoCloseable {
         store.addListener(this);
     }
 
+    public int slots() {
+        return slots;
+    }
+
     public void start() {
         thread.start();
     }

@@ -67,14 +67,19 @@ class StatusStreamTest {
 
     @Test
     void a_stream_follows_a_request_from_the_queue_to_completed_and_then_ends() throws Exception {
-        String blocker = server.submitOk("{\"prompt\":\"[hang] blocker\"}");
-        server.awaitStatus(blocker, s -> s.get("status").asText().equals("IN_PROGRESS"), java.time.Duration.ofSeconds(10));
+        List<String> blockers = new java.util.ArrayList<>();
+        for (int i = 0; i < server.slots(); i++) {
+            blockers.add(server.submitOk("{\"prompt\":\"[hang] blocker " + i + "\"}"));
+        }
+        for (String blocker : blockers) {
+            server.awaitStatus(blocker, s -> s.get("status").asText().equals("IN_PROGRESS"), java.time.Duration.ofSeconds(10));
+        }
         String id = server.submitOk("{\"prompt\":\"[slow] followed\"}");
-        // Free the only slot once the stream has shown the job queued and kept the line alive.
+        // Free every slot once the stream has shown the job queued and kept the line alive.
         Stream stream = read(id, (sofar, line) -> {
             if (line.equals(": keep-alive") && sofar.comments().size() == 1) {
                 assertThat(sofar.statuses()).containsExactly("IN_QUEUE");
-                server.put(cancelPath(blocker));
+                blockers.forEach(blocker -> server.put(cancelPath(blocker)));
             }
         });
         assertThat(stream.contentType()).startsWith("text/event-stream");

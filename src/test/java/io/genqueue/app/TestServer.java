@@ -2,6 +2,8 @@ package io.genqueue.app;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.genqueue.json.Json;
+import io.genqueue.media.s3.S3ProxyServer;
+import io.genqueue.store.postgres.TestSchemas;
 import io.genqueue.provider.ImageProvider;
 import io.genqueue.provider.preview.PreviewProvider;
 import io.genqueue.queue.JobListener;
@@ -15,14 +17,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 
 /**
  * The whole service, started in this JVM on a free port with its own data directory, and a real
  * HTTP client to talk to it. Tests go through sockets and HTTP exactly as clients do.
+ *
+ * <p>As a cluster ({@link #startCluster}), several nodes share one PostgreSQL schema and one S3
+ * bucket, and each request goes to the next node in turn: a request submitted through one node is
+ * read, streamed and cancelled through others, and run by any.
  */
 final class TestServer implements AutoCloseable {
 
@@ -30,26 +39,87 @@ final class TestServer implements AutoCloseable {
     final Application app;
     final String base;
     final String key;
+    private final List<Application> nodes;
+    private final List<String> bases;
+    private final AtomicInteger turn = new AtomicInteger();
+    private final List<AutoCloseable> resources = new ArrayList<>();
     final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
 
     /** Counts the store's committed changes; notified on each. */
     private final AtomicLong changes = new AtomicLong();
 
-    private TestServer(Path dataDir, Application app, String key) {
+    private TestServer(Path dataDir, List<Application> nodes, String key) {
         this.dataDir = dataDir;
-        this.app = app;
-        this.base = "http://127.0.0.1:" + app.port();
+        this.nodes = List.copyOf(nodes);
+        this.app = nodes.get(0);
+        this.bases = nodes.stream().map(n -> "http://127.0.0.1:" + n.port()).toList();
+        this.base = bases.get(0);
         this.key = key;
-        app.addJobListener(new JobListener() {
-            @Override
-            public void jobChanged(String jobId) {
-                synchronized (changes) {
-                    changes.incrementAndGet();
-                    changes.notifyAll();
+        for (Application node : nodes) {
+            node.addJobListener(new JobListener() {
+                @Override
+                public void jobChanged(String jobId) {
+                    synchronized (changes) {
+                        changes.incrementAndGet();
+                        changes.notifyAll();
+                    }
                 }
+            });
+        }
+    }
+
+    private TestServer(Path dataDir, Application app, String key) {
+        this(dataDir, List.of(app), key);
+    }
+
+    /**
+     * {@code size} nodes on one fresh PostgreSQL schema and one S3 bucket (an S3Proxy this starts),
+     * all with {@code provider}; the first node makes the key.
+     */
+    static TestServer startCluster(Map<String, String> env, ImageProvider provider, int size) {
+        TestSchemas schemas = new TestSchemas();
+        S3ProxyServer s3 = S3ProxyServer.start();
+        List<Application> nodes = new ArrayList<>();
+        try {
+            s3.createBucket("cluster");
+            Path shared = Files.createTempDirectory("genqueue-cluster");
+            Map<String, String> all = new HashMap<>(env);
+            all.put("GENQUEUE_STORE", schemas.newSchemaUrl());
+            all.put("GENQUEUE_STORE_POLL", "200ms");
+            all.put("GENQUEUE_BLOBS", "s3://cluster/images");
+            all.put("GENQUEUE_S3_ENDPOINT", s3.endpoint().toString());
+            all.put("GENQUEUE_S3_REGION", "us-east-1");
+            all.put("GENQUEUE_S3_PATH_STYLE", "true");
+            all.put("GENQUEUE_S3_ACCESS_KEY", S3ProxyServer.ACCESS_KEY);
+            all.put("GENQUEUE_S3_SECRET_KEY", S3ProxyServer.SECRET_KEY);
+            String key = null;
+            for (int i = 0; i < size; i++) {
+                all.put("GENQUEUE_DATA_DIR", shared.resolve("node" + i).toString());
+                TestServer node = start(all, Clock.systemUTC(), provider, false);
+                nodes.add(node.app);
+                key = key == null ? node.key : key;
             }
-        });
+            TestServer cluster = new TestServer(shared, nodes, key);
+            cluster.resources.add(s3);
+            cluster.resources.add(schemas);
+            return cluster;
+        } catch (IOException | RuntimeException e) {
+            nodes.forEach(Application::close);
+            s3.close();
+            schemas.close();
+            throw e instanceof RuntimeException r ? r : new UncheckedIOException((IOException) e);
+        }
+    }
+
+    /** Worker slots over all nodes: how many jobs can run at once. */
+    int slots() {
+        return nodes.stream().mapToInt(Application::workerSlots).sum();
+    }
+
+    /** The applications serving this test: one, or a cluster's nodes. */
+    List<Application> nodes() {
+        return nodes;
     }
 
     /** A server with the given settings (environment names) over the test defaults. */
@@ -58,6 +128,10 @@ final class TestServer implements AutoCloseable {
 
     /** A server with {@code env} over the test defaults, and {@code provider} (or the preview when null). */
     static TestServer start(Map<String, String> env, Clock clock, ImageProvider provider) {
+        return start(env, clock, provider, true);
+    }
+
+    private static TestServer start(Map<String, String> env, Clock clock, ImageProvider provider, boolean firstKeyExpected) {
         try {
             Path dir = Files.createTempDirectory("genqueue-test");
             Map<String, String> all = new HashMap<>(Map.of(
@@ -76,7 +150,7 @@ final class TestServer implements AutoCloseable {
                     ? Application.start(settings, clock, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))
                     : Embedded.start(all, clock, provider != null ? provider : new PreviewProvider(settings.previewDelay()))
                             .application();
-            if (app.firstKey() == null) {
+            if (firstKeyExpected && app.firstKey() == null) {
                 throw new IllegalStateException("the first start printed no key");
             }
             return new TestServer(dir, app, app.firstKey());
@@ -125,10 +199,17 @@ final class TestServer implements AutoCloseable {
         String header(String name) {
             return raw.headers().firstValue(name).orElse(null);
         }
+
+        /** The scheme, host and port this was asked of. */
+        String base() {
+            URI uri = raw.uri();
+            return uri.getScheme() + "://" + uri.getAuthority();
+        }
     }
 
     HttpRequest.Builder request(String path) {
-        return HttpRequest.newBuilder(URI.create(path.startsWith("http") ? path : base + path))
+        String node = bases.get(Math.floorMod(turn.getAndIncrement(), bases.size()));
+        return HttpRequest.newBuilder(URI.create(path.startsWith("http") ? path : node + path))
                 .timeout(Duration.ofSeconds(30))
                 .header("Authorization", "Bearer " + key);
     }
@@ -228,6 +309,13 @@ final class TestServer implements AutoCloseable {
 
     @Override
     public void close() {
-        app.close();
+        nodes.forEach(Application::close);
+        for (AutoCloseable r : resources) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
     }
 }

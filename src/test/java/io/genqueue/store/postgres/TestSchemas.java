@@ -13,7 +13,7 @@ import java.util.UUID;
  * {@code postgres}, trust), one per store under test, so test classes can run in parallel. When
  * PostgreSQL does not answer the test fails: these tests are never skipped.
  */
-final class TestSchemas implements AutoCloseable {
+public final class TestSchemas implements AutoCloseable {
 
     static final String HOST = "127.0.0.1:5432";
     private static final String ADMIN_URL = "jdbc:postgresql://" + HOST + "/test?user=postgres";
@@ -21,7 +21,7 @@ final class TestSchemas implements AutoCloseable {
     private final List<String> created = new ArrayList<>();
 
     /** Creates an empty schema and returns a store URL whose connections use it. */
-    synchronized String newSchemaUrl() {
+    public synchronized String newSchemaUrl() {
         String schema = "gq_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
         execute("CREATE SCHEMA " + schema);
         created.add(schema);
@@ -36,7 +36,7 @@ final class TestSchemas implements AutoCloseable {
     }
 
     /** Runs SQL as the admin user (outside any store). */
-    static void execute(String sql) {
+    public static void execute(String sql) {
         try (Connection c = DriverManager.getConnection(ADMIN_URL); Statement s = c.createStatement()) {
             s.execute(sql);
         } catch (SQLException e) {
