@@ -19,7 +19,16 @@ public final class Transcoder {
     /** Generous: upstream outputs and accepted references are far smaller. */
     private static final long MAX_PIXELS = 64L * 1024 * 1024;
 
+    private static final Set<OutputFormat> FORMATS = Encoder.webpAvailable()
+            ? Set.copyOf(java.util.EnumSet.allOf(OutputFormat.class))
+            : Set.of(OutputFormat.PNG, OutputFormat.JPEG);
+
     private Transcoder() {
+    }
+
+    /** The formats {@link #to} can make in this process: PNG, JPEG, and WebP where its encoder runs. */
+    public static Set<OutputFormat> outputFormats() {
+        return FORMATS;
     }
 
     /**

@@ -66,7 +66,7 @@ class QueueApiTest {
         assertThat(r.json().get("status_url").asText()).isEqualTo("https://gen.example.com/api" + statusPath(id));
 
         TestServer.Response injected = server.submit("{\"prompt\":\"x\"}", "X-Forwarded-Host", "evil.example.com/\"><script>");
-        assertThat(injected.json().get("status_url").asText()).startsWith(server.base + "/v1/queue/");
+        assertThat(injected.json().get("status_url").asText()).startsWith(injected.base() + "/v1/queue/");
     }
 
     @Test

@@ -1,18 +1,14 @@
 package io.genqueue.provider.fal;
 
-import java.io.ByteArrayOutputStream;
+import io.genqueue.provider.BoundedBody;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -36,7 +32,7 @@ final class BoundedHttp {
      */
     static Answer send(HttpClient client, HttpRequest request, long maxBytes, Duration timeout)
             throws IOException, TimeoutException, InterruptedException {
-        CompletableFuture<HttpResponse<byte[]>> future = client.sendAsync(request, info -> new Limited(maxBytes));
+        CompletableFuture<HttpResponse<byte[]>> future = client.sendAsync(request, BoundedBody.handler(maxBytes));
         try {
             HttpResponse<byte[]> response = future.get(Math.max(1, timeout.toNanos()), TimeUnit.NANOSECONDS);
             return new Answer(response.statusCode(), response.body(), response.headers());
@@ -49,56 +45,6 @@ final class BoundedHttp {
                 throw io;
             }
             throw new IOException(cause == null ? "the exchange failed" : cause.toString(), cause);
-        }
-    }
-
-    /** Collects the body in memory, failing (and cancelling the stream) past {@code max} bytes. */
-    private static final class Limited implements HttpResponse.BodySubscriber<byte[]> {
-        private final long max;
-        private final CompletableFuture<byte[]> result = new CompletableFuture<>();
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        private Flow.Subscription subscription;
-
-        Limited(long max) {
-            this.max = max;
-        }
-
-        @Override
-        public void onSubscribe(Flow.Subscription s) {
-            subscription = s;
-            s.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> items) {
-            if (result.isDone()) {
-                return;
-            }
-            for (ByteBuffer b : items) {
-                if (out.size() + (long) b.remaining() > max) {
-                    subscription.cancel();
-                    result.completeExceptionally(new IOException("the answer is larger than " + max + " bytes"));
-                    return;
-                }
-                byte[] chunk = new byte[b.remaining()];
-                b.get(chunk);
-                out.write(chunk, 0, chunk.length);
-            }
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            result.completeExceptionally(t);
-        }
-
-        @Override
-        public void onComplete() {
-            result.complete(out.toByteArray());
-        }
-
-        @Override
-        public CompletionStage<byte[]> getBody() {
-            return result;
         }
     }
 }

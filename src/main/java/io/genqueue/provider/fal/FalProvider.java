@@ -19,7 +19,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.time.Duration;
 import java.util.ArrayList;
-import io.genqueue.provider.preview.Encoder;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
@@ -62,7 +61,6 @@ public final class FalProvider implements ImageProvider {
     private static final long MAX_JSON_BYTES = 4L * 1024 * 1024;
     private static final long MAX_IMAGE_BYTES = 64L * 1024 * 1024;
 
-    private static final Set<OutputFormat> FORMATS = Set.copyOf(EnumSet.of(OutputFormat.PNG, OutputFormat.JPEG));
 
     private final URI base;
     private final String apiKey;
@@ -103,7 +101,7 @@ public final class FalProvider implements ImageProvider {
      */
     @Override
     public Set<OutputFormat> outputFormats() {
-        return Encoder.webpAvailable() ? Set.copyOf(EnumSet.allOf(OutputFormat.class)) : FORMATS;
+        return Transcoder.outputFormats();
     }
 
     @Override

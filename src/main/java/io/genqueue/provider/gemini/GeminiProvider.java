@@ -116,9 +116,7 @@ public final class GeminiProvider implements ImageProvider {
     /** PNG (what the model makes), JPEG, and WebP when this process can write it. */
     @Override
     public Set<OutputFormat> outputFormats() {
-        return Encoder.webpAvailable()
-                ? Set.copyOf(EnumSet.allOf(OutputFormat.class))
-                : Set.copyOf(EnumSet.of(OutputFormat.PNG, OutputFormat.JPEG));
+        return Transcoder.outputFormats();
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.genqueue.provider.openrouter;
 import io.genqueue.generation.ErrorType;
 import io.genqueue.generation.OutputFormat;
 import io.genqueue.media.ImageData;
+import io.genqueue.provider.BoundedBody;
 import io.genqueue.provider.CallContext;
 import io.genqueue.provider.GenerationRequest;
 import io.genqueue.provider.GenerationResult;
@@ -111,9 +112,7 @@ public final class OpenRouterProvider implements ImageProvider {
 
     @Override
     public Set<OutputFormat> outputFormats() {
-        return Encoder.webpAvailable()
-                ? Set.copyOf(EnumSet.allOf(OutputFormat.class))
-                : Set.copyOf(EnumSet.of(OutputFormat.PNG, OutputFormat.JPEG));
+        return Transcoder.outputFormats();
     }
 
     /** The URL calls go to (for logs and tests). */

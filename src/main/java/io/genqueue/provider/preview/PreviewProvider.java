@@ -9,6 +9,7 @@ import io.genqueue.provider.GenerationRequest;
 import io.genqueue.provider.GenerationResult;
 import io.genqueue.provider.ImageProvider;
 import io.genqueue.provider.ProviderException;
+import io.genqueue.provider.Transcoder;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -72,9 +73,7 @@ public final class PreviewProvider implements ImageProvider {
 
     @Override
     public Set<OutputFormat> outputFormats() {
-        return Encoder.webpAvailable()
-                ? Set.copyOf(EnumSet.allOf(OutputFormat.class))
-                : Set.copyOf(EnumSet.of(OutputFormat.PNG, OutputFormat.JPEG));
+        return Transcoder.outputFormats(); // what its encoder can write here
     }
 
     /**

@@ -1,4 +1,4 @@
-package io.genqueue.provider.openrouter;
+package io.genqueue.provider;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -13,10 +13,10 @@ import java.util.concurrent.Flow;
  * A response body collected into memory up to a limit: a broken or hostile upstream that sends
  * more is cut off (the exchange is cancelled) instead of filling the heap.
  */
-final class BoundedBody implements HttpResponse.BodySubscriber<byte[]> {
+public final class BoundedBody implements HttpResponse.BodySubscriber<byte[]> {
 
     /** The body exceeded the limit. */
-    static final class TooLargeException extends IOException {
+    public static final class TooLargeException extends IOException {
         TooLargeException(long limit) {
             super("the answer is larger than " + (limit >> 20) + " MiB");
         }
@@ -31,7 +31,8 @@ final class BoundedBody implements HttpResponse.BodySubscriber<byte[]> {
         this.limit = limit;
     }
 
-    static HttpResponse.BodyHandler<byte[]> handler(long limit) {
+    /** A handler whose bodies fail with {@link TooLargeException} past {@code limit} bytes. */
+    public static HttpResponse.BodyHandler<byte[]> handler(long limit) {
         return info -> new BoundedBody(limit);
     }
 
