@@ -8,6 +8,7 @@ import io.genqueue.queue.CancelOutcome;
 import io.genqueue.queue.Claim;
 import io.genqueue.queue.Failure;
 import io.genqueue.queue.JobListener;
+import io.genqueue.queue.JobListeners;
 import io.genqueue.queue.JobResult;
 import io.genqueue.queue.JobState;
 import io.genqueue.queue.JobStore;
@@ -37,7 +38,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,7 +81,7 @@ public final class PostgresJobStore implements JobStore {
     private final Jdbc jdbc;
     private final Clock clock;
     private final String owner = "p-" + UUID.randomUUID();
-    private final List<JobListener> listeners = new CopyOnWriteArrayList<>();
+    private final JobListeners listeners = new JobListeners();
     private final SubmitWriter submits;
     private final LogWriter logs;
     private final ChangeFeed feed;
@@ -754,13 +754,7 @@ public final class PostgresJobStore implements JobStore {
     // ---------------------------------------------------------------- internals
 
     private void emit(Consumer<JobListener> event) {
-        for (JobListener listener : listeners) {
-            try {
-                event.accept(listener);
-            } catch (RuntimeException e) {
-                log.error("a job listener failed", e);
-            }
-        }
+        listeners.emit(event);
     }
 
     private long now() {

@@ -8,6 +8,7 @@ import io.genqueue.queue.CancelOutcome;
 import io.genqueue.queue.Claim;
 import io.genqueue.queue.Failure;
 import io.genqueue.queue.JobListener;
+import io.genqueue.queue.JobListeners;
 import io.genqueue.queue.JobResult;
 import io.genqueue.queue.JobState;
 import io.genqueue.queue.JobStore;
@@ -31,7 +32,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,7 +66,7 @@ public final class SqliteJobStore implements JobStore {
     private final QueueIndex index = new QueueIndex();
     private final Clock clock;
     private final String owner = "p-" + UUID.randomUUID();
-    private final List<JobListener> listeners = new CopyOnWriteArrayList<>();
+    private final JobListeners listeners = new JobListeners();
 
     private SqliteJobStore(SqliteDatabase db, Clock clock, int readerCount) {
         this.db = db;
@@ -662,13 +662,7 @@ public final class SqliteJobStore implements JobStore {
     // ---------------------------------------------------------------- internals
 
     private void emit(Consumer<JobListener> event) {
-        for (JobListener listener : listeners) {
-            try {
-                event.accept(listener);
-            } catch (RuntimeException e) {
-                log.error("a job listener failed", e);
-            }
-        }
+        listeners.emit(event);
     }
 
     private void rebuildIndex(SqliteWriter.Tx tx) throws SQLException {
