@@ -286,6 +286,22 @@ class QueueApiTest {
     }
 
     @Test
+    void cancelling_a_running_request_interrupts_its_provider_call_and_ends_499() {
+        String id = server.submitOk("{\"prompt\":\"[hang] running, then cancelled\"}");
+        server.awaitStatus(id, s -> s.get("status").asText().equals("IN_PROGRESS"), Duration.ofSeconds(10));
+        long sent = System.nanoTime();
+        TestServer.Response cancel = server.put(cancelPath(id)); // on a cluster: very likely another node than the worker's
+        assertThat(cancel.status()).isEqualTo(202);
+        JsonNode status = server.awaitCompleted(id);
+        System.out.printf("[%s] a running job's cancel took %.1f ms to end it%n", getClass().getSimpleName(),
+                (System.nanoTime() - sent) / 1e6);
+        assertThat(status.get("error_type").asText()).isEqualTo("cancelled");
+        assertThat(provider.interrupted).as("the provider call was interrupted").contains(id);
+        assertThat(server.get(responsePath(id)).status()).isEqualTo(499);
+        assertThat(provider.callsFor(id)).isEqualTo(1);
+    }
+
+    @Test
     void unknown_ids_models_and_paths_are_404s_in_the_contract_shapes() {
         String unknown = "req_01jdx8c2m1w4n6q8s0t2v4x6z8";
         TestServer.Response status = server.get(statusPath(unknown));

@@ -28,6 +28,8 @@ final class ScriptedProvider implements ImageProvider {
     final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
     private static final io.genqueue.media.ImageData TINY_PNG = tinyPng();
     final CountDownLatch hanging = new CountDownLatch(1);
+    /** Requests whose {@code [hang]} call was interrupted (the job was cancelled or stopped). */
+    final Set<String> interrupted = ConcurrentHashMap.newKeySet();
     private final PreviewProvider preview = new PreviewProvider(Duration.ZERO);
 
     @Override
@@ -56,7 +58,12 @@ final class ScriptedProvider implements ImageProvider {
         }
         if (prompt.contains("[hang]")) {
             hanging.countDown();
-            new CountDownLatch(1).await(); // until interrupted
+            try {
+                new CountDownLatch(1).await(); // until interrupted
+            } catch (InterruptedException e) {
+                interrupted.add(request.requestId());
+                throw e;
+            }
         }
         if (prompt.contains("[slow]")) {
             Thread.sleep(500);
