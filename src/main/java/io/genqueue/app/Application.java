@@ -122,11 +122,10 @@ public final class Application implements AutoCloseable {
         keep(maintenance);
         maintenance.start();
 
-        if (keys.isEmpty()) {
-            NewKey key = keys.create(DEFAULT_TENANT);
+        keys.createFirst(DEFAULT_TENANT).ifPresent(key -> {
             firstKey = key.secret();
             printFirstKey(out, key);
-        }
+        });
         if (serves) {
             startHttp(clock, provider, keys, blobs, validator, events, dataDir);
         }
@@ -136,7 +135,7 @@ public final class Application implements AutoCloseable {
         log.info("genqueue {} (role {}, store {}, data {}, models {}, providers {}, {} worker slot(s))",
                 serves ? "listening on http://" + settings.host() + ":" + port : "running without HTTP", settings.role(),
                 settings.storage(), dataDir.path().toAbsolutePath(), String.join(",", settings.models()), provider.name(),
-                dispatcher == null ? 0 : Math.min(settings.workers(), provider.capacity()));
+                workerSlots());
     }
 
     private void startHttp(Clock clock, ProviderRouter provider, KeyStore keys, BlobStore blobs, InputValidator validator,

@@ -12,6 +12,12 @@ public interface KeyStore {
     /** Makes a key for {@code tenant}; the secret is in the result and nowhere else. */
     NewKey create(String tenant);
 
+    /**
+     * Makes the deployment's first key, unless a key (revoked or not) exists already: of several
+     * processes starting together on an empty store, exactly one makes it.
+     */
+    Optional<NewKey> createFirst(String tenant);
+
     List<ApiKey> list();
 
     /** Revokes a key by its public id. False when no such key exists. */
@@ -20,6 +26,4 @@ public interface KeyStore {
     /** The tenant of a presented key, if the key exists and is not revoked. */
     Optional<String> tenantOf(String presentedKey);
 
-    /** Whether any key, revoked or not, exists. */
-    boolean isEmpty();
 }

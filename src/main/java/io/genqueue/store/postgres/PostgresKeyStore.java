@@ -20,6 +20,8 @@ import java.util.Optional;
 public final class PostgresKeyStore implements KeyStore, AutoCloseable {
 
     private static final int OWN_POOL_SIZE = 2;
+    /** The advisory lock that serialises first-key creation ("gqkey" in ASCII). */
+    private static final long FIRST_KEY_LOCK = 0x67716b6579L;
 
     private final Jdbc jdbc;
     private final Clock clock;
@@ -50,6 +52,23 @@ public final class PostgresKeyStore implements KeyStore, AutoCloseable {
         jdbc.autocommit(c -> Jdbc.update(c, "INSERT INTO api_keys (key_id, key_hash, tenant, created_at) VALUES (?, ?, ?, ?)",
                 key.keyId(), Keys.hash(secret), tenant, key.createdAt().toEpochMilli()));
         return new NewKey(key, secret);
+    }
+
+    /** Serialised by a transaction-scoped advisory lock, so the emptiness check sees other starts' keys. */
+    @Override
+    public Optional<NewKey> createFirst(String tenant) {
+        Keys.checkTenant(tenant);
+        String secret = Keys.generate();
+        ApiKey key = new ApiKey(Keys.idOf(secret), tenant, Instant.ofEpochMilli(clock.millis()), null);
+        boolean made = jdbc.transaction(c -> {
+            try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(" + FIRST_KEY_LOCK + ")")) {
+                lock.execute();
+            }
+            return Jdbc.update(c, "INSERT INTO api_keys (key_id, key_hash, tenant, created_at) SELECT ?, ?, ?, ? "
+                    + "WHERE NOT EXISTS (SELECT 1 FROM api_keys)", key.keyId(), Keys.hash(secret), tenant,
+                    key.createdAt().toEpochMilli()) == 1;
+        });
+        return made ? Optional.of(new NewKey(key, secret)) : Optional.empty();
     }
 
     @Override
@@ -88,14 +107,6 @@ public final class PostgresKeyStore implements KeyStore, AutoCloseable {
         });
     }
 
-    @Override
-    public boolean isEmpty() {
-        return jdbc.autocommit(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM api_keys LIMIT 1"); ResultSet rs = ps.executeQuery()) {
-                return !rs.next();
-            }
-        });
-    }
 
     @Override
     public void close() {

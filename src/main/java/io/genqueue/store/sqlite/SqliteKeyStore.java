@@ -76,6 +76,23 @@ public final class SqliteKeyStore implements KeyStore, AutoCloseable {
     }
 
     @Override
+    public Optional<NewKey> createFirst(String tenant) {
+        Keys.checkTenant(tenant);
+        String secret = Keys.generate();
+        ApiKey key = new ApiKey(Keys.idOf(secret), tenant, Instant.ofEpochMilli(clock.millis()), null);
+        int made = writer.call(tx -> { // the one writer serialises this against every other write
+            PreparedStatement ps = tx.prepare("INSERT INTO api_keys (key_id, key_hash, tenant, created_at) SELECT ?, ?, ?, ? "
+                    + "WHERE NOT EXISTS (SELECT 1 FROM api_keys)");
+            ps.setString(1, key.keyId());
+            ps.setString(2, Keys.hash(secret));
+            ps.setString(3, tenant);
+            ps.setLong(4, key.createdAt().toEpochMilli());
+            return ps.executeUpdate();
+        });
+        return made == 1 ? Optional.of(new NewKey(key, secret)) : Optional.empty();
+    }
+
+    @Override
     public List<ApiKey> list() {
         return readers.read(r -> {
             List<ApiKey> keys = new ArrayList<>();
@@ -138,14 +155,6 @@ public final class SqliteKeyStore implements KeyStore, AutoCloseable {
         });
     }
 
-    @Override
-    public boolean isEmpty() {
-        return readers.read(r -> {
-            try (ResultSet rs = r.prepare("SELECT 1 FROM api_keys LIMIT 1").executeQuery()) {
-                return !rs.next();
-            }
-        });
-    }
 
     @Override
     public void close() {

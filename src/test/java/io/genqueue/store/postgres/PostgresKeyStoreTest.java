@@ -30,9 +30,8 @@ class PostgresKeyStoreTest {
     void a_key_works_until_revoked_and_only_its_digest_is_stored() throws Exception {
         String url = schemas.newSchemaUrl();
         try (PostgresKeyStore keys = PostgresKeyStore.open(PostgresConfig.of(url), clock)) {
-            assertThat(keys.isEmpty()).isTrue();
-            NewKey key = keys.create("acme");
-            assertThat(keys.isEmpty()).isFalse();
+            NewKey key = keys.createFirst("acme").orElseThrow();
+            assertThat(keys.createFirst("acme")).as("only the first").isEmpty();
             assertThat(keys.tenantOf(key.secret())).contains("acme");
             assertThat(keys.tenantOf(Keys.generate())).isEmpty();
             assertThat(keys.tenantOf("not a key")).isEmpty();
@@ -54,7 +53,7 @@ class PostgresKeyStoreTest {
             assertThat(keys.tenantOf(key.secret())).isEmpty();
             assertThat(keys.list()).singleElement().satisfies(k -> assertThat(k.revokedAt()).isEqualTo(clock.instant()));
             assertThat(keys.revoke("nosuchid")).isFalse();
-            assertThat(keys.isEmpty()).as("a revoked key still counts").isFalse();
+            assertThat(keys.createFirst("acme")).as("a revoked key still counts").isEmpty();
         }
     }
 
@@ -75,7 +74,34 @@ class PostgresKeyStoreTest {
     void a_bad_tenant_name_is_refused() {
         try (PostgresKeyStore keys = PostgresKeyStore.open(PostgresConfig.of(schemas.newSchemaUrl()), clock)) {
             assertThatThrownBy(() -> keys.create("no spaces")).isInstanceOf(IllegalArgumentException.class);
-            assertThat(keys.isEmpty()).isTrue();
+            assertThat(keys.list()).isEmpty();
+        }
+    }
+
+    @Test
+    void of_processes_starting_together_on_an_empty_store_exactly_one_makes_the_first_key() throws Exception {
+        String url = schemas.newSchemaUrl();
+        PostgresKeyStore.open(PostgresConfig.of(url), clock).close(); // migrate once
+        int processes = 6;
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(processes);
+        List<java.util.concurrent.Future<java.util.Optional<NewKey>>> made = new ArrayList<>();
+        try (java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(processes)) {
+            for (int i = 0; i < processes; i++) {
+                made.add(pool.submit(() -> {
+                    try (PostgresKeyStore keys = PostgresKeyStore.open(PostgresConfig.of(url), clock)) {
+                        start.await();
+                        return keys.createFirst("default");
+                    }
+                }));
+            }
+            long firsts = 0;
+            for (var f : made) {
+                firsts += f.get().isPresent() ? 1 : 0;
+            }
+            assertThat(firsts).isEqualTo(1);
+        }
+        try (PostgresKeyStore keys = PostgresKeyStore.open(PostgresConfig.of(url), clock)) {
+            assertThat(keys.list()).hasSize(1);
         }
     }
 }
