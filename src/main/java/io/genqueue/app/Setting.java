@@ -92,8 +92,8 @@ enum Setting {
     OPENROUTER_MODEL("GENQUEUE_OPENROUTER_MODEL", "google/gemini-2.5-flash-image", "OpenRouter model id.", Setting::nonEmpty),
     FAL_MODEL("GENQUEUE_FAL_MODEL", "fal-ai/nano-banana", "fal app id; `/edit` is appended for requests with reference images.",
             Setting::nonEmpty),
-    PROVIDER_CONCURRENCY("GENQUEUE_PROVIDER_CONCURRENCY", "16", "Calls in flight per provider; more jobs wait in the queue.",
-            v -> intIn(v, 1, 10_000)),
+    PROVIDER_CONCURRENCY("GENQUEUE_PROVIDER_CONCURRENCY", "0", "Calls in flight per provider; more jobs wait in the queue. "
+            + "0: as many as `GENQUEUE_WORKERS`.", v -> intIn(v, 0, 10_000)),
     PROVIDER_CONNECT_TIMEOUT("GENQUEUE_PROVIDER_CONNECT_TIMEOUT", "10s", "Time limit for connecting to a provider.",
             v -> atLeast(duration(v), Duration.ofMillis(10))),
     PROVIDER_TIMEOUT("GENQUEUE_PROVIDER_TIMEOUT", "120s", "Time limit for one provider call, from sending to the last byte.",

@@ -193,6 +193,12 @@ record Settings(
                 (Boolean) v.get(Setting.S3_PATH_STYLE), (String) v.get(Setting.S3_ACCESS_KEY), (String) v.get(Setting.S3_SECRET_KEY));
     }
 
+    /** Calls per provider: as set, or (0) as many as there are worker slots. */
+    private static int concurrency(Map<Setting, Object> v) {
+        int set = (Integer) v.get(Setting.PROVIDER_CONCURRENCY);
+        return set > 0 ? set : Math.max(1, (Integer) v.get(Setting.WORKERS));
+    }
+
     @SuppressWarnings("unchecked")
     private static Upstreams upstreams(Map<Setting, Object> v) {
         return new Upstreams((List<String>) v.get(Setting.PROVIDERS),
@@ -204,7 +210,7 @@ record Settings(
                         "fal", (String) v.get(Setting.FAL_MODEL)),
                 (Duration) v.get(Setting.PROVIDER_CONNECT_TIMEOUT),
                 (Duration) v.get(Setting.PROVIDER_TIMEOUT),
-                new ProviderRouter.Limits((Integer) v.get(Setting.PROVIDER_CONCURRENCY), (Integer) v.get(Setting.PROVIDER_RETRIES),
+                new ProviderRouter.Limits(concurrency(v), (Integer) v.get(Setting.PROVIDER_RETRIES),
                         (Duration) v.get(Setting.RETRY_BASE), (Duration) v.get(Setting.RETRY_MAX),
                         (Duration) v.get(Setting.PROVIDER_MAX_WAIT), Upstreams.BREAKER_WINDOW, Upstreams.BREAKER_MIN_CALLS,
                         Upstreams.BREAKER_FAILURE_RATE, (Duration) v.get(Setting.BREAKER_OPEN)));

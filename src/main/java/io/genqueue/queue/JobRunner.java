@@ -144,6 +144,8 @@ public final class JobRunner {
             case Outcome.Failed f -> LogEntry.error(clock.instant(), f.failure().message());
             case Outcome.Cancelled c -> LogEntry.info(clock.instant(), "Cancelled by the client while running.");
         };
+        run.recording();
+        Thread.interrupted(); // a stop that came just before is answered by recording it
         if (!store.finish(claim, outcome, line)) {
             log.info("job {} attempt {}: the lease was lost before the outcome was recorded; another run owns it", claim.jobId(),
                     claim.attempt());
@@ -158,7 +160,10 @@ public final class JobRunner {
         if (stop != null) {
             switch (stop) {
                 case CANCELLED -> record(run, new Outcome.Cancelled(elapsed(started)));
-                case SHUTDOWN -> store.release(claim);
+                case SHUTDOWN -> {
+                    run.recording();
+                    store.release(claim);
+                }
                 case LEASE_LOST -> log.warn("job {} attempt {}: lease lost, run abandoned", claim.jobId(), claim.attempt());
             }
             return;
@@ -179,6 +184,8 @@ public final class JobRunner {
         if (e.retryable() && claim.attempt() < limits.maxAttempts()) {
             Duration delay = limits.backoff().delayAfter(claim.attempt(), e.retryAfter());
             Instant runAfter = clock.instant().plus(delay);
+            run.recording();
+            Thread.interrupted();
             store.retry(claim, runAfter, LogEntry.warn(clock.instant(), what + "; retrying in " + seconds(delay)
                     + " (attempt " + claim.attempt() + " of " + limits.maxAttempts() + ")."));
             return;

@@ -23,11 +23,17 @@ public final class RunningJobs implements JobListener {
 
     private static final long EARLY_STOP_MEMORY_MS = 60_000;
 
-    /** A registered run. {@code reason} is set once, before the interrupt. */
+    /**
+     * A registered run. {@code reason} is set once, before the interrupt. Once the worker starts
+     * recording how the run ended ({@link #recording}), stops are ignored: the store decides
+     * between the outcome and whatever raced it, and an interrupt then could only break the
+     * worker's database call halfway (a socket closed by the interrupt) and hide a committed outcome.
+     */
     public static final class Run {
         private final Claim claim;
         private final Thread thread;
         private volatile StopReason reason;
+        private boolean recording; // guarded by this
 
         private Run(Claim claim, Thread thread) {
             this.claim = claim;
@@ -43,8 +49,13 @@ public final class RunningJobs implements JobListener {
             return reason;
         }
 
+        /** The worker is recording the outcome: no interrupt may reach it from now on. */
+        public synchronized void recording() {
+            recording = true;
+        }
+
         private synchronized void stop(StopReason why) {
-            if (reason == null) {
+            if (reason == null && !recording) {
                 reason = why;
                 thread.interrupt();
             }
