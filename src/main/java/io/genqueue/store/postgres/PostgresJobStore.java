@@ -207,18 +207,29 @@ public final class PostgresJobStore implements JobStore {
             }
             ps.executeBatch();
         }
-        Map<String, Long> positions = new HashMap<>();
-        String[] ids = fresh.stream().map(i -> jobs.get(i).id()).toArray(String[]::new);
-        try (PreparedStatement ps = Jdbc.prepare(c, "SELECT id, queue_position(model, lane, ticket) FROM jobs WHERE id = ANY(?)", (Object) ids);
-                ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                positions.put(rs.getString(1), rs.getLong(2));
+        // The group's new jobs of one lane hold consecutive tickets with nothing between them, so one
+        // evaluation per lane (its first new job) gives every position: the first's plus the offset.
+        Map<String, Long> firstPosition = new HashMap<>(); // by lane key
+        Map<String, Long> firstTicket = new HashMap<>();
+        for (int k = 0; k < fresh.size(); k++) {
+            NewJob job = jobs.get(fresh.get(k));
+            firstTicket.merge(job.model() + "\u0000" + job.priority().lane(), tickets[k], Math::min);
+        }
+        for (Map.Entry<String, Long> lane : firstTicket.entrySet()) {
+            String[] parts = lane.getKey().split("\u0000", 2);
+            try (PreparedStatement ps = Jdbc.prepare(c, "SELECT queue_position(?, ?::smallint, ?)", parts[0],
+                    Short.parseShort(parts[1]), lane.getValue());
+                    ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                firstPosition.put(lane.getKey(), rs.getLong(1));
             }
         }
-        for (int i : fresh) {
-            NewJob job = jobs.get(i);
-            outcomes[i] = new SubmitOutcome.Created(new JobView(job.id(), job.tenant(), job.model(), JobState.QUEUED,
-                    positions.getOrDefault(job.id(), 0L), 0, job.input().syncMode(), job.createdAt(), null, null, null, null, false, false));
+        for (int k = 0; k < fresh.size(); k++) {
+            NewJob job = jobs.get(fresh.get(k));
+            String lane = job.model() + "\u0000" + job.priority().lane();
+            long position = firstPosition.get(lane) + (tickets[k] - firstTicket.get(lane));
+            outcomes[fresh.get(k)] = new SubmitOutcome.Created(new JobView(job.id(), job.tenant(), job.model(), JobState.QUEUED,
+                    position, 0, job.input().syncMode(), job.createdAt(), null, null, null, null, false, false));
         }
         return Arrays.asList(outcomes);
     }
