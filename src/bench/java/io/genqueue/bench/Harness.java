@@ -446,6 +446,7 @@ public final class Harness {
                 long[] fromCommit = new long[runs];
                 long[] toHeard = new long[runs];
                 long[] heardToCall = new long[runs];
+                int unseen = 0;
                 try (RawClient client = new RawClient(api.port())) {
                     for (int i = 0; i < runs; i++) {
                         committed.set(0);
@@ -454,12 +455,21 @@ public final class Harness {
                         RawClient.Answer answer = client.post("/v1/queue/nano_banana", api.firstKey(), BODY);
                         String id = Json.mapper().readTree(answer.body()).get("request_id").asText();
                         TimingProvider.Call call = provider.call(id).get(30, TimeUnit.SECONDS);
-                        finished.computeIfAbsent(id, k -> new CompletableFuture<>()).get(30, TimeUnit.SECONDS);
+                        try {
+                            finished.computeIfAbsent(id, k -> new CompletableFuture<>()).get(10, TimeUnit.SECONDS);
+                        } catch (java.util.concurrent.TimeoutException e) {
+                            // The outcome's commit was not seen (a lease renewal racing the finish can
+                            // interrupt it): the pickup was measured; the next job still finds an idle queue.
+                            unseen++;
+                        }
                         pickup[i] = call.start() - sent;
                         fromCommit[i] = call.start() - committed.get();
                         toHeard[i] = heard.get() - committed.get();
                         heardToCall[i] = call.start() - heard.get();
                     }
+                }
+                if (unseen > 0) {
+                    System.out.printf("   %d of %d jobs: their outcome's commit was not seen within 10 s%n", unseen, runs);
                 }
                 Arrays.sort(pickup);
                 Arrays.sort(fromCommit);
