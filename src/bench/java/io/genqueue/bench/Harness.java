@@ -3,6 +3,7 @@ package io.genqueue.bench;
 import io.genqueue.app.Embedded;
 import io.genqueue.json.Json;
 import io.genqueue.provider.preview.PreviewProvider;
+import io.genqueue.store.postgres.TestSchemas;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -33,7 +34,13 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Scenarios 0-2 and 5 measure servers in their own JVMs, loaded by wrk (64 connections);
  * scenarios 3, 4 and 6 run genqueue inside this JVM with a stopwatch around the provider, so that
- * pickup and overhead are timed on one clock.
+ * pickup and overhead are timed on one clock. Scenarios P1 and P2 run three genqueue processes on
+ * one PostgreSQL schema (made for the scenario, dropped after it): P1 loads three {@code serve}
+ * JVMs with one wrk, P2 runs three {@link Embedded} instances, each with its own store (pool,
+ * LISTEN connection, submit writer), in this JVM, so the path between them goes through
+ * PostgreSQL exactly as between processes while send and pickup share one clock. PostgreSQL must
+ * be running at {@code 127.0.0.1:5432} (database {@code test}, user {@code postgres}); the
+ * harness checks that first and stops with a message if it is not.
  */
 public final class Harness {
 
@@ -84,12 +91,22 @@ public final class Harness {
             }
         }
         Harness h = new Harness(Plan.of(isShort), root);
+        try {
+            TestSchemas.execute("SELECT 1");
+        } catch (AssertionError e) {
+            System.err.println("[bench] FAILED: PostgreSQL is not answering at 127.0.0.1:5432 (database test, user postgres, "
+                    + "trust), which scenarios P1 and P2 need; start it and run again. Cause: "
+                    + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
+            System.exit(1);
+        }
         long started = System.nanoTime();
         h.baseline();
         h.submitsAndStatusReads();
         h.scale();
         h.pickupAndOverhead();
         h.slotUse();
+        h.postgresSubmits();
+        h.postgresPickup();
         String table = h.table();
         System.out.println();
         System.out.println(table);
@@ -315,7 +332,172 @@ public final class Harness {
         }
     }
 
+
+    /**
+     * P1: durable submits through three {@code serve} processes (role api, no workers, so the queue
+     * only grows) on one fresh PostgreSQL schema. One wrk with three threads, each thread's
+     * connections on one process's port (bench/lua/submit.lua, GENQUEUE_PORTS): one load generator
+     * instead of three keeps the CPU it takes from the servers the same as in scenario 1, and its
+     * single histogram gives true percentiles over all requests, which three wrk reports could not.
+     */
+    private void postgresSubmits() throws Exception {
+        int threads = 3;
+        int connections = CONNECTIONS / threads * threads; // wrk drops the remainder: 63
+        step("P1. durable submits on PostgreSQL, three processes");
+        try (TestSchemas schemas = new TestSchemas()) {
+            String store = schemas.newSchemaUrl();
+            Map<String, String> env = Map.of("GENQUEUE_STORE", store, "GENQUEUE_ROLE", "api", "GENQUEUE_WORKERS", "0");
+            List<Child> servers = new ArrayList<>();
+            try {
+                Path data = fresh("pg-submits"); // shared by the processes, as on one host (images only; none are made)
+                servers.add(Child.genqueue(jar, data, env)); // the first makes the API key the others then find
+                List<CompletableFuture<Child>> others = new ArrayList<>();
+                for (int i = 1; i < threads; i++) {
+                    others.add(CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return Child.genqueue(jar, data, env);
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    }));
+                }
+                RuntimeException failed = null;
+                for (CompletableFuture<Child> other : others) {
+                    try {
+                        servers.add(other.join());
+                    } catch (RuntimeException e) {
+                        failed = e;
+                    }
+                }
+                if (failed != null) {
+                    throw failed;
+                }
+                String ports = String.join(",", servers.stream().map(c -> String.valueOf(c.port)).toList());
+                Map<String, String> wrkEnv = Map.of("GENQUEUE_KEY", servers.get(0).key(), "GENQUEUE_PORTS", ports);
+                String url = "http://127.0.0.1:" + servers.get(0).port + "/v1/queue/nano_banana";
+                Path submit = root.resolve("bench/lua/submit.lua");
+                // Three JVMs to warm instead of one: each gets about the warm-up traffic of scenario 1's server.
+                Wrk.run(url, submit, threads, connections, plan.warmup().multipliedBy(threads), wrkEnv);
+                // A fresh table has no statistics until autovacuum's first visit (up to a minute), and
+                // without them the planner serves the start-deadline sweep (every process, 4 times a
+                // second) from the wrong index, scanning the whole queue: measure the steady state a
+                // running deployment reaches, deterministically.
+                TestSchemas.execute("ANALYZE " + store.substring(store.indexOf("currentSchema=") + "currentSchema=".length()) + ".jobs");
+                Wrk.Result submits = Wrk.run(url, submit, threads, connections, plan.measure(), wrkEnv);
+                double ratio = submits.requestsPerSecond() / barePost.requestsPerSecond();
+                rows.add(new Row("P1. durable submits, PostgreSQL, 3 processes",
+                        "req/s, one wrk, " + connections / threads + " connections per process (p50 / p99)", rps(submits), ratio(ratio),
+                        ">= 14,000 req/s (10 x graphile-worker)", met(submits.requestsPerSecond() >= 14_000, submits)));
+            } finally {
+                servers.forEach(Child::close); // before the schema is dropped
+            }
+        }
+    }
+
+    /**
+     * P2: one job at a time on an idle queue, submitted through an API process and run by one of
+     * two worker processes, all three on one fresh PostgreSQL schema. The three are {@link Embedded}
+     * instances in this JVM, each with its own store (connection pool, LISTEN connection, submit
+     * writer) and its own lease owner, so everything between the API's commit and a worker's
+     * claim goes through PostgreSQL (NOTIFY, LISTEN, a SKIP LOCKED claim) as between processes on
+     * different hosts; sharing this JVM gives the client's send and the provider's call one clock.
+     */
+    private void postgresPickup() throws Exception {
+        step("P2. pickup latency on PostgreSQL, three processes (one API, two workers)");
+        TimingProvider provider = new TimingProvider(new PreviewProvider(Duration.ZERO));
+        Map<String, CompletableFuture<Long>> finished = new ConcurrentHashMap<>();
+        // The first event after each send (0 = none yet): the API's commit, a worker hearing of it.
+        // A poll tick (every second) landing in the few milliseconds between is counted instead, rarely.
+        java.util.concurrent.atomic.AtomicLong committed = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong heard = new java.util.concurrent.atomic.AtomicLong();
+        io.genqueue.queue.JobListener workerListener = new io.genqueue.queue.JobListener() {
+            @Override
+            public void jobsAvailable() {
+                heard.compareAndSet(0, System.nanoTime());
+            }
+
+            @Override
+            public void jobChanged(String id) {
+                if (provider.returned(id)) {
+                    finished.computeIfAbsent(id, k -> new CompletableFuture<>()).complete(System.nanoTime());
+                }
+            }
+        };
+        try (TestSchemas schemas = new TestSchemas()) {
+            String url = schemas.newSchemaUrl();
+            Path data = fresh("pg-pickup");
+            try (Embedded api = Embedded.start(postgresSettings(url, data, "api", 0), Clock.systemUTC(), provider);
+                    Embedded worker1 = Embedded.start(postgresSettings(url, data, "worker", 4), Clock.systemUTC(), provider);
+                    Embedded worker2 = Embedded.start(postgresSettings(url, data, "worker", 4), Clock.systemUTC(), provider)) {
+                api.addListener(new io.genqueue.queue.JobListener() {
+                    @Override
+                    public void jobsAvailable() {
+                        committed.compareAndSet(0, System.nanoTime()); // right after a submit's group commit
+                    }
+                });
+                worker1.addListener(workerListener);
+                worker2.addListener(workerListener);
+                warmUp(api, provider);
+                for (CompletableFuture<TimingProvider.Call> call : provider.calls().values()) {
+                    call.get(120, TimeUnit.SECONDS); // the queue is idle again
+                }
+                int runs = plan.pickupRuns();
+                long[] pickup = new long[runs];
+                long[] fromCommit = new long[runs];
+                long[] toHeard = new long[runs];
+                long[] heardToCall = new long[runs];
+                int unseen = 0;
+                try (RawClient client = new RawClient(api.port())) {
+                    for (int i = 0; i < runs; i++) {
+                        committed.set(0);
+                        heard.set(0);
+                        long sent = System.nanoTime();
+                        RawClient.Answer answer = client.post("/v1/queue/nano_banana", api.firstKey(), BODY);
+                        String id = Json.mapper().readTree(answer.body()).get("request_id").asText();
+                        TimingProvider.Call call = provider.call(id).get(30, TimeUnit.SECONDS);
+                        try {
+                            finished.computeIfAbsent(id, k -> new CompletableFuture<>()).get(10, TimeUnit.SECONDS);
+                        } catch (java.util.concurrent.TimeoutException e) {
+                            // The outcome's commit was not seen (a lease renewal racing the finish can
+                            // interrupt it): the pickup was measured; the next job still finds an idle queue.
+                            unseen++;
+                        }
+                        pickup[i] = call.start() - sent;
+                        fromCommit[i] = call.start() - committed.get();
+                        toHeard[i] = heard.get() - committed.get();
+                        heardToCall[i] = call.start() - heard.get();
+                    }
+                }
+                if (unseen > 0) {
+                    System.out.printf("   %d of %d jobs: their outcome's commit was not seen within 10 s%n", unseen, runs);
+                }
+                Arrays.sort(pickup);
+                Arrays.sort(fromCommit);
+                Arrays.sort(toHeard);
+                Arrays.sort(heardToCall);
+                System.out.printf(Locale.ROOT, "   API commit to a worker hearing of it (NOTIFY), p50 / p99: %s; heard to provider called "
+                        + "(claim): %s%n", latency(ms(percentile(toHeard, 0.50)), ms(percentile(toHeard, 0.99))),
+                        latency(ms(percentile(heardToCall, 0.50)), ms(percentile(heardToCall, 0.99))));
+                double p50 = ms(percentile(pickup, 0.50));
+                double p99 = ms(percentile(pickup, 0.99));
+                rows.add(new Row("P2. pickup, PostgreSQL, 3 processes", "submit sent (API process) to provider called (a worker "
+                        + "process), p50 / p99 (" + runs + " jobs)", latency(p50, p99), "", "p50 <= 5 ms (graphile-worker 4.16 ms avg)",
+                        p50 <= 5 ? "yes" : "no"));
+                double c50 = ms(percentile(fromCommit, 0.50));
+                double c99 = ms(percentile(fromCommit, 0.99));
+                rows.add(new Row("P2. pickup, PostgreSQL, 3 processes", "submit committed (API process) to provider called, p50 / p99",
+                        latency(c50, c99), "", "", ""));
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
+
+    private Map<String, String> postgresSettings(String storeUrl, Path dataDir, String role, int workers) {
+        return Map.of("GENQUEUE_PORT", "0", "GENQUEUE_HOST", "127.0.0.1", "GENQUEUE_DATA_DIR", dataDir.toString(),
+                "GENQUEUE_WORKERS", String.valueOf(workers), "GENQUEUE_LOG_LEVEL", "warn", "GENQUEUE_STORE", storeUrl,
+                "GENQUEUE_ROLE", role);
+    }
 
     private Map<String, String> embeddedSettings(String name, int workers) throws IOException {
         return new java.util.HashMap<>(Map.of("GENQUEUE_PORT", "0", "GENQUEUE_HOST", "127.0.0.1",

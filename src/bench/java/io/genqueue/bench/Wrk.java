@@ -33,7 +33,12 @@ final class Wrk {
     }
 
     static Result run(String url, Path script, int connections, Duration duration, Map<String, String> env) {
-        List<String> command = new ArrayList<>(List.of("wrk", "-t2", "-c" + connections, "-d" + duration.toSeconds() + "s",
+        return run(url, script, 2, connections, duration, env);
+    }
+
+    /** wrk divides {@code connections} evenly among its {@code threads} (any remainder is dropped). */
+    static Result run(String url, Path script, int threads, int connections, Duration duration, Map<String, String> env) {
+        List<String> command = new ArrayList<>(List.of("wrk", "-t" + threads, "-c" + connections, "-d" + duration.toSeconds() + "s",
                 "--latency", "--timeout", "10s"));
         if (script != null) {
             command.add("-s");
