@@ -85,11 +85,19 @@ public final class Harness {
         boolean isShort = Arrays.asList(args).contains("--short");
         Path root = Path.of("").toAbsolutePath();
         Path out = root.resolve(isShort ? "target/bench-short.md" : "BENCHMARKS.md");
+        // --only a,b runs the baseline and the named steps (submits, scale, pickup, slots, pg-submits,
+        // pg-pickup), for profiling one thing; its partial table never replaces BENCHMARKS.md's.
+        java.util.Set<String> only = null;
         for (int i = 0; i < args.length - 1; i++) {
             if (args[i].equals("--out")) {
                 out = Path.of(args[i + 1]).toAbsolutePath();
             }
+            if (args[i].equals("--only")) {
+                only = java.util.Set.of(args[i + 1].split(","));
+                out = root.resolve("target/bench-only.md");
+            }
         }
+        java.util.function.Predicate<String> runs = only == null ? step -> true : only::contains;
         Harness h = new Harness(Plan.of(isShort), root);
         try {
             TestSchemas.execute("SELECT 1");
@@ -101,12 +109,24 @@ public final class Harness {
         }
         long started = System.nanoTime();
         h.baseline();
-        h.submitsAndStatusReads();
-        h.scale();
-        h.pickupAndOverhead();
-        h.slotUse();
-        h.postgresSubmits();
-        h.postgresPickup();
+        if (runs.test("submits")) {
+            h.submitsAndStatusReads();
+        }
+        if (runs.test("scale")) {
+            h.scale();
+        }
+        if (runs.test("pickup")) {
+            h.pickupAndOverhead();
+        }
+        if (runs.test("slots")) {
+            h.slotUse();
+        }
+        if (runs.test("pg-submits")) {
+            h.postgresSubmits();
+        }
+        if (runs.test("pg-pickup")) {
+            h.postgresPickup();
+        }
         String table = h.table();
         System.out.println();
         System.out.println(table);
