@@ -139,14 +139,14 @@ class ClusterIT {
                 }
             }));
             Map<String, Long> byOwner = new TreeMap<>();
-            requeuedAfterKill.keySet().forEach(id -> byOwner.merge(runningBeforeKill.getOrDefault(id, "(claimed after the look)"), 1L,
+            requeuedAfterKill.keySet().forEach(id -> byOwner.merge(runningBeforeKill.getOrDefault(id, "claimed after the look"), 1L,
                     Long::sum));
             long requeueMs = requeuedAfterKill.values().stream().mapToLong(at -> at.toEpochMilli() - killedAt).max().orElse(-1);
             long recoveryMs = requeuedAfterKill.keySet().stream().mapToLong(id -> finished.get(id) - killedAt).max().orElse(-1);
             System.out.printf("[ClusterIT] SIGKILL: %d job(s) requeued by the reaper after the kill (by lease owner just before "
                             + "it: %s), the last %.2f s after the kill (lease %.1f s); all of them completed on the survivor "
                             + "%.2f s after the kill; %d lease(s) lapsed before the kill (a starved process); attempts per job: %s%n",
-                    requeuedAfterKill.size(), byOwner.values(), requeueMs / 1000.0, lease.toMillis() / 1000.0, recoveryMs / 1000.0,
+                    requeuedAfterKill.size(), byOwner, requeueMs / 1000.0, lease.toMillis() / 1000.0, recoveryMs / 1000.0,
                     requeuedBefore.get(), histogram(cluster.db.longs("SELECT id, attempt FROM jobs").values()));
             assertThat(requeuedAfterKill).as("jobs of the killed worker, requeued once their leases ran out").isNotEmpty();
         }
@@ -210,10 +210,12 @@ class ClusterIT {
 
                 awaitTerminal(cluster.db, accepted.keySet(), Duration.ofSeconds(90));
                 List<String> problems = Collections.synchronizedList(new ArrayList<>());
-                verify(apis.get(0), cluster.db, accepted, problems);
+                Map<String, JsonNode> statuses = verify(apis.get(0), cluster.db, accepted, problems);
                 Map<Long, Long> attempts = histogram(cluster.db.longs("SELECT id, attempt FROM jobs").values());
-                System.out.printf("[ClusterIT] PostgreSQL restart: all %d accepted job(s) checked; attempts per job: %s%n",
-                        accepted.size(), attempts);
+                long requeued = statuses.values().stream().mapToLong(st -> messages(st).stream().filter(m -> m.startsWith(REQUEUED)).count())
+                        .sum();
+                System.out.printf("[ClusterIT] PostgreSQL restart: all %d accepted job(s) checked; attempts per job: %s; "
+                        + "%d run(s) requeued by a reaper (every process lived throughout)%n", accepted.size(), attempts, requeued);
                 assertThat(problems).as("problems after the restart").isEmpty();
                 for (ServerProcess node : nodes) {
                     assertThat(node.process.isAlive()).as("node " + node.base + " still runs\n" + node.describe()).isTrue();
