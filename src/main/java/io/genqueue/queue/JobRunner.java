@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +37,8 @@ import org.slf4j.LoggerFactory;
 public final class JobRunner {
 
     private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
+    /** How long recording a finished run's outcome is retried while the store fails. */
+    private static final Duration RECORD_RETRY_FOR = Duration.ofSeconds(15);
 
     /** Settings of a run. */
     public record Limits(int maxAttempts, Backoff backoff) {
@@ -69,6 +72,16 @@ public final class JobRunner {
             Outcome outcome = attempt(run, started);
             record(run, outcome);
         } catch (InterruptedException | RuntimeException e) {
+            if (e instanceof StoreException && run.stopReason() == null) {
+                // The store is unreachable (a database restart, a network cut): not the job's fault,
+                // so not its failure. The job keeps its lease only while registered here, so once this
+                // run ends the reaper requeues it, and the next run stores its images under the same
+                // keys. (After a stop, a store call may have failed by the stop's interrupt: the stop
+                // decides, below.)
+                log.error("job {} attempt {}: the store failed; the job goes back to the queue when its lease runs out: {}",
+                        claim.jobId(), claim.attempt(), e.toString());
+                return;
+            }
             try {
                 ended(run, e, started);
             } catch (RuntimeException storeDown) {
@@ -146,9 +159,51 @@ public final class JobRunner {
         };
         run.recording();
         Thread.interrupted(); // a stop that came just before is answered by recording it
-        if (!store.finish(claim, outcome, line)) {
+        if (!finishRetrying(claim, outcome, line)) {
             log.info("job {} attempt {}: the lease was lost before the outcome was recorded; another run owns it", claim.jobId(),
                     claim.attempt());
+        }
+    }
+
+    /**
+     * {@link JobStore#finish}, tried again while the store fails, for up to {@link #RECORD_RETRY_FOR}:
+     * the work is done, and a database that restarts is back within seconds. Retrying is safe: the
+     * finish is conditional on this run still holding the job, so a retry after a commit whose answer
+     * was lost, or after the lease went to another run, reports false and changes nothing. While
+     * this run waits it stays registered, so its lease is renewed as soon as the store answers.
+     *
+     * @throws StoreException when the store still fails at the end
+     */
+    private boolean finishRetrying(Claim claim, Outcome outcome, LogEntry line) {
+        long deadline = System.nanoTime() + RECORD_RETRY_FOR.toNanos();
+        long pauseMs = 100;
+        while (true) {
+            try {
+                return store.finish(claim, outcome, line);
+            } catch (StoreException e) {
+                if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pauseMs) - deadline > 0) {
+                    throw e;
+                }
+                log.warn("job {} attempt {}: recording its outcome failed; retrying in {} ms: {}", claim.jobId(), claim.attempt(),
+                        pauseMs, e.toString());
+                pauseUninterruptibly(pauseMs);
+                pauseMs = Math.min(pauseMs * 2, 2_000);
+            }
+        }
+    }
+
+    /**
+     * Sleeps through interrupts and leaves none set: a stop meanwhile (its reason is kept in the run)
+     * does not change an outcome already decided, and a pending interrupt would fail the next store call.
+     */
+    private static void pauseUninterruptibly(long millis) {
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        for (long left = millis; left > 0; left = TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime())) {
+            try {
+                Thread.sleep(left);
+            } catch (InterruptedException e) {
+                // see above
+            }
         }
     }
 

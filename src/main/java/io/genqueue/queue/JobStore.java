@@ -93,6 +93,13 @@ public interface JobStore extends AutoCloseable {
      */
     List<String> reapExpiredLeases(int maxAttempts);
 
+    /**
+     * {@link #reapExpiredLeases(int)} of the leases that ran out before {@code expiredBefore} only: a
+     * call that waited for the store (an outage) leaves alone the leases that ran out meanwhile,
+     * whose workers could not renew them either.
+     */
+    List<String> reapExpiredLeases(int maxAttempts, Instant expiredBefore);
+
     /** Fails queued jobs whose start deadline passed. Returns how many. */
     int failMissedStartDeadlines();
 

@@ -3,6 +3,7 @@ package io.genqueue.queue;
 import io.genqueue.media.BlobStore;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -36,6 +37,8 @@ public final class Maintenance implements AutoCloseable {
     private final RunningJobs running;
     private final Clock clock;
     private final Settings settings;
+    /** Clock millis before which {@link #reap} does not reap (after an outage of the store); guarded by this. */
+    private long reapFrom = Long.MIN_VALUE;
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("genqueue-maintenance").daemon().factory());
 
@@ -48,7 +51,7 @@ public final class Maintenance implements AutoCloseable {
     }
 
     public void start() {
-        long renewEvery = Math.max(100, settings.lease().toMillis() / 3);
+        long renewEvery = renewEveryMillis();
         scheduler.scheduleWithFixedDelay(guard("lease renewal", this::renewLeases), renewEvery, renewEvery, TimeUnit.MILLISECONDS);
         long reapEvery = settings.reapInterval().toMillis();
         scheduler.scheduleWithFixedDelay(guard("reaper", this::reap), 0, reapEvery, TimeUnit.MILLISECONDS);
@@ -57,21 +60,69 @@ public final class Maintenance implements AutoCloseable {
     }
 
     public void renewLeases() {
-        for (String jobId : store.renew(running.claims(), settings.lease())) {
-            running.stop(jobId, RunningJobs.StopReason.LEASE_LOST);
+        long start = clock.millis();
+        boolean answered = false;
+        try {
+            for (String jobId : store.renew(running.claims(), settings.lease())) {
+                running.stop(jobId, RunningJobs.StopReason.LEASE_LOST);
+            }
+            answered = true;
+        } finally {
+            observed(start, answered);
         }
     }
 
-    public void reap() {
-        List<String> reaped = store.reapExpiredLeases(settings.maxAttempts());
-        if (!reaped.isEmpty()) {
-            log.warn("requeued or failed {} job(s) whose worker stopped renewing its lease", reaped.size());
-            reaped.forEach(id -> running.stop(id, RunningJobs.StopReason.LEASE_LOST));
+    /**
+     * A lease that ran out while the store was unreachable says nothing about its worker, which could
+     * not renew it either: reaping it would rerun a job that is still running (and count an attempt).
+     * So a pass reaps only leases that ran out before it started (a pass that waited out an outage
+     * leaves the rest alone), and after any store call of these tasks that failed or was slow (the
+     * store unreachable or struggling), reaping pauses until the store has answered for one whole
+     * lease: time enough for every live worker to renew (it renews every third of a lease). While
+     * paused, a pass only pings the store.
+     */
+    public synchronized void reap() {
+        long start = clock.millis();
+        boolean reaping = start >= reapFrom;
+        boolean answered = false;
+        try {
+            if (reaping) {
+                List<String> reaped = store.reapExpiredLeases(settings.maxAttempts(), Instant.ofEpochMilli(start));
+                if (!reaped.isEmpty()) {
+                    log.warn("requeued or failed {} job(s) whose worker stopped renewing its lease", reaped.size());
+                    reaped.forEach(id -> running.stop(id, RunningJobs.StopReason.LEASE_LOST));
+                }
+            } else if (!store.ping()) {
+                return;
+            }
+            int late = store.failMissedStartDeadlines();
+            if (late > 0) {
+                log.info("{} job(s) did not start before their start timeout and failed", late);
+            }
+            answered = true;
+        } finally {
+            observed(start, answered);
+            if (!reaping && clock.millis() >= reapFrom) {
+                log.info("the store has answered for {} ms; reaping expired leases again", settings.lease().toMillis());
+            }
         }
-        int late = store.failMissedStartDeadlines();
-        if (late > 0) {
-            log.info("{} job(s) did not start before their start timeout and failed", late);
+    }
+
+    /** After a store call that began at {@code start}: if it failed or was slow, reaping pauses (see {@link #reap}). */
+    private synchronized void observed(long start, boolean answered) {
+        long end = clock.millis();
+        if (answered && end - start <= renewEveryMillis()) {
+            return;
         }
+        if (end >= reapFrom) {
+            log.warn("the store {} ({} ms); expired leases are reaped again once it has answered for {} ms",
+                    answered ? "was slow" : "failed", end - start, settings.lease().toMillis());
+        }
+        reapFrom = end + settings.lease().toMillis();
+    }
+
+    private long renewEveryMillis() {
+        return Math.max(100, settings.lease().toMillis() / 3);
     }
 
     /** Expires old results and deletes their images. Returns how many jobs it purged. */

@@ -56,6 +56,11 @@ final class Api {
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build());
     }
 
+    /** {@code PUT .../requests/{id}/cancel}. */
+    Response cancel(String id) throws IOException, InterruptedException {
+        return send(request(MODEL_PATH + "/requests/" + id + "/cancel").PUT(HttpRequest.BodyPublishers.noBody()).build());
+    }
+
     Response get(String path) throws IOException, InterruptedException {
         return send(request(path).GET().build());
     }

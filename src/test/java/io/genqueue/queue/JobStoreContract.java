@@ -341,6 +341,18 @@ public abstract class JobStoreContract {
     }
 
     @Test
+    void a_reap_with_a_cutoff_leaves_the_leases_that_ran_out_after_it() {
+        String id = submit("t1");
+        claimOne();
+        java.time.Instant runsOut = clock.instant().plus(LEASE);
+        clock.advance(LEASE.plusSeconds(5));
+        assertThat(store.reapExpiredLeases(3, runsOut)).as("a pass that started as the lease ran out").isEmpty();
+        assertThat(view(id).state()).isEqualTo(JobState.RUNNING);
+        assertThat(store.reapExpiredLeases(3, runsOut.plusMillis(1))).containsExactly(id);
+        assertThat(view(id).state()).isEqualTo(JobState.QUEUED);
+    }
+
+    @Test
     void an_upstream_reference_survives_a_reap_and_a_release_but_not_a_retry() {
         String id = submit("t1");
         Claim first = claimOne();

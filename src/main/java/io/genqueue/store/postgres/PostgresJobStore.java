@@ -609,10 +609,15 @@ public final class PostgresJobStore implements JobStore {
      */
     @Override
     public List<String> reapExpiredLeases(int maxAttempts) {
+        return reapExpiredLeases(maxAttempts, clock.instant());
+    }
+
+    @Override
+    public List<String> reapExpiredLeases(int maxAttempts, Instant expiredBefore) {
         List<String> all = new ArrayList<>();
         List<String> batch;
         do {
-            batch = jdbc.transaction(c -> reapBatch(c, maxAttempts));
+            batch = jdbc.transaction(c -> reapBatch(c, maxAttempts, expiredBefore.toEpochMilli()));
             all.addAll(batch);
         } while (batch.size() == REAP_BATCH);
         for (String id : all) {
@@ -626,13 +631,13 @@ public final class PostgresJobStore implements JobStore {
         return all;
     }
 
-    private List<String> reapBatch(Connection c, int maxAttempts) throws SQLException {
+    private List<String> reapBatch(Connection c, int maxAttempts, long expiredBefore) throws SQLException {
         long now = now();
         record Expired(long seq, String id, int attempt, boolean cancelRequested) {
         }
         List<Expired> expired = new ArrayList<>();
         try (PreparedStatement ps = Jdbc.prepare(c, "SELECT seq, id, attempt, cancel_requested FROM jobs "
-                + "WHERE state = 'RUNNING' AND lease_until < ? ORDER BY seq LIMIT ? FOR UPDATE SKIP LOCKED", now, REAP_BATCH);
+                + "WHERE state = 'RUNNING' AND lease_until < ? ORDER BY seq LIMIT ? FOR UPDATE SKIP LOCKED", expiredBefore, REAP_BATCH);
                 ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 expired.add(new Expired(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getBoolean(4)));

@@ -505,11 +505,16 @@ public final class SqliteJobStore implements JobStore {
 
     @Override
     public List<String> reapExpiredLeases(int maxAttempts) {
+        return reapExpiredLeases(maxAttempts, clock.instant());
+    }
+
+    @Override
+    public List<String> reapExpiredLeases(int maxAttempts, Instant expiredBefore) {
         return writer.call(tx -> {
             long now = now();
             PreparedStatement find = tx.prepare("SELECT seq, id, model, lane, attempt, cancel_requested FROM jobs "
                     + "WHERE state = 'RUNNING' AND lease_until < ?");
-            find.setLong(1, now);
+            find.setLong(1, expiredBefore.toEpochMilli());
             record Expired(long seq, String id, String model, int lane, int attempt, boolean cancelRequested) {
             }
             List<Expired> expired = new ArrayList<>();
