@@ -108,7 +108,17 @@ public final class PostgresJobStore implements JobStore {
                 emit(l -> l.jobChanged(jobId));
             }
         });
-        this.submits = new SubmitWriter(db.pool(), this::storeGroup, () -> {
+        this.submits = new SubmitWriter(db.pool(), new SubmitWriter.Group() {
+            @Override
+            public List<SubmitOutcome> store(Connection c, List<NewJob> jobs) throws SQLException {
+                return storeGroup(c, jobs);
+            }
+
+            @Override
+            public List<SubmitOutcome> completed(Connection c, List<NewJob> jobs, List<SubmitOutcome> outcomes) {
+                return withPositions(c, jobs, outcomes);
+            }
+        }, () -> {
             emit(JobListener::jobsAvailable);
             feed.publishAvailable();
         });
@@ -183,55 +193,57 @@ public final class PostgresJobStore implements JobStore {
         if (fresh.isEmpty()) {
             return Arrays.asList(outcomes);
         }
-        long[] tickets = takeTickets(c, jobs, fresh);
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO jobs (id, tenant, model, lane, ticket, state, input, sync_mode, "
-                + "run_after, start_deadline, created_at) VALUES (?, ?, ?, ?, ?, 'QUEUED', ?, ?, ?, ?, ?)")) {
-            for (int k = 0; k < fresh.size(); k++) {
-                NewJob job = jobs.get(fresh.get(k));
-                long now = job.createdAt().toEpochMilli();
-                ps.setString(1, job.id());
-                ps.setString(2, job.tenant());
-                ps.setString(3, job.model());
-                ps.setShort(4, (short) job.priority().lane());
-                ps.setLong(5, tickets[k]);
-                ps.setString(6, Json.writeString(job.input()));
-                ps.setBoolean(7, job.input().syncMode());
-                ps.setLong(8, now);
-                if (job.startDeadline() == null) {
-                    ps.setNull(9, Types.BIGINT);
-                } else {
-                    ps.setLong(9, job.startDeadline().toEpochMilli());
-                }
-                ps.setLong(10, now);
-                ps.addBatch();
-            }
-            ps.executeBatch();
-        }
-        // The group's new jobs of one lane hold consecutive tickets with nothing between them, so one
-        // evaluation per lane (its first new job) gives every position: the first's plus the offset.
-        Map<String, Long> firstPosition = new HashMap<>(); // by lane key
-        Map<String, Long> firstTicket = new HashMap<>();
+        insertWithTickets(c, jobs, fresh);
+        // Positions come after the commit (withPositions), outside the lane row's lock; here each new
+        // job gets its offset among the group's new jobs of its lane, whose tickets are consecutive.
+        Map<String, Long> seen = new HashMap<>();
         for (int k = 0; k < fresh.size(); k++) {
             NewJob job = jobs.get(fresh.get(k));
-            firstTicket.merge(job.model() + "\u0000" + job.priority().lane(), tickets[k], Math::min);
-        }
-        for (Map.Entry<String, Long> lane : firstTicket.entrySet()) {
-            String[] parts = lane.getKey().split("\u0000", 2);
-            try (PreparedStatement ps = Jdbc.prepare(c, "SELECT queue_position(?, ?::smallint, ?)", parts[0],
-                    Short.parseShort(parts[1]), lane.getValue());
-                    ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                firstPosition.put(lane.getKey(), rs.getLong(1));
-            }
-        }
-        for (int k = 0; k < fresh.size(); k++) {
-            NewJob job = jobs.get(fresh.get(k));
-            String lane = job.model() + "\u0000" + job.priority().lane();
-            long position = firstPosition.get(lane) + (tickets[k] - firstTicket.get(lane));
+            long offset = seen.merge(laneKey(job), 1L, Long::sum) - 1;
             outcomes[fresh.get(k)] = new SubmitOutcome.Created(new JobView(job.id(), job.tenant(), job.model(), JobState.QUEUED,
-                    position, 0, job.input().syncMode(), job.createdAt(), null, null, null, null, false, false));
+                    offset, 0, job.input().syncMode(), job.createdAt(), null, null, null, null, false, false));
         }
         return Arrays.asList(outcomes);
+    }
+
+    /**
+     * Adds each lane's base position to the offsets {@link #storeGroup} left: one evaluation of
+     * {@code queue_position} per lane (its first new job of the group), after the commit. Should
+     * the evaluation fail (the jobs are stored either way), the offsets stand: a position too low
+     * by the jobs ahead, corrected at the next status read.
+     */
+    private List<SubmitOutcome> withPositions(Connection c, List<NewJob> jobs, List<SubmitOutcome> outcomes) {
+        Map<String, Long> base = new HashMap<>(); // by model and lane
+        for (int i = 0; i < outcomes.size(); i++) {
+            if (outcomes.get(i) instanceof SubmitOutcome.Created created && created.job().queuePosition() == 0) {
+                try (PreparedStatement ps = Jdbc.prepare(c, "SELECT queue_position(model, lane, ticket) FROM jobs WHERE id = ?",
+                        created.job().id());
+                        ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        base.put(laneKey(jobs.get(i)), rs.getLong(1));
+                    }
+                } catch (SQLException | RuntimeException e) {
+                    log.warn("queue positions of a committed group could not be read: {}", e.toString());
+                }
+            }
+        }
+        List<SubmitOutcome> result = new ArrayList<>(outcomes.size());
+        for (int i = 0; i < outcomes.size(); i++) {
+            if (outcomes.get(i) instanceof SubmitOutcome.Created created) {
+                JobView v = created.job();
+                long position = v.queuePosition() + base.getOrDefault(laneKey(jobs.get(i)), 0L);
+                result.add(new SubmitOutcome.Created(new JobView(v.id(), v.tenant(), v.model(), v.state(), position, v.attempt(),
+                        v.syncMode(), v.createdAt(), v.startedAt(), v.finishedAt(), v.inferenceMillis(), v.failure(),
+                        v.cancelRequested(), v.expired())));
+            } else {
+                result.add(outcomes.get(i));
+            }
+        }
+        return result;
+    }
+
+    private static String laneKey(NewJob job) {
+        return job.model() + "\u0000" + job.priority().lane();
     }
 
     /**
@@ -274,35 +286,66 @@ public final class PostgresJobStore implements JobStore {
         return null;
     }
 
-    /** Tickets for the new jobs, per (model, lane), in group order; lanes locked in sorted order. */
-    private static long[] takeTickets(Connection c, List<NewJob> jobs, List<Integer> fresh) throws SQLException {
+    /**
+     * Inserts the new jobs, each lane's in one statement that also takes their tickets (consecutive,
+     * in group order) from the lane's counter row. That row is locked until the commit, so the
+     * statement comes last before it, everything it needs computed beforehand: the lock is held for
+     * one statement and the commit, not for the client's own work between statements. Lanes are
+     * taken in sorted order, so groups of different processes never deadlock.
+     */
+    private static void insertWithTickets(Connection c, List<NewJob> jobs, List<Integer> fresh) throws SQLException {
         record Lane(String model, int lane) {
         }
-        TreeMap<Lane, List<Integer>> byLane = new TreeMap<>(Comparator.comparing(Lane::model).thenComparingInt(Lane::lane));
-        for (int k = 0; k < fresh.size(); k++) {
-            NewJob job = jobs.get(fresh.get(k));
-            byLane.computeIfAbsent(new Lane(job.model(), job.priority().lane()), l -> new ArrayList<>()).add(k);
+        TreeMap<Lane, List<NewJob>> byLane = new TreeMap<>(Comparator.comparing(Lane::model).thenComparingInt(Lane::lane));
+        for (int k : fresh) {
+            NewJob job = jobs.get(k);
+            byLane.computeIfAbsent(new Lane(job.model(), job.priority().lane()), l -> new ArrayList<>()).add(job);
         }
-        long[] tickets = new long[fresh.size()];
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO queue_lanes (model, lane, last_ticket) VALUES (?, ?, ?) "
-                + "ON CONFLICT (model, lane) DO UPDATE SET last_ticket = queue_lanes.last_ticket + EXCLUDED.last_ticket RETURNING last_ticket")) {
-            for (Map.Entry<Lane, List<Integer>> e : byLane.entrySet()) {
-                List<Integer> members = e.getValue();
+        record Columns(Object[] ids, Object[] tenants, Object[] inputs, Object[] syncModes, Object[] createdAts, Object[] deadlines) {
+        }
+        List<Columns> columns = new ArrayList<>();
+        for (List<NewJob> members : byLane.values()) {
+            int n = members.size();
+            Columns col = new Columns(new String[n], new String[n], new String[n], new Boolean[n], new Long[n], new Long[n]);
+            for (int m = 0; m < n; m++) {
+                NewJob job = members.get(m);
+                col.ids()[m] = job.id();
+                col.tenants()[m] = job.tenant();
+                col.inputs()[m] = Json.writeString(job.input());
+                col.syncModes()[m] = job.input().syncMode();
+                col.createdAts()[m] = job.createdAt().toEpochMilli();
+                col.deadlines()[m] = job.startDeadline() == null ? null : job.startDeadline().toEpochMilli();
+            }
+            columns.add(col);
+        }
+        try (PreparedStatement ps = c.prepareStatement("WITH t AS (INSERT INTO queue_lanes (model, lane, last_ticket) VALUES (?, ?, ?) "
+                + "ON CONFLICT (model, lane) DO UPDATE SET last_ticket = queue_lanes.last_ticket + EXCLUDED.last_ticket "
+                + "RETURNING last_ticket) "
+                + "INSERT INTO jobs (id, tenant, model, lane, ticket, state, input, sync_mode, run_after, start_deadline, created_at) "
+                + "SELECT j.id, j.tenant, ?, ?, t.last_ticket - ? + j.ord, 'QUEUED', j.input, j.sync_mode, j.created_at, "
+                + "j.start_deadline, j.created_at FROM t, unnest(?::text[], ?::text[], ?::text[], ?::boolean[], ?::bigint[], "
+                + "?::bigint[]) WITH ORDINALITY AS j(id, tenant, input, sync_mode, created_at, start_deadline, ord)")) {
+            int index = 0;
+            for (Map.Entry<Lane, List<NewJob>> e : byLane.entrySet()) {
+                Columns col = columns.get(index++);
+                int n = e.getValue().size();
                 ps.setString(1, e.getKey().model());
                 ps.setShort(2, (short) e.getKey().lane());
-                ps.setLong(3, members.size());
-                long last;
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    last = rs.getLong(1);
-                }
-                long first = last - members.size() + 1;
-                for (int m = 0; m < members.size(); m++) {
-                    tickets[members.get(m)] = first + m;
+                ps.setLong(3, n);
+                ps.setString(4, e.getKey().model());
+                ps.setShort(5, (short) e.getKey().lane());
+                ps.setLong(6, n);
+                ps.setArray(7, c.createArrayOf("text", col.ids()));
+                ps.setArray(8, c.createArrayOf("text", col.tenants()));
+                ps.setArray(9, c.createArrayOf("text", col.inputs()));
+                ps.setArray(10, c.createArrayOf("boolean", col.syncModes()));
+                ps.setArray(11, c.createArrayOf("bigint", col.createdAts()));
+                ps.setArray(12, c.createArrayOf("bigint", col.deadlines()));
+                if (ps.executeUpdate() != n) {
+                    throw new SQLException("inserted fewer jobs than the group holds");
                 }
             }
         }
-        return tickets;
     }
 
     @Override

@@ -34,9 +34,14 @@ final class SubmitWriter implements AutoCloseable {
     static final int MAX_GROUP = 256;
 
     /** Stores a group inside the caller's transaction; one outcome per job, in order. */
-    @FunctionalInterface
     interface Group {
         List<SubmitOutcome> store(Connection c, List<NewJob> jobs) throws SQLException;
+
+        /**
+         * After the commit, outside the transaction (so outside any lock it took): completes the
+         * outcomes (queue positions). The jobs are stored whatever this does; it must not throw.
+         */
+        List<SubmitOutcome> completed(Connection c, List<NewJob> jobs, List<SubmitOutcome> outcomes);
     }
 
     private record Pending(NewJob job, CompletableFuture<SubmitOutcome> future) {
@@ -141,6 +146,7 @@ final class SubmitWriter implements AutoCloseable {
             } finally {
                 c.setAutoCommit(true);
             }
+            outcomes = group.completed(c, jobs, outcomes);
         } catch (SQLException | RuntimeException e) {
             if (pendings.size() > 1) {
                 log.warn("storing a group of {} submits failed; retrying each alone: {}", pendings.size(), e.toString());
