@@ -43,10 +43,6 @@ public record GenerationRequest(
         this(requestId, prompt, references, aspectRatio, format, numImages, includeText, seed, CallContext.NONE);
     }
 
-    /** The same request with another number of images (a provider that makes one image per call). */
-    public GenerationRequest withNumImages(int n) {
-        return new GenerationRequest(requestId, prompt, references, aspectRatio, format, n, includeText, seed, context);
-    }
 
     public int width() {
         return aspectRatio.width();

@@ -157,8 +157,7 @@ public final class JobRunner {
             case Outcome.Failed f -> LogEntry.error(clock.instant(), f.failure().message());
             case Outcome.Cancelled c -> LogEntry.info(clock.instant(), "Cancelled by the client while running.");
         };
-        run.recording();
-        Thread.interrupted(); // a stop that came just before is answered by recording it
+        startRecording(run);
         if (!finishRetrying(claim, outcome, line)) {
             log.info("job {} attempt {}: the lease was lost before the outcome was recorded; another run owns it", claim.jobId(),
                     claim.attempt());
@@ -207,6 +206,15 @@ public final class JobRunner {
         }
     }
 
+    /**
+     * From here on no stop interrupts the worker (the store decides between the outcome and what
+     * raced it); a stop that came just before is answered by the outcome about to be recorded.
+     */
+    private static void startRecording(RunningJobs.Run run) {
+        run.recording();
+        Thread.interrupted();
+    }
+
     /** A run that ended by an exception: a stop, a provider failure, or a bug. */
     private void ended(RunningJobs.Run run, Exception e, long started) {
         Claim claim = run.claim();
@@ -216,7 +224,7 @@ public final class JobRunner {
             switch (stop) {
                 case CANCELLED -> record(run, new Outcome.Cancelled(elapsed(started)));
                 case SHUTDOWN -> {
-                    run.recording();
+                    startRecording(run);
                     store.release(claim);
                 }
                 case LEASE_LOST -> log.warn("job {} attempt {}: lease lost, run abandoned", claim.jobId(), claim.attempt());
@@ -239,8 +247,7 @@ public final class JobRunner {
         if (e.retryable() && claim.attempt() < limits.maxAttempts()) {
             Duration delay = limits.backoff().delayAfter(claim.attempt(), e.retryAfter());
             Instant runAfter = clock.instant().plus(delay);
-            run.recording();
-            Thread.interrupted();
+            startRecording(run);
             store.retry(claim, runAfter, LogEntry.warn(clock.instant(), what + "; retrying in " + seconds(delay)
                     + " (attempt " + claim.attempt() + " of " + limits.maxAttempts() + ")."));
             return;

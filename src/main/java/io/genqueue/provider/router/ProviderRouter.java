@@ -223,10 +223,7 @@ public final class ProviderRouter implements ImageProvider {
             while (true) {
                 boolean anyCandidate = false;
                 for (Route r : routes) {
-                    if (tried.contains(r) || !r.provider.outputFormats().contains(request.format())) {
-                        continue;
-                    }
-                    if (r.breaker.state() == CircuitBreaker.State.OPEN) {
+                    if (!candidate(r, request, tried)) {
                         continue;
                     }
                     anyCandidate = true;
@@ -257,12 +254,17 @@ public final class ProviderRouter implements ImageProvider {
 
     private Route peekNext(GenerationRequest request, Set<Route> tried) {
         for (Route r : routes) {
-            if (!tried.contains(r) && r.provider.outputFormats().contains(request.format())
-                    && r.breaker.state() != CircuitBreaker.State.OPEN) {
+            if (candidate(r, request, tried)) {
                 return r;
             }
         }
         return null;
+    }
+
+    /** Whether {@code r} may take this call: not tried yet, makes the format, circuit not open. */
+    private static boolean candidate(Route r, GenerationRequest request, Set<Route> tried) {
+        return !tried.contains(r) && r.provider.outputFormats().contains(request.format())
+                && r.breaker.state() != CircuitBreaker.State.OPEN;
     }
 
     /** Whether another provider might succeed where this one failed. */
