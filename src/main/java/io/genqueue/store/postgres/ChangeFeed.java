@@ -28,8 +28,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Payload: {@code <origin> <event> <event> ...}, where an event is {@code a} (work may be
  * claimable), {@code j:<jobId>} (the job's visible state changed) or {@code c:<jobId>} (a cancel
- * was requested for the running job). A process ignores its own notifications; it told its own
- * listeners at commit.
+ * was requested for the running job) or {@code k} (an API key was revoked: drop cached keys). A
+ * process ignores its own notifications; it told its own listeners at commit. A revocation is
+ * announced inside its own transaction (it is rare, so serialising it costs nothing) with the
+ * origin {@value #ANYONE}, which is no process's, so every process hears it.
  *
  * <p>Listening: a dedicated connection (outside the pool) LISTENs. Every {@code pollInterval}
  * without fail the handler also hears "available", so a lost notification (or a dead listen
@@ -40,6 +42,8 @@ import org.slf4j.LoggerFactory;
 final class ChangeFeed implements AutoCloseable {
 
     static final String CHANNEL = "genqueue_jobs";
+    /** The origin of notifications every process acts on, its sender's included. */
+    static final String ANYONE = "-";
 
     private static final Logger log = LoggerFactory.getLogger(ChangeFeed.class);
     private static final int MAX_PAYLOAD = 7_000; // PostgreSQL's limit is 8000 bytes
@@ -53,6 +57,8 @@ final class ChangeFeed implements AutoCloseable {
         void changed(String jobId);
 
         void cancelRequested(String jobId);
+
+        void keysRevoked();
     }
 
     private final PostgresDatabase db;
@@ -93,6 +99,13 @@ final class ChangeFeed implements AutoCloseable {
     /** After a local commit: the running job should be aborted by whichever process runs it. */
     void publishCancel(String jobId) {
         outbox.add("c:" + jobId);
+    }
+
+    /** Inside a transaction that revoked API keys: every process drops its cached keys once it commits. */
+    static void notifyKeysRevoked(Connection c) throws SQLException {
+        try (PreparedStatement ps = Jdbc.prepare(c, "SELECT pg_notify(?, ?)", CHANNEL, ANYONE + " k")) {
+            ps.executeQuery().close();
+        }
     }
 
     /** Whether the LISTEN session is up (always false with {@code pollOnly}). */
@@ -214,6 +227,8 @@ final class ChangeFeed implements AutoCloseable {
                 safely(() -> handler.changed(event.substring(2)));
             } else if (event.startsWith("c:")) {
                 safely(() -> handler.cancelRequested(event.substring(2)));
+            } else if (event.equals("k")) {
+                safely(handler::keysRevoked);
             }
         }
     }

@@ -84,12 +84,15 @@ public final class PostgresJobStore implements JobStore {
     private final SubmitWriter submits;
     private final LogWriter logs;
     private final ChangeFeed feed;
+    private final Duration pollInterval;
+    private volatile Runnable keysRevoked = () -> { };
 
     private PostgresJobStore(PostgresDatabase db, PostgresConfig config, Clock clock) {
         this.db = db;
         this.jdbc = new Jdbc(db.pool());
         this.clock = clock;
         this.logs = new LogWriter(jdbc);
+        this.pollInterval = config.pollInterval();
         this.feed = new ChangeFeed(db, owner, config, new ChangeFeed.Handler() {
             @Override
             public void available() {
@@ -105,6 +108,11 @@ public final class PostgresJobStore implements JobStore {
             public void cancelRequested(String jobId) {
                 emit(l -> l.cancelRequested(jobId));
                 emit(l -> l.jobChanged(jobId));
+            }
+
+            @Override
+            public void keysRevoked() {
+                keysRevoked.run();
             }
         });
         this.submits = new SubmitWriter(db.pool(), new SubmitWriter.Group() {
@@ -146,6 +154,16 @@ public final class PostgresJobStore implements JobStore {
 
     Clock clock() {
         return clock;
+    }
+
+    /** How often this store polls: the longest a cache of other processes' changes may be trusted. */
+    Duration pollInterval() {
+        return pollInterval;
+    }
+
+    /** Runs {@code action} whenever any process (this one included) revokes an API key. */
+    void onKeysRevoked(Runnable action) {
+        keysRevoked = action;
     }
 
     /** This store instance's lease owner id. */

@@ -7,15 +7,22 @@ import io.genqueue.auth.NewKey;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * API keys in the shared PostgreSQL database, as SHA-256 digests only. Every process looks each
- * key up on every request (no cache), so a key created or revoked anywhere (another process, the
- * command line) takes effect everywhere at once.
+ * API keys in the shared PostgreSQL database, as SHA-256 digests only.
+ *
+ * <p>A server's key store ({@link #beside}) caches the tenants of valid keys, so a request costs
+ * no database round trip (a lookup per request was most of PostgreSQL's work under submit load).
+ * A new key works everywhere at once (unknown digests are never cached). A revoked key is refused
+ * at once by the process that revoked it, by every other process as soon as the revocation's
+ * notification arrives (milliseconds), and by all of them within the poll interval even when
+ * notifications are lost or off: the whole cache is dropped when it is that old.
  */
 public final class PostgresKeyStore implements KeyStore, AutoCloseable {
 
@@ -23,25 +30,49 @@ public final class PostgresKeyStore implements KeyStore, AutoCloseable {
     /** The advisory lock that serialises first-key creation ("gqkey" in ASCII). */
     private static final long FIRST_KEY_LOCK = 0x67716b6579L;
 
+    /** Cached keys beyond this many are looked up each time (the cache is a speed-up, not a store). */
+    private static final int CACHE_LIMIT = 10_000;
+
     private final Jdbc jdbc;
     private final Clock clock;
     private final PostgresDatabase ownDatabase; // null when sharing the job store's pool
+    private final long cacheNanos;              // 0: no cache (the command line)
+    private volatile Cache cache;
 
-    private PostgresKeyStore(Jdbc jdbc, Clock clock, PostgresDatabase ownDatabase) {
+    /**
+     * Valid keys' tenants by digest, filled since {@code since} (System.nanoTime()). Dropping the
+     * cache replaces the whole object, so a lookup that was already running when a revocation was
+     * heard puts its (possibly stale) answer into the discarded map, never into the new one.
+     */
+    private record Cache(long since, ConcurrentHashMap<String, String> tenants) {
+        static Cache empty() {
+            return new Cache(System.nanoTime(), new ConcurrentHashMap<>());
+        }
+    }
+
+    private PostgresKeyStore(Jdbc jdbc, Clock clock, PostgresDatabase ownDatabase, Duration cacheFor) {
         this.jdbc = jdbc;
         this.clock = clock;
         this.ownDatabase = ownDatabase;
+        this.cacheNanos = cacheFor.toNanos();
+        this.cache = Cache.empty();
     }
 
     /** A key store with a small pool of its own (the command line); migrates the schema. */
     public static PostgresKeyStore open(PostgresConfig config, Clock clock) {
         PostgresDatabase db = PostgresDatabase.open(config.withPoolSize(Math.min(config.poolSize(), OWN_POOL_SIZE)), "genqueue-keys");
-        return new PostgresKeyStore(new Jdbc(db.pool()), clock, db);
+        return new PostgresKeyStore(new Jdbc(db.pool()), clock, db, Duration.ZERO);
     }
 
-    /** A key store on the job store's pool (the server); closing it leaves the pool open. */
+    /**
+     * A key store on the job store's pool (the server), caching valid keys for at most the store's
+     * poll interval and dropping them when another process announces a revocation. Closing it
+     * leaves the pool open.
+     */
     public static PostgresKeyStore beside(PostgresJobStore jobs) {
-        return new PostgresKeyStore(new Jdbc(jobs.database().pool()), jobs.clock(), null);
+        PostgresKeyStore keys = new PostgresKeyStore(new Jdbc(jobs.database().pool()), jobs.clock(), null, jobs.pollInterval());
+        jobs.onKeysRevoked(keys::dropCache);
+        return keys;
     }
 
     @Override
@@ -87,10 +118,20 @@ public final class PostgresKeyStore implements KeyStore, AutoCloseable {
         });
     }
 
+    /** Revokes the key and, in the same transaction, tells every server's key cache to drop it. */
     @Override
     public boolean revoke(String keyId) {
-        return jdbc.autocommit(c -> Jdbc.update(c, "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE key_id = ?",
-                clock.millis(), keyId) == 1);
+        boolean found = jdbc.transaction(c -> {
+            if (Jdbc.update(c, "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE key_id = ?", clock.millis(), keyId) != 1) {
+                return false;
+            }
+            ChangeFeed.notifyKeysRevoked(c);
+            return true;
+        });
+        if (found) {
+            dropCache();
+        }
+        return found;
     }
 
     @Override
@@ -99,6 +140,31 @@ public final class PostgresKeyStore implements KeyStore, AutoCloseable {
             return Optional.empty();
         }
         String hash = Keys.hash(presentedKey);
+        if (cacheNanos == 0) {
+            return lookup(hash);
+        }
+        Cache current = cache;
+        if (System.nanoTime() - current.since() > cacheNanos) {
+            current = Cache.empty();
+            cache = current;
+        }
+        String cached = current.tenants().get(hash);
+        if (cached != null) {
+            return Optional.of(cached);
+        }
+        Optional<String> tenant = lookup(hash);
+        if (tenant.isPresent() && current.tenants().size() < CACHE_LIMIT) {
+            current.tenants().put(hash, tenant.get());
+        }
+        return tenant;
+    }
+
+    /** Forgets every cached key: the next request of each looks it up again. */
+    void dropCache() {
+        cache = Cache.empty();
+    }
+
+    private Optional<String> lookup(String hash) {
         return jdbc.autocommit(c -> {
             try (PreparedStatement ps = Jdbc.prepare(c, "SELECT tenant FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", hash);
                     ResultSet rs = ps.executeQuery()) {

@@ -6,10 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.genqueue.auth.ApiKey;
 import io.genqueue.auth.Keys;
 import io.genqueue.auth.NewKey;
+import io.genqueue.testing.Eventually;
 import io.genqueue.testing.SettableClock;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -63,9 +65,53 @@ class PostgresKeyStoreTest {
         try (PostgresJobStore jobs = PostgresJobStore.open(PostgresConfig.of(url), clock);
                 PostgresKeyStore server = PostgresKeyStore.beside(jobs);
                 PostgresKeyStore cli = PostgresKeyStore.open(PostgresConfig.of(url), clock)) {
+            assertThat(server.tenantOf(Keys.generate())).as("unknown, and not remembered as such").isEmpty();
+            NewKey key = cli.create("acme");
+            assertThat(server.tenantOf(key.secret())).contains("acme");
+        }
+    }
+
+    @Test
+    void a_revocation_reaches_a_server_that_cached_the_key_by_notification() throws Exception {
+        String url = schemas.newSchemaUrl();
+        // Polling once a minute: only the notification can explain a refusal within the wait below.
+        PostgresConfig slowPolls = PostgresConfig.of(url).withPollInterval(Duration.ofMinutes(1));
+        try (PostgresJobStore jobs = PostgresJobStore.open(slowPolls, clock);
+                PostgresKeyStore server = PostgresKeyStore.beside(jobs);
+                PostgresKeyStore cli = PostgresKeyStore.open(PostgresConfig.of(url), clock)) {
+            Eventually.until(Duration.ofSeconds(10), "the server listens", jobs::listening);
+            NewKey key = cli.create("acme");
+            NewKey other = cli.create("acme");
+            assertThat(server.tenantOf(key.secret())).contains("acme");
+            assertThat(server.tenantOf(other.secret())).contains("acme");
+            cli.revoke(key.key().keyId());
+            Eventually.until(Duration.ofSeconds(10), "the server refuses the key", () -> server.tenantOf(key.secret()).isEmpty());
+            assertThat(server.tenantOf(other.secret())).as("the others still work").contains("acme");
+        }
+    }
+
+    @Test
+    void a_revocation_reaches_a_server_without_notifications_once_its_cache_is_a_poll_interval_old() throws Exception {
+        String url = schemas.newSchemaUrl();
+        PostgresConfig pollOnly = PostgresConfig.of(url).withPollOnly(true).withPollInterval(Duration.ofMillis(200));
+        try (PostgresJobStore jobs = PostgresJobStore.open(pollOnly, clock);
+                PostgresKeyStore server = PostgresKeyStore.beside(jobs);
+                PostgresKeyStore cli = PostgresKeyStore.open(PostgresConfig.of(url), clock)) {
             NewKey key = cli.create("acme");
             assertThat(server.tenantOf(key.secret())).contains("acme");
             cli.revoke(key.key().keyId());
+            Eventually.until(Duration.ofSeconds(10), "the server refuses the key", () -> server.tenantOf(key.secret()).isEmpty());
+        }
+    }
+
+    @Test
+    void the_revoking_server_refuses_the_key_from_its_next_request() {
+        String url = schemas.newSchemaUrl();
+        try (PostgresJobStore jobs = PostgresJobStore.open(PostgresConfig.of(url).withPollInterval(Duration.ofMinutes(1)), clock);
+                PostgresKeyStore server = PostgresKeyStore.beside(jobs)) {
+            NewKey key = server.create("acme");
+            assertThat(server.tenantOf(key.secret())).contains("acme");
+            server.revoke(key.key().keyId());
             assertThat(server.tenantOf(key.secret())).isEmpty();
         }
     }
