@@ -110,7 +110,7 @@ public final class Application implements AutoCloseable {
         maintenance = new Maintenance(store, blobs, running, clock, new Maintenance.Settings(settings.lease(),
                 settings.maxAttempts(), settings.retention(), Duration.ofMillis(250), Duration.ofMinutes(1)));
         boolean serves = !settings.role().equals("worker");
-        boolean works = !settings.role().equals("api") && settings.workers() > 0;
+        boolean works = runsJobs(settings);
         if (works) {
             JobRunner runner = new JobRunner(store, blobs, provider, new ReferenceImageFetcher(fetchPolicy), running, clock,
                     new JobRunner.Limits(settings.maxAttempts(), new Backoff(settings.retryBase(), settings.retryMax())));
@@ -149,7 +149,12 @@ public final class Application implements AutoCloseable {
 
     static PostgresConfig postgresConfig(Settings settings) {
         return PostgresConfig.of(settings.storage().store()).withPollInterval(settings.storage().poll())
-                .withPollOnly(settings.storage().pollOnly());
+                .withPollOnly(settings.storage().pollOnly()).withRunsJobs(runsJobs(settings));
+    }
+
+    /** Whether this process claims and runs jobs (role worker or all, with worker slots). */
+    private static boolean runsJobs(Settings settings) {
+        return !settings.role().equals("api") && settings.workers() > 0;
     }
 
     /** Jobs this process runs at once (0 when it runs none). */

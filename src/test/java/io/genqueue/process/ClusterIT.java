@@ -168,7 +168,7 @@ class ClusterIT {
             List<ServerProcess> nodes = new ArrayList<>(List.of(first));
             nodes.addAll(cluster.startAll("all", "all"));
             List<Api> apis = nodes.stream().map(n -> n.api(cluster.key)).toList();
-            String listening = "SELECT count(*) FROM pg_stat_activity WHERE query = 'LISTEN genqueue_jobs'";
+            String listening = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN genqueue%'";
             await("three LISTEN sessions", Duration.ofSeconds(20), () -> cluster.db.count(listening) == 3);
 
             Submitter submitter = new Submitter(apis);

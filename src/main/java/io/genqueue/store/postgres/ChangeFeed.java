@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What one process tells the others about its commits, and hears from them: NOTIFY and LISTEN on
- * the channel {@value #CHANNEL}, backed by polling.
+ * two channels, backed by polling. {@value #WORK} carries "work may be claimable" (one per submit
+ * group, the busy one) and only processes that run jobs listen to it; {@value #CHANNEL} carries
+ * everything else, and every process listens to it (status streams, key caches).
  *
  * <p>Sending: events are queued after the local commit and a sender thread passes everything
  * waiting to one {@code pg_notify} statement of its own. No business transaction notifies:
@@ -42,6 +44,7 @@ import org.slf4j.LoggerFactory;
 final class ChangeFeed implements AutoCloseable {
 
     static final String CHANNEL = "genqueue_jobs";
+    static final String WORK = "genqueue_work";
     /** The origin of notifications every process acts on, its sender's included. */
     static final String ANYONE = "-";
 
@@ -67,6 +70,7 @@ final class ChangeFeed implements AutoCloseable {
     private final Handler handler;
     private final long pollNanos;
     private final boolean pollOnly;
+    private final boolean runsJobs;
     private final BlockingQueue<String> outbox = new LinkedBlockingQueue<>();
     private final Thread sender;
     private final Thread listener;
@@ -80,6 +84,7 @@ final class ChangeFeed implements AutoCloseable {
         this.handler = handler;
         this.pollNanos = config.pollInterval().toNanos();
         this.pollOnly = config.pollOnly();
+        this.runsJobs = config.runsJobs();
         this.sender = Thread.ofPlatform().name("genqueue-pg-notify").daemon().start(this::sendLoop);
         this.listener = Thread.ofPlatform().name("genqueue-pg-listen").daemon().start(this::listenLoop);
     }
@@ -136,28 +141,36 @@ final class ChangeFeed implements AutoCloseable {
         }
     }
 
-    /** The events, each once, in payloads that fit PostgreSQL's limit. */
-    List<String> payloads(List<String> events) {
+    /** A payload and the channel it goes to. */
+    record Payload(String channel, String text) {
+    }
+
+    /** The events, each once, in payloads that fit PostgreSQL's limit: "available" alone on its channel. */
+    List<Payload> payloads(List<String> events) {
         Set<String> unique = new LinkedHashSet<>(events);
-        List<String> payloads = new ArrayList<>();
+        List<Payload> payloads = new ArrayList<>();
+        if (unique.remove("a")) {
+            payloads.add(new Payload(WORK, origin + " a"));
+        }
         StringBuilder current = new StringBuilder(origin);
         for (String event : unique) {
             if (current.length() + 1 + event.length() > MAX_PAYLOAD) {
-                payloads.add(current.toString());
+                payloads.add(new Payload(CHANNEL, current.toString()));
                 current = new StringBuilder(origin);
             }
             current.append(' ').append(event);
         }
         if (current.length() > origin.length()) {
-            payloads.add(current.toString());
+            payloads.add(new Payload(CHANNEL, current.toString()));
         }
         return payloads;
     }
 
-    private void send(List<String> payloads) {
+    private void send(List<Payload> payloads) {
         jdbc.autocommit(c -> {
-            try (PreparedStatement ps = Jdbc.prepare(c, "SELECT pg_notify(?, p) FROM unnest(?::text[]) AS p", CHANNEL,
-                    payloads.toArray(String[]::new))) {
+            try (PreparedStatement ps = Jdbc.prepare(c, "SELECT pg_notify(n.channel, n.text) FROM unnest(?::text[], ?::text[]) "
+                    + "AS n(channel, text)", payloads.stream().map(Payload::channel).toArray(String[]::new),
+                    payloads.stream().map(Payload::text).toArray(String[]::new))) {
                 ps.executeQuery().close();
             }
             return null;
@@ -177,6 +190,9 @@ final class ChangeFeed implements AutoCloseable {
             try (Connection c = db.openDedicated()) {
                 try (Statement s = c.createStatement()) {
                     s.execute("LISTEN " + CHANNEL);
+                    if (runsJobs) {
+                        s.execute("LISTEN " + WORK);
+                    }
                 }
                 handler.available(); // notifications sent while nobody listened are lost: look now
                 listening = true;

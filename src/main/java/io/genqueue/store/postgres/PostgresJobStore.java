@@ -35,7 +35,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -81,6 +80,7 @@ public final class PostgresJobStore implements JobStore {
     private final Clock clock;
     private final String owner = "p-" + UUID.randomUUID();
     private final JobListeners listeners = new JobListeners();
+    private final TicketSequences tickets;
     private final SubmitWriter submits;
     private final LogWriter logs;
     private final ChangeFeed feed;
@@ -115,17 +115,8 @@ public final class PostgresJobStore implements JobStore {
                 keysRevoked.run();
             }
         });
-        this.submits = new SubmitWriter(db.pool(), new SubmitWriter.Group() {
-            @Override
-            public List<SubmitOutcome> store(Connection c, List<NewJob> jobs) throws SQLException {
-                return storeGroup(c, jobs);
-            }
-
-            @Override
-            public List<SubmitOutcome> completed(Connection c, List<NewJob> jobs, List<SubmitOutcome> outcomes) {
-                return withPositions(c, jobs, outcomes);
-            }
-        }, () -> {
+        this.tickets = new TicketSequences(jdbc);
+        this.submits = new SubmitWriter(db.pool(), this::storeGroup, () -> {
             emit(JobListener::jobsAvailable);
             feed.publishAvailable();
         });
@@ -190,8 +181,7 @@ public final class PostgresJobStore implements JobStore {
 
     /**
      * Stores a group of submits in the caller's transaction; no two share an idempotency key.
-     * Locks are taken in one global order (idempotency keys sorted, then queue lanes sorted), so
-     * groups of different processes never deadlock.
+     * Idempotency keys are taken in sorted order, so groups of different processes never deadlock.
      */
     private List<SubmitOutcome> storeGroup(Connection c, List<NewJob> jobs) throws SQLException {
         SubmitOutcome[] outcomes = new SubmitOutcome[jobs.size()];
@@ -201,66 +191,29 @@ public final class PostgresJobStore implements JobStore {
         for (int i : keyed) {
             outcomes[i] = earlierRequest(c, jobs.get(i));
         }
-        List<Integer> fresh = new ArrayList<>();
+        Map<Lane, List<Integer>> byLane = new HashMap<>();
         for (int i = 0; i < jobs.size(); i++) {
             if (outcomes[i] == null) {
-                fresh.add(i);
+                byLane.computeIfAbsent(Lane.of(jobs.get(i)), l -> new ArrayList<>()).add(i);
             }
         }
-        if (fresh.isEmpty()) {
-            return Arrays.asList(outcomes);
-        }
-        insertWithTickets(c, jobs, fresh);
-        // Positions come after the commit (withPositions), outside the lane row's lock; here each new
-        // job gets its offset among the group's new jobs of its lane, whose tickets are consecutive.
-        Map<String, Long> seen = new HashMap<>();
-        for (int k = 0; k < fresh.size(); k++) {
-            NewJob job = jobs.get(fresh.get(k));
-            long offset = seen.merge(laneKey(job), 1L, Long::sum) - 1;
-            outcomes[fresh.get(k)] = new SubmitOutcome.Created(new JobView(job.id(), job.tenant(), job.model(), JobState.QUEUED,
-                    offset, 0, job.input().syncMode(), job.createdAt(), null, null, null, null, false, false));
+        for (Map.Entry<Lane, List<Integer>> lane : byLane.entrySet()) {
+            List<NewJob> members = lane.getValue().stream().map(jobs::get).toList();
+            long position = insert(c, lane.getKey(), members);
+            for (int i : lane.getValue()) { // tickets, and so places, in group order
+                NewJob job = jobs.get(i);
+                outcomes[i] = new SubmitOutcome.Created(new JobView(job.id(), job.tenant(), job.model(), JobState.QUEUED,
+                        position++, 0, job.input().syncMode(), job.createdAt(), null, null, null, null, false, false));
+            }
         }
         return Arrays.asList(outcomes);
     }
 
-    /**
-     * Adds each lane's base position to the offsets {@link #storeGroup} left: one evaluation of
-     * {@code queue_position} per lane (its first new job of the group), after the commit. Should
-     * the evaluation fail (the jobs are stored either way), the offsets stand: a position too low
-     * by the jobs ahead, corrected at the next status read.
-     */
-    private List<SubmitOutcome> withPositions(Connection c, List<NewJob> jobs, List<SubmitOutcome> outcomes) {
-        Map<String, Long> base = new HashMap<>(); // by model and lane
-        for (int i = 0; i < outcomes.size(); i++) {
-            if (outcomes.get(i) instanceof SubmitOutcome.Created created && created.job().queuePosition() == 0) {
-                try (PreparedStatement ps = Jdbc.prepare(c, "SELECT queue_position(model, lane, ticket) FROM jobs WHERE id = ?",
-                        created.job().id());
-                        ResultSet rs = ps.executeQuery()) {
-                    if (rs.next()) {
-                        base.put(laneKey(jobs.get(i)), rs.getLong(1));
-                    }
-                } catch (SQLException | RuntimeException e) {
-                    log.warn("queue positions of a committed group could not be read: {}", e.toString());
-                }
-            }
+    /** A queue of one model and priority: its jobs are numbered by one ticket sequence. */
+    private record Lane(String model, int lane) {
+        static Lane of(NewJob job) {
+            return new Lane(job.model(), job.priority().lane());
         }
-        List<SubmitOutcome> result = new ArrayList<>(outcomes.size());
-        for (int i = 0; i < outcomes.size(); i++) {
-            if (outcomes.get(i) instanceof SubmitOutcome.Created created) {
-                JobView v = created.job();
-                long position = v.queuePosition() + base.getOrDefault(laneKey(jobs.get(i)), 0L);
-                result.add(new SubmitOutcome.Created(new JobView(v.id(), v.tenant(), v.model(), v.state(), position, v.attempt(),
-                        v.syncMode(), v.createdAt(), v.startedAt(), v.finishedAt(), v.inferenceMillis(), v.failure(),
-                        v.cancelRequested(), v.expired())));
-            } else {
-                result.add(outcomes.get(i));
-            }
-        }
-        return result;
-    }
-
-    private static String laneKey(NewJob job) {
-        return job.model() + "\u0000" + job.priority().lane();
     }
 
     /**
@@ -304,63 +257,53 @@ public final class PostgresJobStore implements JobStore {
     }
 
     /**
-     * Inserts the new jobs, each lane's in one statement that also takes their tickets (consecutive,
-     * in group order) from the lane's counter row. That row is locked until the commit, so the
-     * statement comes last before it, everything it needs computed beforehand: the lock is held for
-     * one statement and the commit, not for the client's own work between statements. Lanes are
-     * taken in sorted order, so groups of different processes never deadlock.
+     * Inserts one lane's new jobs in one statement, numbered from the lane's ticket sequence in
+     * group order, and returns the queue position of the first: {@code queue_position()} runs in
+     * the same statement, on its snapshot, which holds every job committed before it but not the
+     * ones it inserts. No lock is held to the commit: tickets taken by other processes' groups
+     * still in flight count as ahead of this one (docs/postgres-queue-position.md).
      */
-    private static void insertWithTickets(Connection c, List<NewJob> jobs, List<Integer> fresh) throws SQLException {
-        record Lane(String model, int lane) {
+    private long insert(Connection c, Lane lane, List<NewJob> members) throws SQLException {
+        int n = members.size();
+        String[] ids = new String[n];
+        String[] tenants = new String[n];
+        String[] inputs = new String[n];
+        Boolean[] syncModes = new Boolean[n];
+        Long[] createdAts = new Long[n];
+        Long[] deadlines = new Long[n];
+        for (int m = 0; m < n; m++) {
+            NewJob job = members.get(m);
+            ids[m] = job.id();
+            tenants[m] = job.tenant();
+            inputs[m] = Json.writeString(job.input());
+            syncModes[m] = job.input().syncMode();
+            createdAts[m] = job.createdAt().toEpochMilli();
+            deadlines[m] = job.startDeadline() == null ? null : job.startDeadline().toEpochMilli();
         }
-        TreeMap<Lane, List<NewJob>> byLane = new TreeMap<>(Comparator.comparing(Lane::model).thenComparingInt(Lane::lane));
-        for (int k : fresh) {
-            NewJob job = jobs.get(k);
-            byLane.computeIfAbsent(new Lane(job.model(), job.priority().lane()), l -> new ArrayList<>()).add(job);
-        }
-        record Columns(Object[] ids, Object[] tenants, Object[] inputs, Object[] syncModes, Object[] createdAts, Object[] deadlines) {
-        }
-        List<Columns> columns = new ArrayList<>();
-        for (List<NewJob> members : byLane.values()) {
-            int n = members.size();
-            Columns col = new Columns(new String[n], new String[n], new String[n], new Boolean[n], new Long[n], new Long[n]);
-            for (int m = 0; m < n; m++) {
-                NewJob job = members.get(m);
-                col.ids()[m] = job.id();
-                col.tenants()[m] = job.tenant();
-                col.inputs()[m] = Json.writeString(job.input());
-                col.syncModes()[m] = job.input().syncMode();
-                col.createdAts()[m] = job.createdAt().toEpochMilli();
-                col.deadlines()[m] = job.startDeadline() == null ? null : job.startDeadline().toEpochMilli();
-            }
-            columns.add(col);
-        }
-        try (PreparedStatement ps = c.prepareStatement("WITH t AS (INSERT INTO queue_lanes (model, lane, last_ticket) VALUES (?, ?, ?) "
-                + "ON CONFLICT (model, lane) DO UPDATE SET last_ticket = queue_lanes.last_ticket + EXCLUDED.last_ticket "
-                + "RETURNING last_ticket) "
+        String sequence = tickets.sequenceOf(lane.model(), lane.lane());
+        try (PreparedStatement ps = c.prepareStatement("WITH inserted AS ("
                 + "INSERT INTO jobs (id, tenant, model, lane, ticket, state, input, sync_mode, run_after, start_deadline, created_at) "
-                + "SELECT j.id, j.tenant, ?, ?, t.last_ticket - ? + j.ord, 'QUEUED', j.input, j.sync_mode, j.created_at, "
-                + "j.start_deadline, j.created_at FROM t, unnest(?::text[], ?::text[], ?::text[], ?::boolean[], ?::bigint[], "
-                + "?::bigint[]) WITH ORDINALITY AS j(id, tenant, input, sync_mode, created_at, start_deadline, ord)")) {
-            int index = 0;
-            for (Map.Entry<Lane, List<NewJob>> e : byLane.entrySet()) {
-                Columns col = columns.get(index++);
-                int n = e.getValue().size();
-                ps.setString(1, e.getKey().model());
-                ps.setShort(2, (short) e.getKey().lane());
-                ps.setLong(3, n);
-                ps.setString(4, e.getKey().model());
-                ps.setShort(5, (short) e.getKey().lane());
-                ps.setLong(6, n);
-                ps.setArray(7, c.createArrayOf("text", col.ids()));
-                ps.setArray(8, c.createArrayOf("text", col.tenants()));
-                ps.setArray(9, c.createArrayOf("text", col.inputs()));
-                ps.setArray(10, c.createArrayOf("boolean", col.syncModes()));
-                ps.setArray(11, c.createArrayOf("bigint", col.createdAts()));
-                ps.setArray(12, c.createArrayOf("bigint", col.deadlines()));
-                if (ps.executeUpdate() != n) {
+                + "SELECT j.id, j.tenant, ?, ?, nextval('" + sequence + "'), 'QUEUED', j.input, j.sync_mode, j.created_at, "
+                + "j.start_deadline, j.created_at FROM unnest(?::text[], ?::text[], ?::text[], ?::boolean[], ?::bigint[], "
+                + "?::bigint[]) WITH ORDINALITY AS j(id, tenant, input, sync_mode, created_at, start_deadline, ord) "
+                + "RETURNING ticket) "
+                + "SELECT count(*), queue_position(?, ?::smallint, min(ticket)) FROM inserted")) {
+            ps.setString(1, lane.model());
+            ps.setShort(2, (short) lane.lane());
+            ps.setArray(3, c.createArrayOf("text", ids));
+            ps.setArray(4, c.createArrayOf("text", tenants));
+            ps.setArray(5, c.createArrayOf("text", inputs));
+            ps.setArray(6, c.createArrayOf("boolean", syncModes));
+            ps.setArray(7, c.createArrayOf("bigint", createdAts));
+            ps.setArray(8, c.createArrayOf("bigint", deadlines));
+            ps.setString(9, lane.model());
+            ps.setShort(10, (short) lane.lane());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                if (rs.getLong(1) != n) {
                     throw new SQLException("inserted fewer jobs than the group holds");
                 }
+                return rs.getLong(2);
             }
         }
     }
@@ -795,7 +738,7 @@ public final class PostgresJobStore implements JobStore {
     @Override
     public Optional<Instant> nextDelayedRun() {
         return jdbc.autocommit(c -> {
-            try (PreparedStatement ps = Jdbc.prepare(c, "SELECT MIN(run_after) FROM jobs WHERE state = 'QUEUED' AND run_after > ?", now());
+            try (PreparedStatement ps = Jdbc.prepare(c, "SELECT MIN(run_after) FROM jobs WHERE state = 'QUEUED' AND started_at IS NOT NULL AND run_after > ?", now());
                     ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 long min = rs.getLong(1);

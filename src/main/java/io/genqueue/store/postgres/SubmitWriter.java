@@ -36,12 +36,6 @@ final class SubmitWriter implements AutoCloseable {
     /** Stores a group inside the caller's transaction; one outcome per job, in order. */
     interface Group {
         List<SubmitOutcome> store(Connection c, List<NewJob> jobs) throws SQLException;
-
-        /**
-         * After the commit, outside the transaction (so outside any lock it took): completes the
-         * outcomes (queue positions). The jobs are stored whatever this does; it must not throw.
-         */
-        List<SubmitOutcome> completed(Connection c, List<NewJob> jobs, List<SubmitOutcome> outcomes);
     }
 
     private record Pending(NewJob job, CompletableFuture<SubmitOutcome> future) {
@@ -146,7 +140,6 @@ final class SubmitWriter implements AutoCloseable {
             } finally {
                 c.setAutoCommit(true);
             }
-            outcomes = group.completed(c, jobs, outcomes);
         } catch (SQLException | RuntimeException e) {
             if (pendings.size() > 1) {
                 log.warn("storing a group of {} submits failed; retrying each alone: {}", pendings.size(), e.toString());

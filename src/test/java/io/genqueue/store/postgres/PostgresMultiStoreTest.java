@@ -284,6 +284,31 @@ class PostgresMultiStoreTest {
     }
 
     @Test
+    void a_process_that_runs_no_jobs_hears_changes_but_not_the_work_notifications() throws Exception {
+        PostgresJobStore api = open();
+        PostgresJobStore otherApi = open(PostgresConfig.of(url).withRunsJobs(false).withPollInterval(Duration.ofMinutes(10)));
+        awaitListening(otherApi);
+        java.util.concurrent.atomic.AtomicInteger available = new java.util.concurrent.atomic.AtomicInteger();
+        CountDownLatch changed = new CountDownLatch(1);
+        otherApi.addListener(new JobListener() {
+            @Override
+            public void jobsAvailable() {
+                available.incrementAndGet();
+            }
+
+            @Override
+            public void jobChanged(String jobId) {
+                changed.countDown();
+            }
+        });
+        String id = created(api.submit(job(null)));    // "work available", on the channel workers listen to
+        assertThat(api.cancel("t1", id)).isNotNull(); // "changed", on the channel everyone listens to, sent after it
+        assertThat(changed.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).as("the change is heard").isTrue();
+        // Notifications arrive in the order they were sent: had it listened for work, it would have heard that first.
+        assertThat(available.get()).as("work notifications heard by a process without workers").isZero();
+    }
+
+    @Test
     void a_poll_only_process_still_picks_up_work_from_another() throws Exception {
         PostgresJobStore api = open();
         PostgresJobStore worker = open(PostgresConfig.of(url).withPollOnly(true).withPollInterval(Duration.ofMillis(50)));
