@@ -116,7 +116,18 @@ public final class PostgresJobStore implements JobStore {
             }
         });
         this.tickets = new TicketSequences(jdbc);
-        this.submits = new SubmitWriter(db.pool(), this::storeGroup, () -> {
+        this.submits = new SubmitWriter(db.pool(), new SubmitWriter.Group() {
+            @Override
+            public List<SubmitOutcome> store(Connection c, List<NewJob> jobs) throws SQLException {
+                return storeGroup(c, jobs);
+            }
+
+            @Override
+            public boolean oneStatement(List<NewJob> jobs) { // no key to take, and one lane's insert
+                Lane first = Lane.of(jobs.get(0));
+                return jobs.stream().allMatch(j -> j.idempotencyKey() == null && Lane.of(j).equals(first));
+            }
+        }, () -> {
             emit(JobListener::jobsAvailable);
             feed.publishAvailable();
         });

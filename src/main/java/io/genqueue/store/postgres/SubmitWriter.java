@@ -36,6 +36,12 @@ final class SubmitWriter implements AutoCloseable {
     /** Stores a group inside the caller's transaction; one outcome per job, in order. */
     interface Group {
         List<SubmitOutcome> store(Connection c, List<NewJob> jobs) throws SQLException;
+
+        /**
+         * Whether {@link #store} runs a single statement for these jobs: it then runs with
+         * autocommit on, the statement its own transaction, which saves the COMMIT's round trip.
+         */
+        boolean oneStatement(List<NewJob> jobs);
     }
 
     private record Pending(NewJob job, CompletableFuture<SubmitOutcome> future) {
@@ -129,17 +135,21 @@ final class SubmitWriter implements AutoCloseable {
         List<NewJob> jobs = pendings.stream().map(Pending::job).toList();
         List<SubmitOutcome> outcomes;
         try (Connection c = pool.getConnection()) {
-            c.setAutoCommit(false);
-            try {
+            if (group.oneStatement(jobs)) {
                 outcomes = group.store(c, jobs);
-                c.commit();
-                commits.incrementAndGet();
-            } catch (SQLException | RuntimeException e) {
-                Jdbc.rollbackQuietly(c);
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
+            } else {
+                c.setAutoCommit(false);
+                try {
+                    outcomes = group.store(c, jobs);
+                    c.commit();
+                } catch (SQLException | RuntimeException e) {
+                    Jdbc.rollbackQuietly(c);
+                    throw e;
+                } finally {
+                    c.setAutoCommit(true);
+                }
             }
+            commits.incrementAndGet();
         } catch (SQLException | RuntimeException e) {
             if (pendings.size() > 1) {
                 log.warn("storing a group of {} submits failed; retrying each alone: {}", pendings.size(), e.toString());
