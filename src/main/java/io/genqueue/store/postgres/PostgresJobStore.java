@@ -87,13 +87,13 @@ public final class PostgresJobStore implements JobStore {
     private final Duration pollInterval;
     private volatile Runnable keysRevoked = () -> { };
 
-    private PostgresJobStore(PostgresDatabase db, PostgresConfig config, Clock clock) {
+    private PostgresJobStore(PostgresDatabase db, PostgresConfig config, Clock clock, Duration availableGap) {
         this.db = db;
         this.jdbc = new Jdbc(db.pool());
         this.clock = clock;
         this.logs = new LogWriter(jdbc);
         this.pollInterval = config.pollInterval();
-        this.feed = new ChangeFeed(db, owner, config, new ChangeFeed.Handler() {
+        this.feed = new ChangeFeed(db, owner, config, availableGap, new ChangeFeed.Handler() {
             @Override
             public void available() {
                 emit(JobListener::jobsAvailable);
@@ -141,9 +141,14 @@ public final class PostgresJobStore implements JobStore {
      * @throws StoreException when the database cannot be reached or migrated
      */
     public static PostgresJobStore open(PostgresConfig config, Clock clock) {
+        return open(config, clock, ChangeFeed.AVAILABLE_GAP);
+    }
+
+    /** As {@link #open(PostgresConfig, Clock)}, with another least gap between two "available" notifications (tests). */
+    static PostgresJobStore open(PostgresConfig config, Clock clock, Duration availableGap) {
         PostgresDatabase db = PostgresDatabase.open(config, "genqueue-jobs");
         try {
-            return new PostgresJobStore(db, config, clock);
+            return new PostgresJobStore(db, config, clock, availableGap);
         } catch (RuntimeException e) {
             db.close();
             throw e;

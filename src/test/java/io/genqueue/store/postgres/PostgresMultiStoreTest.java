@@ -284,6 +284,28 @@ class PostgresMultiStoreTest {
     }
 
     @Test
+    void a_wake_up_within_the_gap_after_another_is_held_back_not_dropped() throws Exception {
+        // A gap far longer than a submit, a delivery and a claim: the second submit's wake-up
+        // always falls within it.
+        PostgresJobStore api = PostgresJobStore.open(PostgresConfig.of(url).withPoolSize(4), clock, Duration.ofMillis(300));
+        opened.add(api);
+        PostgresJobStore worker = open(PostgresConfig.of(url).withPollInterval(Duration.ofMinutes(10)));
+        awaitListening(worker);
+        java.util.concurrent.Semaphore heard = new java.util.concurrent.Semaphore(0);
+        worker.addListener(new JobListener() {
+            @Override
+            public void jobsAvailable() {
+                heard.release();
+            }
+        });
+        for (int i = 1; i <= 3; i++) {
+            String id = created(api.submit(job(null)));
+            assertThat(heard.tryAcquire(WAIT.toMillis(), TimeUnit.MILLISECONDS)).as("the wake-up for submit %d", i).isTrue();
+            assertThat(worker.claim(1, LEASE)).extracting(Claim::jobId).containsExactly(id);
+        }
+    }
+
+    @Test
     void a_process_that_runs_no_jobs_hears_changes_but_not_the_work_notifications() throws Exception {
         PostgresJobStore api = open();
         PostgresJobStore otherApi = open(PostgresConfig.of(url).withRunsJobs(false).withPollInterval(Duration.ofMinutes(10)));
