@@ -72,7 +72,7 @@ public final class PostgresJobStore implements JobStore {
             + "finished_at, inference_ms, error_type, error, error_loc, cancel_requested, expired_at, "
             + "CASE WHEN state = 'QUEUED' THEN queue_position(model, lane, ticket) ELSE -1 END AS position";
     private static final String END = "UPDATE jobs SET state = ?, finished_at = ?, inference_ms = ?, error_type = ?, error = ?, "
-            + "error_loc = ?, result = ?, lease_owner = NULL, lease_until = NULL WHERE seq = ?";
+            + "error_loc = ?, result = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?";
     private static final String HELD = "id = ? AND state = 'RUNNING' AND attempt = ? AND lease_owner = ?";
 
     private final PostgresDatabase db;
@@ -452,11 +452,11 @@ public final class PostgresJobStore implements JobStore {
         }
         List<Row> rows = jdbc.autocommit(c -> {
             // A job past its start deadline is skipped, not failed here: the sweep fails it.
-            try (PreparedStatement ps = Jdbc.prepare(c, "WITH next AS (SELECT seq FROM jobs WHERE state = 'QUEUED' AND run_after <= ? "
+            try (PreparedStatement ps = Jdbc.prepare(c, "WITH next AS (SELECT id FROM jobs WHERE state = 'QUEUED' AND run_after <= ? "
                     + "AND (start_deadline IS NULL OR started_at IS NOT NULL OR start_deadline > ?) "
                     + "ORDER BY lane, seq LIMIT ? FOR UPDATE SKIP LOCKED) "
                     + "UPDATE jobs SET state = 'RUNNING', attempt = attempt + 1, lease_owner = ?, lease_until = ?, "
-                    + "started_at = COALESCE(started_at, ?), run_started_at = ? FROM next WHERE jobs.seq = next.seq "
+                    + "started_at = COALESCE(started_at, ?), run_started_at = ? FROM next WHERE jobs.id = next.id "
                     + "RETURNING jobs.seq, jobs.id, jobs.tenant, jobs.model, jobs.lane, jobs.attempt, jobs.input, jobs.upstream",
                     now, now, max, owner, now + lease.toMillis(), now, now);
                     ResultSet rs = ps.executeQuery()) {
@@ -573,24 +573,22 @@ public final class PostgresJobStore implements JobStore {
     private boolean requeue(Claim claim, long runAfter, boolean uncountAttempt, LogEntry why) {
         logs.flush();
         Boolean cancelled = jdbc.transaction(c -> {
-            long seq;
             boolean requested;
-            try (PreparedStatement ps = Jdbc.prepare(c, "SELECT seq, cancel_requested FROM jobs WHERE " + HELD + " FOR UPDATE",
+            try (PreparedStatement ps = Jdbc.prepare(c, "SELECT cancel_requested FROM jobs WHERE " + HELD + " FOR UPDATE",
                     claim.jobId(), claim.attempt(), owner);
                     ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     return null;
                 }
-                seq = rs.getLong(1);
-                requested = rs.getBoolean(2);
+                requested = rs.getBoolean(1);
             }
             long now = now();
             LogWriter.insert(c, claim.jobId(), why);
             if (requested) {
-                end(c, seq, JobState.CANCELLED, Failure.cancelled(), null, null, now);
+                end(c, claim.jobId(), JobState.CANCELLED, Failure.cancelled(), null, null, now);
             } else {
                 // A retry starts a fresh upstream request; a release (shutdown) resumes the old one.
-                backInQueue(c, seq, runAfter < 0 ? now : runAfter, uncountAttempt, uncountAttempt);
+                backInQueue(c, claim.jobId(), runAfter < 0 ? now : runAfter, uncountAttempt, uncountAttempt);
             }
             return requested;
         });
@@ -606,17 +604,17 @@ public final class PostgresJobStore implements JobStore {
         return true;
     }
 
-    /** Moves the (locked) job at {@code seq} to a terminal state. */
-    private static void end(Connection c, long seq, JobState state, Failure failure, JobResult result, Long inferenceMillis, long now)
+    /** Moves the (locked) job to a terminal state. */
+    private static void end(Connection c, String id, JobState state, Failure failure, JobResult result, Long inferenceMillis, long now)
             throws SQLException {
         Jdbc.update(c, END, state.name(), now, inferenceMillis, failure == null ? null : failure.type().wire(),
-                failure == null ? null : failure.message(), locJson(failure), result == null ? null : Json.writeString(result), seq);
+                failure == null ? null : failure.message(), locJson(failure), result == null ? null : Json.writeString(result), id);
     }
 
     /** RUNNING back to QUEUED at its old place (its ticket), due at {@code runAfter}. */
-    private static void backInQueue(Connection c, long seq, long runAfter, boolean uncountAttempt, boolean keepUpstream) throws SQLException {
+    private static void backInQueue(Connection c, String id, long runAfter, boolean uncountAttempt, boolean keepUpstream) throws SQLException {
         Jdbc.update(c, "UPDATE jobs SET state = 'QUEUED', run_after = ?, attempt = attempt - ?, lease_owner = NULL, lease_until = NULL, "
-                + "upstream = CASE WHEN ? THEN upstream END WHERE seq = ?", runAfter, uncountAttempt ? 1 : 0, keepUpstream, seq);
+                + "upstream = CASE WHEN ? THEN upstream END WHERE id = ?", runAfter, uncountAttempt ? 1 : 0, keepUpstream, id);
     }
 
     // ---------------------------------------------------------------- maintenance
@@ -652,29 +650,29 @@ public final class PostgresJobStore implements JobStore {
 
     private List<String> reapBatch(Connection c, int maxAttempts, long expiredBefore) throws SQLException {
         long now = now();
-        record Expired(long seq, String id, int attempt, boolean cancelRequested) {
+        record Expired(String id, int attempt, boolean cancelRequested) {
         }
         List<Expired> expired = new ArrayList<>();
-        try (PreparedStatement ps = Jdbc.prepare(c, "SELECT seq, id, attempt, cancel_requested FROM jobs "
+        try (PreparedStatement ps = Jdbc.prepare(c, "SELECT id, attempt, cancel_requested FROM jobs "
                 + "WHERE state = 'RUNNING' AND lease_until < ? ORDER BY seq LIMIT ? FOR UPDATE SKIP LOCKED", expiredBefore, REAP_BATCH);
                 ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-                expired.add(new Expired(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getBoolean(4)));
+                expired.add(new Expired(rs.getString(1), rs.getInt(2), rs.getBoolean(3)));
             }
         }
         List<String> ids = new ArrayList<>(expired.size());
         Instant at = Instant.ofEpochMilli(now);
         for (Expired job : expired) {
             if (job.cancelRequested()) {
-                end(c, job.seq(), JobState.CANCELLED, Failure.cancelled(), null, null, now);
+                end(c, job.id(), JobState.CANCELLED, Failure.cancelled(), null, null, now);
                 LogWriter.insert(c, job.id(), LogEntry.warn(at, "Its worker stopped responding; the job was cancelled as the client asked."));
             } else if (job.attempt() >= maxAttempts) {
-                end(c, job.seq(), JobState.FAILED, Failure.of(ErrorType.INTERNAL_ERROR,
+                end(c, job.id(), JobState.FAILED, Failure.of(ErrorType.INTERNAL_ERROR,
                         "The job's worker stopped responding on each of its " + job.attempt() + " attempts."), null, null, now);
                 LogWriter.insert(c, job.id(), LogEntry.error(at, "Its worker stopped responding on attempt " + job.attempt()
                         + " of " + maxAttempts + "; the job failed."));
             } else {
-                backInQueue(c, job.seq(), now, false, true); // the next run resumes its upstream request
+                backInQueue(c, job.id(), now, false, true); // the next run resumes its upstream request
                 LogWriter.insert(c, job.id(), LogEntry.warn(at, "Its worker stopped responding on attempt " + job.attempt()
                         + "; back in the queue."));
             }
@@ -712,9 +710,9 @@ public final class PostgresJobStore implements JobStore {
         return jdbc.transaction(c -> {
             long now = now();
             List<String> ids = new ArrayList<>();
-            try (PreparedStatement ps = Jdbc.prepare(c, "WITH old AS (SELECT seq FROM jobs WHERE finished_at IS NOT NULL "
+            try (PreparedStatement ps = Jdbc.prepare(c, "WITH old AS (SELECT id FROM jobs WHERE finished_at IS NOT NULL "
                     + "AND expired_at IS NULL AND finished_at < ? ORDER BY finished_at LIMIT ? FOR UPDATE SKIP LOCKED) "
-                    + "UPDATE jobs SET expired_at = ?, result = NULL, input = NULL FROM old WHERE jobs.seq = old.seq RETURNING jobs.id",
+                    + "UPDATE jobs SET expired_at = ?, result = NULL, input = NULL FROM old WHERE jobs.id = old.id RETURNING jobs.id",
                     finishedBefore.toEpochMilli(), limit, now);
                     ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {

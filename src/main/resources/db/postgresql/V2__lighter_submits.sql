@@ -1,4 +1,4 @@
--- Tickets from one sequence per (model, lane) instead of a counter row locked to each submit's
+-- Less to write per submit. Tickets from one sequence per (model, lane) instead of a counter row locked to each submit's
 -- commit: a submit no longer waits for another process's commit (and its WAL flush) to number its
 -- jobs. A sequence hands out numbers outside transactions, so tickets follow the order of taking,
 -- not of commit, and a rolled-back submit (or a server crash, which may skip up to 32 numbers)
@@ -21,6 +21,10 @@ ALTER TABLE queue_lanes DROP COLUMN last_ticket;
 
 -- Tickets are unique by construction now; the index was one more to write on every submit.
 ALTER TABLE jobs DROP CONSTRAINT jobs_model_lane_ticket_key;
+
+-- Rows are found by their id; seq only orders claims (jobs_ready). The id becomes the primary key
+-- and the index on seq goes: one index fewer to write on every submit.
+ALTER TABLE jobs DROP CONSTRAINT jobs_pkey, DROP CONSTRAINT jobs_id_key, ADD CONSTRAINT jobs_pkey PRIMARY KEY (id);
 
 -- Only jobs back after a run wait out a delay (a fresh job is due when it is made), so the index of
 -- delays leaves fresh jobs out: one index fewer to write on every submit.
