@@ -192,6 +192,9 @@ public final class PostgresJobStore implements JobStore {
 
     @Override
     public SubmitOutcome submit(NewJob job) {
+        // A new lane is made here, on a connection of its own, before the job joins a group: the
+        // group's insert then finds the lane's sequence in memory, without a second connection.
+        tickets.sequenceOf(job.model(), job.priority().lane());
         return submits.submit(job);
     }
 

@@ -138,6 +138,46 @@ class PostgresMultiStoreTest {
     }
 
     @Test
+    void processes_submitting_to_a_new_lane_at_once_make_it_once_and_never_share_a_ticket() throws Exception {
+        List<PostgresJobStore> stores = List.of(open(), open(), open(), open());
+        int each = 50;
+        CyclicBarrier start = new CyclicBarrier(stores.size() * 2);
+        List<Thread> threads = new ArrayList<>();
+        for (PostgresJobStore store : stores) {
+            for (int t = 0; t < 2; t++) {
+                threads.add(Thread.ofVirtual().start(() -> {
+                    try {
+                        start.await();
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                    for (int i = 0; i < each; i++) {
+                        GenerationInput input = new GenerationInput("a prompt", List.of(), null, true, 1, OutputFormat.PNG, null, false);
+                        store.submit(new NewJob(RequestIds.next(clock), "t1", "brand_new_model", Priority.LOW, input,
+                                clock.instant(), null, null, null));
+                    }
+                }));
+            }
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        String schema = url.substring(url.indexOf("currentSchema=") + "currentSchema=".length());
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://" + TestSchemas.HOST
+                + "/test?user=postgres&currentSchema=" + schema); java.sql.Statement s = c.createStatement()) {
+            try (java.sql.ResultSet rs = s.executeQuery("SELECT count(*) FROM queue_lanes WHERE model = 'brand_new_model'")) {
+                rs.next();
+                assertThat(rs.getLong(1)).as("lanes made").isEqualTo(1);
+            }
+            try (java.sql.ResultSet rs = s.executeQuery("SELECT count(*), count(DISTINCT ticket) FROM jobs WHERE model = 'brand_new_model'")) {
+                rs.next();
+                assertThat(rs.getLong(1)).isEqualTo(stores.size() * 2L * each);
+                assertThat(rs.getLong(2)).as("distinct tickets").isEqualTo(rs.getLong(1));
+            }
+        }
+    }
+
+    @Test
     void a_cancel_through_one_process_stops_the_worker_in_the_process_running_the_job() throws Exception {
         PostgresJobStore api = open(PostgresConfig.of(url).withPollInterval(Duration.ofMinutes(10)));
         PostgresJobStore worker = open(PostgresConfig.of(url).withPollInterval(Duration.ofMinutes(10)));
