@@ -192,12 +192,13 @@ final class ChangeFeed implements AutoCloseable {
 
     private void send(List<Payload> payloads) {
         jdbc.autocommit(c -> {
-            // A notifying transaction gets a transaction id, so its commit waits for a WAL flush,
-            // which a best-effort wake-up does not need: committed without waiting, it reaches the
-            // listeners sooner and costs the disk nothing. set_config(..., true) lasts to this commit.
+            // A notifying transaction gets a transaction id, so its commit would wait for a WAL
+            // flush, which a best-effort wake-up does not need (listeners hear it at the commit
+            // either way). set_config(..., true) lasts to this statement's commit.
+            String[] channels = payloads.stream().map(Payload::channel).toArray(String[]::new);
+            String[] texts = payloads.stream().map(Payload::text).toArray(String[]::new);
             try (PreparedStatement ps = Jdbc.prepare(c, "SELECT set_config('synchronous_commit', 'off', true), "
-                    + "pg_notify(n.channel, n.text) FROM unnest(?::text[], ?::text[]) AS n(channel, text)", payloads.stream().map(Payload::channel).toArray(String[]::new),
-                    payloads.stream().map(Payload::text).toArray(String[]::new))) {
+                    + "pg_notify(n.channel, n.text) FROM unnest(?::text[], ?::text[]) AS n(channel, text)", channels, texts)) {
                 ps.executeQuery().close();
             }
             return null;

@@ -51,7 +51,8 @@ import org.slf4j.LoggerFactory;
  * is this store instance's random id; a process that dies stops renewing, and any process's reaper
  * requeues its jobs when their leases run out.
  *
- * <p>Submits go through a {@link SubmitWriter} (group commit, one notification per group); log
+ * <p>Submits go through a {@link SubmitWriter} (group commit; at most one "work available"
+ * notification per process every {@code ChangeFeed.AVAILABLE_GAP}); log
  * lines through a {@link LogWriter}; other processes hear of commits through the
  * {@link ChangeFeed} (NOTIFY, LISTEN, polling). {@code queue_position} is computed by the
  * database function {@code queue_position()} without counting the jobs ahead: see

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Group commit for submits: one thread takes every submit waiting (up to {@link #MAX_GROUP}),
  * stores them in one transaction, commits once, runs the after-commit hook once (a local wake-up
- * and one notification to the other processes), and only then answers the callers. While one
+ * and a notification queued for the other processes), and only then answers the callers. While one
  * group commits the next gathers, so groups grow with load and nothing waits on a timer.
  *
  * <p>A group holds each idempotency key at most once; a later submit with the same key waits
