@@ -1,6 +1,7 @@
 package io.genqueue.store.postgres;
 
 import io.genqueue.auth.ApiKey;
+import io.genqueue.auth.KeyCache;
 import io.genqueue.auth.KeyStore;
 import io.genqueue.auth.Keys;
 import io.genqueue.auth.NewKey;
@@ -12,7 +13,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * API keys in the shared PostgreSQL database, as SHA-256 digests only.
@@ -22,7 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * A new key works everywhere at once (unknown digests are never cached). A revoked key is refused
  * at once by the process that revoked it, by every other process as soon as the revocation's
  * notification arrives (milliseconds), and by all of them within the poll interval even when
- * notifications are lost or off: the whole cache is dropped when it is that old.
+ * notifications are lost or off: the whole cache ({@link KeyCache}) is dropped at least once per
+ * interval.
  */
 public final class PostgresKeyStore implements KeyStore, AutoCloseable {
 
@@ -30,24 +32,18 @@ public final class PostgresKeyStore implements KeyStore, AutoCloseable {
     /** The advisory lock that serialises first-key creation ("gqkey" in ASCII). */
     private static final long FIRST_KEY_LOCK = 0x67716b6579L;
 
-    /** Cached keys beyond this many are looked up each time (the cache is a speed-up, not a store). */
-    private static final int CACHE_LIMIT = 10_000;
-
     private final Jdbc jdbc;
     private final Clock clock;
     private final PostgresDatabase ownDatabase; // null when sharing the job store's pool
     private final long cacheNanos;              // 0: no cache (the command line)
-    private volatile Cache cache;
+    private final KeyCache cache = new KeyCache();
+    private final AtomicLong revocationsHeard = new AtomicLong();
 
     /**
-     * Valid keys' tenants by digest, filled since {@code since} (System.nanoTime()). Dropping the
-     * cache replaces the whole object, so a lookup that was already running when a revocation was
-     * heard puts its (possibly stale) answer into the discarded map, never into the new one.
+     * The cache's version: the revocations heard so far and the poll interval we are in, so the
+     * cache is dropped by either, and never lives longer than one interval.
      */
-    private record Cache(long since, ConcurrentHashMap<String, String> tenants) {
-        static Cache empty() {
-            return new Cache(System.nanoTime(), new ConcurrentHashMap<>());
-        }
+    private record Version(long revocations, long interval) {
     }
 
     private PostgresKeyStore(Jdbc jdbc, Clock clock, PostgresDatabase ownDatabase, Duration cacheFor) {
@@ -55,7 +51,6 @@ public final class PostgresKeyStore implements KeyStore, AutoCloseable {
         this.clock = clock;
         this.ownDatabase = ownDatabase;
         this.cacheNanos = cacheFor.toNanos();
-        this.cache = Cache.empty();
     }
 
     /** A key store with a small pool of its own (the command line); migrates the schema. */
@@ -143,25 +138,12 @@ public final class PostgresKeyStore implements KeyStore, AutoCloseable {
         if (cacheNanos == 0) {
             return lookup(hash);
         }
-        Cache current = cache;
-        if (System.nanoTime() - current.since() > cacheNanos) {
-            current = Cache.empty();
-            cache = current;
-        }
-        String cached = current.tenants().get(hash);
-        if (cached != null) {
-            return Optional.of(cached);
-        }
-        Optional<String> tenant = lookup(hash);
-        if (tenant.isPresent() && current.tenants().size() < CACHE_LIMIT) {
-            current.tenants().put(hash, tenant.get());
-        }
-        return tenant;
+        return cache.tenant(hash, new Version(revocationsHeard.get(), System.nanoTime() / cacheNanos), this::lookup);
     }
 
     /** Forgets every cached key: the next request of each looks it up again. */
     void dropCache() {
-        cache = Cache.empty();
+        revocationsHeard.incrementAndGet();
     }
 
     private Optional<String> lookup(String hash) {

@@ -1,44 +1,32 @@
 package io.genqueue.store.sqlite;
 
 import io.genqueue.auth.ApiKey;
+import io.genqueue.auth.KeyCache;
 import io.genqueue.auth.KeyStore;
 import io.genqueue.auth.Keys;
 import io.genqueue.auth.NewKey;
 import java.sql.PreparedStatement;
-import java.nio.file.attribute.FileTime;
 import java.sql.ResultSet;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * API keys in the SQLite database. Works beside a running server: the command line opens its own
- * connections, and the server looks each key up on every request (no cache), so a key created or
- * revoked from the command line takes effect at once.
+ * connections, and the server caches valid keys as of the revocation stamp, which it reads (one
+ * {@code stat}) on every request, so a key created or revoked from the command line takes effect
+ * at once.
  */
 public final class SqliteKeyStore implements KeyStore, AutoCloseable {
-
-    /** Cached keys beyond this many are looked up each time (the cache is a speed-up, not a store). */
-    private static final int CACHE_LIMIT = 10_000;
 
     private final SqliteWriter writer;
     private final SqliteReaders readers;
     private final Clock clock;
     private final boolean ownsConnections;
     private final RevocationStamp stamp;
-    private volatile Cache cache;
-
-    /**
-     * Valid keys' tenants by key digest, as of one revocation stamp. A request that sees a newer
-     * stamp replaces the whole cache, so once a revocation has returned, no request that starts
-     * later is served from a cache that predates it. Only valid keys are cached: a revoked key's
-     * digest can only be in a cache older than its revocation.
-     */
-    private record Cache(FileTime stamp, ConcurrentHashMap<String, String> tenants) {
-    }
+    private final KeyCache cache = new KeyCache(); // as of the revocation stamp
 
     private SqliteKeyStore(SqliteDatabase db, SqliteWriter writer, SqliteReaders readers, Clock clock, boolean ownsConnections) {
         this.writer = writer;
@@ -46,7 +34,6 @@ public final class SqliteKeyStore implements KeyStore, AutoCloseable {
         this.clock = clock;
         this.ownsConnections = ownsConnections;
         this.stamp = new RevocationStamp(db.file());
-        this.cache = new Cache(stamp.read(), new ConcurrentHashMap<>());
     }
 
     /** A key store with connections of its own (the command line). */
@@ -127,22 +114,7 @@ public final class SqliteKeyStore implements KeyStore, AutoCloseable {
         if (!Keys.wellFormed(presentedKey)) {
             return Optional.empty();
         }
-        String hash = Keys.hash(presentedKey);
-        FileTime now = stamp.read();
-        Cache current = cache;
-        if (!current.stamp().equals(now)) {
-            current = new Cache(now, new ConcurrentHashMap<>());
-            cache = current;
-        }
-        String cached = current.tenants().get(hash);
-        if (cached != null) {
-            return Optional.of(cached);
-        }
-        Optional<String> tenant = lookup(hash);
-        if (tenant.isPresent() && current.tenants().size() < CACHE_LIMIT) {
-            current.tenants().put(hash, tenant.get());
-        }
-        return tenant;
+        return cache.tenant(Keys.hash(presentedKey), stamp.read(), this::lookup);
     }
 
     private Optional<String> lookup(String hash) {
