@@ -195,7 +195,7 @@ public final class PostgresJobStore implements JobStore {
     public SubmitOutcome submit(NewJob job) {
         // A new lane is made here, on a connection of its own, before the job joins a group: the
         // group's insert then finds the lane's sequence in memory, without a second connection.
-        tickets.sequenceOf(job.model(), job.priority().lane());
+        tickets.sequenceOf(Lane.of(job));
         return submits.submit(job);
     }
 
@@ -227,13 +227,6 @@ public final class PostgresJobStore implements JobStore {
             }
         }
         return Arrays.asList(outcomes);
-    }
-
-    /** A queue of one model and priority: its jobs are numbered by one ticket sequence. */
-    private record Lane(String model, int lane) {
-        static Lane of(NewJob job) {
-            return new Lane(job.model(), job.priority().lane());
-        }
     }
 
     /**
@@ -300,7 +293,7 @@ public final class PostgresJobStore implements JobStore {
             createdAts[m] = job.createdAt().toEpochMilli();
             deadlines[m] = job.startDeadline() == null ? null : job.startDeadline().toEpochMilli();
         }
-        String sequence = tickets.sequenceOf(lane.model(), lane.lane());
+        String sequence = tickets.sequenceOf(lane);
         try (PreparedStatement ps = c.prepareStatement("WITH inserted AS ("
                 + "INSERT INTO jobs (id, tenant, model, lane, ticket, state, input, sync_mode, run_after, start_deadline, created_at) "
                 + "SELECT j.id, j.tenant, ?, ?, nextval('" + sequence + "'), 'QUEUED', j.input, j.sync_mode, j.created_at, "

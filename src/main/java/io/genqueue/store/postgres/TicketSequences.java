@@ -16,9 +16,6 @@ final class TicketSequences {
     /** The advisory lock that serialises making lanes ("gqlane" in ASCII). */
     private static final long LANES_LOCK = 0x67716c616e65L;
 
-    private record Lane(String model, int lane) {
-    }
-
     private final Jdbc jdbc;
     private final ConcurrentHashMap<Lane, String> names = new ConcurrentHashMap<>();
 
@@ -27,12 +24,11 @@ final class TicketSequences {
     }
 
     /** The lane's sequence name (a plain identifier, safe to put into SQL text); makes it if new. */
-    String sequenceOf(String model, int lane) {
-        Lane key = new Lane(model, lane);
-        String name = names.get(key);
+    String sequenceOf(Lane lane) {
+        String name = names.get(lane);
         if (name == null) {
-            name = find(key);
-            names.put(key, name);
+            name = find(lane);
+            names.put(lane, name);
         }
         return name;
     }
