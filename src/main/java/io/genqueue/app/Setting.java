@@ -26,7 +26,7 @@ enum Setting {
             + "Every role runs the sweeps.", Setting::role),
     STORE("GENQUEUE_STORE", "", "Job and key store: empty for SQLite in the data directory; `postgresql://user@host:port/db` "
             + "(or a `jdbc:postgresql:` URL) for many processes.", Setting::store),
-    STORE_POLL("GENQUEUE_STORE_POLL", "1s", "PostgreSQL: how often workers look for jobs besides the LISTEN/NOTIFY wake-ups.",
+    STORE_POLL("GENQUEUE_STORE_POLL", "1s", "PostgreSQL: how often workers look for jobs besides the LISTEN/NOTIFY wake-ups; also the longest a server caches API keys, so a revoked key whose notification was lost stops working on other processes within it.",
             v -> atLeast(duration(v), Duration.ofMillis(10))),
     STORE_POLL_ONLY("GENQUEUE_STORE_POLL_ONLY", "false", "PostgreSQL: no LISTEN/NOTIFY, polling only (for poolers in "
             + "transaction mode).", Setting::bool),
