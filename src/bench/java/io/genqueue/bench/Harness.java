@@ -400,7 +400,7 @@ public final class Harness {
                 // without them the planner serves the start-deadline sweep (every process, 4 times a
                 // second) from the wrong index, scanning the whole queue: analyse after a first
                 // stretch, as autovacuum does early in a running deployment, and again before measuring.
-                String jobs = store.substring(store.indexOf("currentSchema=") + "currentSchema=".length()) + ".jobs";
+                String jobs = TestSchemas.schemaOf(store) + ".jobs";
                 Wrk.run(url, submit, threads, connections, plan.warmup(), wrkEnv);
                 TestSchemas.execute("ANALYZE " + jobs);
                 // Three JVMs to warm instead of one, sharing two cores with PostgreSQL and wrk: measured

@@ -43,7 +43,6 @@ public record GenerationRequest(
         this(requestId, prompt, references, aspectRatio, format, numImages, includeText, seed, CallContext.NONE);
     }
 
-
     public int width() {
         return aspectRatio.width();
     }

@@ -88,15 +88,10 @@ public interface JobStore extends AutoCloseable {
     boolean release(Claim claim);
 
     /**
-     * Requeues running jobs whose lease ran out (their worker died or hung), or fails those that
-     * used their last attempt. Returns the affected job ids.
-     */
-    List<String> reapExpiredLeases(int maxAttempts);
-
-    /**
-     * {@link #reapExpiredLeases(int)} of the leases that ran out before {@code expiredBefore} only: a
-     * call that waited for the store (an outage) leaves alone the leases that ran out meanwhile,
-     * whose workers could not renew them either.
+     * Requeues running jobs whose lease ran out before {@code expiredBefore} (their worker died or
+     * hung), or fails those that used their last attempt. Returns the affected job ids. A call that
+     * waited for the store (an outage) passes the time it started, leaving alone the leases that
+     * ran out meanwhile, whose workers could not renew them either.
      */
     List<String> reapExpiredLeases(int maxAttempts, Instant expiredBefore);
 

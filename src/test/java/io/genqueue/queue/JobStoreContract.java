@@ -270,7 +270,7 @@ public abstract class JobStoreContract {
         String id = submit("t1");
         Claim first = claimOne();
         clock.advance(LEASE.plusSeconds(1));
-        store.reapExpiredLeases(3);
+        store.reapExpiredLeases(3, clock.instant());
         Claim second = claimOne();
         assertThat(store.finish(first, success(), LogEntry.info(clock.instant(), "late success"))).isFalse();
         assertThat(store.finish(second, success(), LogEntry.info(clock.instant(), "the success"))).isTrue();
@@ -325,10 +325,10 @@ public abstract class JobStoreContract {
         String id = submit("t1");
         Claim first = claimOne();
         clock.advance(LEASE.minusSeconds(1));
-        assertThat(store.reapExpiredLeases(3)).isEmpty();
+        assertThat(store.reapExpiredLeases(3, clock.instant())).isEmpty();
         assertThat(store.renew(List.of(first), LEASE)).isEmpty();
         clock.advance(LEASE.plusSeconds(1));
-        assertThat(store.reapExpiredLeases(3)).containsExactly(id);
+        assertThat(store.reapExpiredLeases(3, clock.instant())).containsExactly(id);
         assertThat(view(id).state()).isEqualTo(JobState.QUEUED);
 
         assertThat(store.renew(List.of(first), LEASE)).containsExactly(id);
@@ -359,7 +359,7 @@ public abstract class JobStoreContract {
         assertThat(first.upstream()).isNull();
         assertThat(store.saveUpstream(first, "fal:req-1")).isTrue();
         clock.advance(LEASE.plusSeconds(1));
-        store.reapExpiredLeases(5);
+        store.reapExpiredLeases(5, clock.instant());
         Claim second = claimOne();
         assertThat(second.upstream()).as("the run after a crash resumes the upstream request").isEqualTo("fal:req-1");
         assertThat(store.saveUpstream(first, "fal:late")).as("a late worker cannot overwrite it").isFalse();
@@ -379,10 +379,10 @@ public abstract class JobStoreContract {
         String id = submit("t1");
         claimOne();
         clock.advance(LEASE.plusSeconds(1));
-        store.reapExpiredLeases(2);
+        store.reapExpiredLeases(2, clock.instant());
         claimOne();
         clock.advance(LEASE.plusSeconds(1));
-        store.reapExpiredLeases(2);
+        store.reapExpiredLeases(2, clock.instant());
         JobView failed = view(id);
         assertThat(failed.state()).isEqualTo(JobState.FAILED);
         assertThat(failed.failure().type()).isEqualTo(ErrorType.INTERNAL_ERROR);

@@ -19,7 +19,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -60,7 +59,6 @@ public final class FalProvider implements ImageProvider {
     private static final int MAX_POLL_FAILURES = 3;
     private static final long MAX_JSON_BYTES = 4L * 1024 * 1024;
     private static final long MAX_IMAGE_BYTES = 64L * 1024 * 1024;
-
 
     private final URI base;
     private final String apiKey;

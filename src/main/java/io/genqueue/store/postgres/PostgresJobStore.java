@@ -622,11 +622,6 @@ public final class PostgresJobStore implements JobStore {
      * takes the job out of the reaper's set (the lock re-reads the row).
      */
     @Override
-    public List<String> reapExpiredLeases(int maxAttempts) {
-        return reapExpiredLeases(maxAttempts, clock.instant());
-    }
-
-    @Override
     public List<String> reapExpiredLeases(int maxAttempts, Instant expiredBefore) {
         List<String> all = new ArrayList<>();
         List<String> batch;

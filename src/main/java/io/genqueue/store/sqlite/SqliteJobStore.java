@@ -504,11 +504,6 @@ public final class SqliteJobStore implements JobStore {
     // ---------------------------------------------------------------- maintenance
 
     @Override
-    public List<String> reapExpiredLeases(int maxAttempts) {
-        return reapExpiredLeases(maxAttempts, clock.instant());
-    }
-
-    @Override
     public List<String> reapExpiredLeases(int maxAttempts, Instant expiredBefore) {
         return writer.call(tx -> {
             long now = now();

@@ -9,7 +9,6 @@ import io.genqueue.auth.NewKey;
 import io.genqueue.testing.Eventually;
 import io.genqueue.testing.SettableClock;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,9 +40,8 @@ class PostgresKeyStoreTest {
                     .containsExactly(org.assertj.core.groups.Tuple.tuple(key.key().keyId(), "acme", false));
 
             List<String> stored = new ArrayList<>();
-            String schema = url.substring(url.indexOf("currentSchema=") + "currentSchema=".length());
-            try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + TestSchemas.HOST + "/test?user=postgres");
-                    ResultSet rs = c.createStatement().executeQuery("SELECT key_id || ' ' || key_hash || ' ' || tenant FROM " + schema + ".api_keys")) {
+            try (Connection c = TestSchemas.connect(url);
+                    ResultSet rs = c.createStatement().executeQuery("SELECT key_id || ' ' || key_hash || ' ' || tenant FROM api_keys")) {
                 while (rs.next()) {
                     stored.add(rs.getString(1));
                 }

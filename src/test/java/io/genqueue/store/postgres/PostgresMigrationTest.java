@@ -10,7 +10,6 @@ import io.genqueue.queue.RequestIds;
 import io.genqueue.queue.SubmitOutcome;
 import io.genqueue.testing.SettableClock;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.List;
@@ -32,10 +31,9 @@ class PostgresMigrationTest {
     @Test
     void queued_jobs_keep_their_places_and_a_lane_numbers_on_from_its_old_counter() throws Exception {
         String url = schemas.newSchemaUrl();
-        String schema = url.substring(url.indexOf("currentSchema=") + "currentSchema=".length());
-        String jdbc = "jdbc:postgresql://" + TestSchemas.HOST + "/test?user=postgres&currentSchema=" + schema;
-        Flyway.configure().dataSource(jdbc, "postgres", null).locations("classpath:db/postgresql").target("1").load().migrate();
-        try (Connection c = DriverManager.getConnection(jdbc); Statement s = c.createStatement()) {
+        Flyway.configure().dataSource(TestSchemas.jdbcUrl(url), "postgres", null).locations("classpath:db/postgresql").target("1")
+                .load().migrate();
+        try (Connection c = TestSchemas.connect(url); Statement s = c.createStatement()) {
             // Version 1's state: a lane whose counter stands at 41, its last job still queued.
             s.execute("INSERT INTO queue_lanes (model, lane, last_ticket) VALUES ('nano_banana', 0, 41)");
             s.execute("INSERT INTO jobs (id, tenant, model, lane, ticket, state, input, run_after, created_at) VALUES "
@@ -47,7 +45,7 @@ class PostgresMigrationTest {
             SubmitOutcome outcome = store.submit(job);
             assertThat(outcome).isInstanceOf(SubmitOutcome.Created.class);
             assertThat(((SubmitOutcome.Created) outcome).job().queuePosition()).as("behind the job from before").isEqualTo(1);
-            try (Connection c = DriverManager.getConnection(jdbc); Statement s = c.createStatement();
+            try (Connection c = TestSchemas.connect(url); Statement s = c.createStatement();
                     ResultSet rs = s.executeQuery("SELECT ticket FROM jobs WHERE id = '" + job.id() + "'")) {
                 rs.next();
                 assertThat(rs.getLong(1)).as("the next ticket of the old counter").isEqualTo(42);

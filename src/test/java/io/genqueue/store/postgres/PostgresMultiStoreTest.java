@@ -162,9 +162,7 @@ class PostgresMultiStoreTest {
         for (Thread t : threads) {
             t.join();
         }
-        String schema = url.substring(url.indexOf("currentSchema=") + "currentSchema=".length());
-        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://" + TestSchemas.HOST
-                + "/test?user=postgres&currentSchema=" + schema); java.sql.Statement s = c.createStatement()) {
+        try (java.sql.Connection c = TestSchemas.connect(url); java.sql.Statement s = c.createStatement()) {
             try (java.sql.ResultSet rs = s.executeQuery("SELECT count(*) FROM queue_lanes WHERE model = 'brand_new_model'")) {
                 rs.next();
                 assertThat(rs.getLong(1)).as("lanes made").isEqualTo(1);
@@ -263,7 +261,7 @@ class PostgresMultiStoreTest {
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
-                reaped.addAll(reaper.reapExpiredLeases(3));
+                reaped.addAll(reaper.reapExpiredLeases(3, clock.instant()));
             }));
         }
         for (Thread t : threads) {

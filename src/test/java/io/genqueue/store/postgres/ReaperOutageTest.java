@@ -44,7 +44,7 @@ class ReaperOutageTest {
     @Test
     void a_lease_that_ran_out_during_an_outage_is_left_to_its_worker_to_renew_and_reaped_only_if_it_does_not(@TempDir Path dir) {
         String url = schemas.newSchemaUrl();
-        String schema = url.substring(url.indexOf("currentSchema=") + "currentSchema=".length());
+        String schema = TestSchemas.schemaOf(url);
         try (PostgresJobStore worker = PostgresJobStore.open(PostgresConfig.of(url).withPoolSize(2), clock);
                 PostgresJobStore other = PostgresJobStore.open(PostgresConfig.of(url).withPoolSize(2), clock)) {
             GenerationInput input = new GenerationInput("a prompt", List.of(), null, true, 1, OutputFormat.PNG, null, false);

@@ -28,9 +28,24 @@ public final class TestSchemas implements AutoCloseable {
         return "postgresql://postgres@" + HOST + "/test?currentSchema=" + schema;
     }
 
+    /** The schema a store URL from {@link #newSchemaUrl} names. */
+    public static String schemaOf(String url) {
+        return url.substring(url.indexOf("currentSchema=") + "currentSchema=".length());
+    }
+
+    /** The JDBC URL of the same schema, for Flyway or a connection outside any store. */
+    static String jdbcUrl(String url) {
+        return ADMIN_URL + "&currentSchema=" + schemaOf(url);
+    }
+
+    /** A connection to the schema of a store URL, outside any store. */
+    static Connection connect(String url) throws SQLException {
+        return DriverManager.getConnection(jdbcUrl(url));
+    }
+
     /** Empties the store tables of a schema that a store has already migrated. */
     static void truncate(String url) {
-        String schema = url.substring(url.indexOf("currentSchema=") + "currentSchema=".length());
+        String schema = schemaOf(url);
         execute("TRUNCATE " + schema + ".jobs, " + schema + ".job_logs, " + schema + ".idempotency_keys, " + schema + ".queue_lanes, "
                 + schema + ".api_keys RESTART IDENTITY");
     }

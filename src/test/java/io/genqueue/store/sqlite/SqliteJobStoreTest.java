@@ -48,7 +48,7 @@ class SqliteJobStoreTest extends JobStoreContract {
         Claim claim = claimOne();
         store.close();
         store = open(clock); // a new process: the lease of the old owner counts as expired at once
-        assertThat(store.reapExpiredLeases(3)).containsExactly(id);
+        assertThat(store.reapExpiredLeases(3, clock.instant())).containsExactly(id);
         Claim again = claimOne();
         assertThat(again.attempt()).isEqualTo(2);
         assertThat(finish(claim, new io.genqueue.queue.Outcome.Cancelled(0))).isFalse();
