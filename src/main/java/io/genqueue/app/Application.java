@@ -1,23 +1,19 @@
 package io.genqueue.app;
 
 import ch.qos.logback.classic.Level;
+import io.genqueue.auth.KeyStore;
 import io.genqueue.auth.NewKey;
+import io.genqueue.blob.BlobStore;
+import io.genqueue.blob.FsBlobStore;
+import io.genqueue.blob.s3.S3BlobStore;
+import io.genqueue.fetch.FetchPolicy;
+import io.genqueue.fetch.ReferenceImageFetcher;
 import io.genqueue.generation.InputValidator;
 import io.genqueue.http.HttpApi;
-import io.genqueue.media.FetchPolicy;
-import io.genqueue.auth.KeyStore;
-import io.genqueue.media.BlobStore;
-import io.genqueue.media.FsBlobStore;
-import io.genqueue.media.s3.S3BlobStore;
-import io.genqueue.media.ReferenceImageFetcher;
+import io.genqueue.provider.Backoff;
 import io.genqueue.provider.ImageProvider;
 import io.genqueue.provider.router.ProviderRouter;
-import io.genqueue.queue.Backoff;
-import io.genqueue.queue.Dispatcher;
 import io.genqueue.queue.JobEvents;
-import io.genqueue.queue.JobRunner;
-import io.genqueue.queue.Maintenance;
-import io.genqueue.queue.RunningJobs;
 import io.genqueue.queue.JobStore;
 import io.genqueue.store.postgres.PostgresConfig;
 import io.genqueue.store.postgres.PostgresJobStore;
@@ -25,6 +21,7 @@ import io.genqueue.store.postgres.PostgresKeyStore;
 import io.genqueue.store.sqlite.SqliteDatabase;
 import io.genqueue.store.sqlite.SqliteJobStore;
 import io.genqueue.store.sqlite.SqliteKeyStore;
+import io.genqueue.worker.Worker;
 import java.io.PrintStream;
 import java.time.Clock;
 import java.time.Duration;
@@ -46,8 +43,7 @@ public final class Application implements AutoCloseable {
 
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
     private final Settings settings;
-    private Dispatcher dispatcher;
-    private Maintenance maintenance;
+    private Worker worker;
     private JobStore store;
     private String firstKey;
     private HttpApi http;
@@ -105,22 +101,12 @@ public final class Application implements AutoCloseable {
 
         JobEvents events = new JobEvents();
         store.addListener(events);
-        RunningJobs running = new RunningJobs(clock);
-        store.addListener(running);
-        maintenance = new Maintenance(store, blobs, running, clock, new Maintenance.Settings(settings.lease(),
-                settings.maxAttempts(), settings.retention(), Duration.ofMillis(250), Duration.ofMinutes(1)));
         boolean serves = !settings.role().equals("worker");
-        boolean works = runsJobs(settings);
-        if (works) {
-            JobRunner runner = new JobRunner(store, blobs, provider, new ReferenceImageFetcher(fetchPolicy), running, clock,
-                    new JobRunner.Limits(settings.maxAttempts(), new Backoff(settings.retryBase(), settings.retryMax())));
-            // more claimed jobs than the providers' slots would only wait in a slot instead of the queue
-            dispatcher = new Dispatcher(store, runner, running, clock, Math.min(settings.workers(), provider.capacity()),
-                    settings.lease(), provider::downFor);
-        }
-        // close() shuts the dispatcher down before closing resources, so leases of finishing jobs are renewed to the end.
-        keep(maintenance);
-        maintenance.start();
+        // more claimed jobs than the providers' slots would only wait in a slot instead of the queue
+        int slots = runsJobs(settings) ? Math.min(settings.workers(), provider.capacity()) : 0;
+        // close() shuts the worker's claiming down before closing resources, so leases of finishing jobs are renewed to the end.
+        worker = keep(new Worker(store, blobs, provider, new ReferenceImageFetcher(fetchPolicy), clock, new Worker.Settings(slots,
+                settings.lease(), settings.maxAttempts(), new Backoff(settings.retryBase(), settings.retryMax()), settings.retention())));
 
         keys.createFirst(DEFAULT_TENANT).ifPresent(key -> {
             firstKey = key.secret();
@@ -129,9 +115,7 @@ public final class Application implements AutoCloseable {
         if (serves) {
             startHttp(clock, provider, keys, blobs, validator, events, dataDir);
         }
-        if (dispatcher != null) {
-            dispatcher.start();
-        }
+        worker.startClaiming();
         log.info("genqueue {} (role {}, store {}, data {}, models {}, providers {}, {} worker slot(s))",
                 serves ? "listening on http://" + settings.host() + ":" + port : "running without HTTP", settings.role(),
                 settings.storage(), dataDir.path().toAbsolutePath(), String.join(",", settings.models()), provider.name(),
@@ -159,7 +143,7 @@ public final class Application implements AutoCloseable {
 
     /** Jobs this process runs at once (0 when it runs none). */
     int workerSlots() {
-        return dispatcher == null ? 0 : dispatcher.slots();
+        return worker == null ? 0 : worker.slots();
     }
 
     int port() {
@@ -176,9 +160,9 @@ public final class Application implements AutoCloseable {
         store.addListener(listener);
     }
 
-    /** The periodic tasks, so tests can run one pass on a stepped clock instead of waiting. */
-    Maintenance maintenance() {
-        return maintenance;
+    /** The part that runs jobs and maintenance, so tests can run one pass on a stepped clock instead of waiting. */
+    Worker worker() {
+        return worker;
     }
 
     private <T extends AutoCloseable> T keep(T resource) {
@@ -206,16 +190,15 @@ public final class Application implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        if (dispatcher != null) {
-            dispatcher.stopClaiming();
+        if (worker != null) {
+            worker.stopClaiming();
         }
         if (http != null) {
             http.close();
             http = null;
         }
-        if (dispatcher != null) {
-            dispatcher.shutdown(settings.shutdownGrace());
-            dispatcher = null;
+        if (worker != null) {
+            worker.shutdown(settings.shutdownGrace());
         }
         while (!resources.isEmpty()) {
             try {

@@ -1,10 +1,10 @@
 package io.genqueue.app;
 
-import io.genqueue.media.s3.S3Settings;
+import io.genqueue.blob.s3.S3Settings;
 import io.genqueue.provider.router.ProviderRouter;
 import java.io.IOException;
-import java.net.URI;
 import java.io.Reader;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;

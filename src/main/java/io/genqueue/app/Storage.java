@@ -1,6 +1,6 @@
 package io.genqueue.app;
 
-import io.genqueue.media.s3.S3Settings;
+import io.genqueue.blob.s3.S3Settings;
 import java.time.Duration;
 
 /**

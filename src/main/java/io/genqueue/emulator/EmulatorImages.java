@@ -1,7 +1,7 @@
 package io.genqueue.emulator;
 
-import io.genqueue.generation.OutputFormat;
-import io.genqueue.provider.preview.Encoder;
+import io.genqueue.image.Encoder;
+import io.genqueue.image.OutputFormat;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;

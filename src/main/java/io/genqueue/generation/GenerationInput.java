@@ -1,5 +1,7 @@
 package io.genqueue.generation;
 
+import io.genqueue.image.AspectRatio;
+import io.genqueue.image.OutputFormat;
 import java.util.List;
 
 /**

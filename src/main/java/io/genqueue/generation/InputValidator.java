@@ -1,9 +1,11 @@
 package io.genqueue.generation;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.genqueue.media.DataUri;
-import io.genqueue.media.ImageProbe;
-import io.genqueue.media.ImageRejectedException;
+import io.genqueue.image.AspectRatio;
+import io.genqueue.image.DataUri;
+import io.genqueue.image.ImageProbe;
+import io.genqueue.image.ImageRejectedException;
+import io.genqueue.image.OutputFormat;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package io.genqueue.http;
 
-import io.genqueue.media.BlobStore;
-import io.genqueue.media.FsBlobStore;
+import io.genqueue.blob.BlobStore;
+import io.genqueue.blob.FsBlobStore;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;

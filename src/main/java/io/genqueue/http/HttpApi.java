@@ -1,17 +1,17 @@
 package io.genqueue.http;
 
 import io.genqueue.auth.KeyStore;
+import io.genqueue.blob.BlobStore;
 import io.genqueue.generation.InputValidator;
-import io.genqueue.media.BlobStore;
-import io.genqueue.provider.router.ProviderRouter;
+import io.genqueue.provider.ProviderHealth;
 import io.genqueue.queue.JobEvents;
 import io.genqueue.queue.JobStore;
 import io.helidon.http.Method;
 import io.helidon.webserver.WebServer;
-import io.helidon.webserver.http1.Http1Config;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.helidon.webserver.http1.Http1Config;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -65,7 +65,7 @@ public final class HttpApi implements AutoCloseable {
     private final RequestDeadline deadline;
 
     public HttpApi(Settings settings, JobStore store, KeyStore keys, BlobStore blobs, JobEvents events,
-            InputValidator validator, Supplier<List<ProviderRouter.Health>> providers, byte[] linkSecret, Clock clock) {
+            InputValidator validator, Supplier<List<ProviderHealth>> providers, byte[] linkSecret, Clock clock) {
         this.events = events;
         LinkSigner links = new LinkSigner(linkSecret, settings.linkTtl(), clock);
         BaseUrl baseUrl = new BaseUrl(settings.publicUrl(), settings.port());

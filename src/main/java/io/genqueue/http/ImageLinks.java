@@ -1,6 +1,6 @@
 package io.genqueue.http;
 
-import io.genqueue.media.BlobStore;
+import io.genqueue.blob.BlobStore;
 import java.net.URI;
 import java.time.Duration;
 

@@ -1,7 +1,7 @@
 package io.genqueue.http;
 
+import io.genqueue.blob.BlobStore;
 import io.genqueue.generation.ErrorType;
-import io.genqueue.media.BlobStore;
 import io.genqueue.queue.CancelOutcome;
 import io.genqueue.queue.Failure;
 import io.genqueue.queue.JobResult;

@@ -1,6 +1,6 @@
 package io.genqueue.http;
 
-import io.genqueue.provider.router.ProviderRouter;
+import io.genqueue.provider.ProviderHealth;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.util.LinkedHashMap;
@@ -14,7 +14,7 @@ import java.util.function.Supplier;
  * each is healthy now (its circuit is not open). Like {@code /readyz} it needs no key: it says
  * nothing about anyone's requests.
  */
-record ModelsRoute(Set<String> models, Supplier<List<ProviderRouter.Health>> providers) {
+record ModelsRoute(Set<String> models, Supplier<List<ProviderHealth>> providers) {
 
     void handle(ServerRequest req, ServerResponse res) {
         List<Map<String, Object>> providerList = providers.get().stream().map(h -> {

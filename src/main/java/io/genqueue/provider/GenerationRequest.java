@@ -1,8 +1,8 @@
 package io.genqueue.provider;
 
-import io.genqueue.generation.AspectRatio;
-import io.genqueue.generation.OutputFormat;
-import io.genqueue.media.ImageData;
+import io.genqueue.image.AspectRatio;
+import io.genqueue.image.ImageData;
+import io.genqueue.image.OutputFormat;
 import java.util.List;
 
 /**

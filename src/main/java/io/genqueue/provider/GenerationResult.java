@@ -1,6 +1,6 @@
 package io.genqueue.provider;
 
-import io.genqueue.media.ImageData;
+import io.genqueue.image.ImageData;
 import java.util.List;
 
 /**

@@ -1,6 +1,6 @@
 package io.genqueue.provider;
 
-import io.genqueue.generation.OutputFormat;
+import io.genqueue.image.OutputFormat;
 import java.util.Set;
 
 /**

@@ -1,11 +1,11 @@
 package io.genqueue.provider;
 
-import io.genqueue.generation.OutputFormat;
-import io.genqueue.media.ImageData;
-import io.genqueue.media.ImageFormat;
-import io.genqueue.media.ImageProbe;
-import io.genqueue.media.ImageRejectedException;
-import io.genqueue.provider.preview.Encoder;
+import io.genqueue.image.Encoder;
+import io.genqueue.image.ImageData;
+import io.genqueue.image.ImageFormat;
+import io.genqueue.image.ImageProbe;
+import io.genqueue.image.ImageRejectedException;
+import io.genqueue.image.OutputFormat;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.util.Set;

@@ -8,13 +8,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * A wake-up that is never lost: a {@link #wake} before the {@link #await} makes the await return at
  * once. Many wakes before one await count as one.
  */
-final class WakeSignal {
+public final class WakeSignal {
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition woken = lock.newCondition();
     private boolean pending;
 
-    void wake() {
+    public void wake() {
         lock.lock();
         try {
             pending = true;
@@ -25,7 +25,7 @@ final class WakeSignal {
     }
 
     /** Waits until woken or until {@code timeout} passes; clears the wake. True when woken. */
-    boolean await(Duration timeout) throws InterruptedException {
+    public boolean await(Duration timeout) throws InterruptedException {
         long nanos = timeout.toNanos();
         lock.lock();
         try {
@@ -41,7 +41,7 @@ final class WakeSignal {
     }
 
     /** Waits without a time limit; clears the wake. */
-    void await() throws InterruptedException {
+    public void await() throws InterruptedException {
         lock.lock();
         try {
             while (!pending) {

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.genqueue.emulator.EmulatorImages;
 import io.genqueue.emulator.fal.FalEmulator;
-import io.genqueue.generation.OutputFormat;
+import io.genqueue.image.OutputFormat;
 import io.genqueue.json.Json;
 import io.genqueue.provider.ProviderSettings;
 import io.genqueue.provider.fal.FalProvider;

@@ -29,12 +29,12 @@ class RetentionTest {
             assertThat(Files.list(server.dataDir.resolve("images").resolve(id))).hasSize(2);
 
             clock.advance(Duration.ofDays(6));
-            assertThat(server.app.maintenance().sweepRetention()).isZero();
+            assertThat(server.app.worker().sweepRetention()).isZero();
             assertThat(server.get(responsePath(id)).status()).isEqualTo(200);
             assertThat(fetch(server, url)).as("links expire on their own").isEqualTo(403);
 
             clock.advance(Duration.ofDays(1).plusSeconds(1));
-            assertThat(server.app.maintenance().sweepRetention()).isEqualTo(1);
+            assertThat(server.app.worker().sweepRetention()).isEqualTo(1);
             TestServer.Response gone = server.get(responsePath(id));
             assertThat(gone.status()).isEqualTo(410);
             assertThat(gone.json().get("detail").asText()).contains("retention");
@@ -42,7 +42,7 @@ class RetentionTest {
             TestServer.Response status = server.get(statusPath(id));
             assertThat(status.status()).isEqualTo(200);
             assertThat(status.json().get("status").asText()).isEqualTo("COMPLETED");
-            assertThat(server.app.maintenance().sweepRetention()).isZero();
+            assertThat(server.app.worker().sweepRetention()).isZero();
         }
     }
 

@@ -1,7 +1,7 @@
 package io.genqueue.app;
 
 import io.genqueue.generation.ErrorType;
-import io.genqueue.generation.OutputFormat;
+import io.genqueue.image.OutputFormat;
 import io.genqueue.provider.GenerationRequest;
 import io.genqueue.provider.GenerationResult;
 import io.genqueue.provider.ImageProvider;
@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class ScriptedProvider implements ImageProvider {
 
     final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
-    private static final io.genqueue.media.ImageData TINY_PNG = tinyPng();
+    private static final io.genqueue.image.ImageData TINY_PNG = tinyPng();
     final CountDownLatch hanging = new CountDownLatch(1);
     /** Requests whose {@code [hang]} call was interrupted (the job was cancelled or stopped). */
     final Set<String> interrupted = ConcurrentHashMap.newKeySet();
@@ -77,13 +77,13 @@ final class ScriptedProvider implements ImageProvider {
         return preview.generate(request);
     }
 
-    private static io.genqueue.media.ImageData tinyPng() {
+    private static io.genqueue.image.ImageData tinyPng() {
         try {
             java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
             javax.imageio.ImageIO.write(new java.awt.image.BufferedImage(8, 8, java.awt.image.BufferedImage.TYPE_INT_RGB), "png", out);
             byte[] bytes = out.toByteArray();
-            return new io.genqueue.media.ImageData(bytes,
-                    new io.genqueue.media.ImageInfo(io.genqueue.media.ImageFormat.PNG, 8, 8, bytes.length));
+            return new io.genqueue.image.ImageData(bytes,
+                    new io.genqueue.image.ImageInfo(io.genqueue.image.ImageFormat.PNG, 8, 8, bytes.length));
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -1,12 +1,12 @@
 package io.genqueue.app;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.genqueue.blob.s3.S3ProxyServer;
 import io.genqueue.json.Json;
-import io.genqueue.media.s3.S3ProxyServer;
-import io.genqueue.store.postgres.TestSchemas;
 import io.genqueue.provider.ImageProvider;
 import io.genqueue.provider.preview.PreviewProvider;
 import io.genqueue.queue.JobListener;
+import io.genqueue.store.postgres.TestSchemas;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;

@@ -2,9 +2,9 @@ package io.genqueue.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.genqueue.media.FsBlobStore;
-import io.genqueue.media.s3.S3BlobStore;
-import io.genqueue.media.s3.S3ProxyServer;
+import io.genqueue.blob.FsBlobStore;
+import io.genqueue.blob.s3.S3BlobStore;
+import io.genqueue.blob.s3.S3ProxyServer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -3,7 +3,7 @@ package io.genqueue.process;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.genqueue.media.s3.S3ProxyServer;
+import io.genqueue.blob.s3.S3ProxyServer;
 import io.genqueue.store.postgres.TestSchemas;
 import java.io.IOException;
 import java.net.URI;

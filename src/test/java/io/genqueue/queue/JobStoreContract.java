@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.genqueue.generation.ErrorType;
 import io.genqueue.generation.GenerationInput;
-import io.genqueue.generation.OutputFormat;
+import io.genqueue.image.OutputFormat;
 import io.genqueue.testing.SettableClock;
 import java.time.Duration;
 import java.time.Instant;
@@ -183,7 +183,7 @@ public abstract class JobStoreContract {
     @Test
     void claim_carries_the_stored_input() {
         GenerationInput input = new GenerationInput("a cat", List.of("https://example.com/a.png"),
-                io.genqueue.generation.AspectRatio.R16_9, false, 3, OutputFormat.JPEG, 42L, true);
+                io.genqueue.image.AspectRatio.R16_9, false, 3, OutputFormat.JPEG, 42L, true);
         submit(new NewJob(RequestIds.next(clock), "t1", MODEL, Priority.NORMAL, input, clock.instant(), null, null, null));
         assertThat(claimOne().input()).isEqualTo(input);
     }

@@ -1,12 +1,12 @@
 package io.genqueue.emulator.fal;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.genqueue.generation.AspectRatio;
-import io.genqueue.generation.OutputFormat;
-import io.genqueue.media.DataUri;
-import io.genqueue.media.ImageInfo;
-import io.genqueue.media.ImageProbe;
-import io.genqueue.media.ImageRejectedException;
+import io.genqueue.image.AspectRatio;
+import io.genqueue.image.DataUri;
+import io.genqueue.image.ImageInfo;
+import io.genqueue.image.ImageProbe;
+import io.genqueue.image.ImageRejectedException;
+import io.genqueue.image.OutputFormat;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;

@@ -1,11 +1,11 @@
 package io.genqueue.emulator.gemini;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.genqueue.generation.AspectRatio;
+import io.genqueue.image.AspectRatio;
+import io.genqueue.image.ImageInfo;
+import io.genqueue.image.ImageProbe;
+import io.genqueue.image.ImageRejectedException;
 import io.genqueue.json.Json;
-import io.genqueue.media.ImageInfo;
-import io.genqueue.media.ImageProbe;
-import io.genqueue.media.ImageRejectedException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Base64;

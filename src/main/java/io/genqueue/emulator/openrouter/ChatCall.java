@@ -2,12 +2,12 @@ package io.genqueue.emulator.openrouter;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.genqueue.generation.AspectRatio;
+import io.genqueue.image.AspectRatio;
+import io.genqueue.image.DataUri;
+import io.genqueue.image.ImageInfo;
+import io.genqueue.image.ImageProbe;
+import io.genqueue.image.ImageRejectedException;
 import io.genqueue.json.Json;
-import io.genqueue.media.DataUri;
-import io.genqueue.media.ImageInfo;
-import io.genqueue.media.ImageProbe;
-import io.genqueue.media.ImageRejectedException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

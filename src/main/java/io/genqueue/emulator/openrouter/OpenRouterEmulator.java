@@ -8,7 +8,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.genqueue.emulator.EmulatorImages;
 import io.genqueue.emulator.Scenarios;
-import io.genqueue.generation.OutputFormat;
+import io.genqueue.image.OutputFormat;
 import io.genqueue.json.Json;
 import java.io.IOException;
 import java.io.InputStream;

@@ -2,10 +2,10 @@ package io.genqueue.provider.fal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.genqueue.generation.ErrorType;
-import io.genqueue.generation.OutputFormat;
+import io.genqueue.image.DataUri;
+import io.genqueue.image.ImageData;
+import io.genqueue.image.OutputFormat;
 import io.genqueue.json.Json;
-import io.genqueue.media.DataUri;
-import io.genqueue.media.ImageData;
 import io.genqueue.provider.CallContext;
 import io.genqueue.provider.GenerationRequest;
 import io.genqueue.provider.GenerationResult;

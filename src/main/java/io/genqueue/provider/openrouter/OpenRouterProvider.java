@@ -1,8 +1,8 @@
 package io.genqueue.provider.openrouter;
 
 import io.genqueue.generation.ErrorType;
-import io.genqueue.generation.OutputFormat;
-import io.genqueue.media.ImageData;
+import io.genqueue.image.ImageData;
+import io.genqueue.image.OutputFormat;
 import io.genqueue.provider.BoundedBody;
 import io.genqueue.provider.CallContext;
 import io.genqueue.provider.GenerationRequest;

@@ -1,10 +1,11 @@
 package io.genqueue.provider.preview;
 
 import io.genqueue.generation.ErrorType;
-import io.genqueue.generation.OutputFormat;
-import io.genqueue.media.ImageData;
-import io.genqueue.media.ImageFormat;
-import io.genqueue.media.ImageInfo;
+import io.genqueue.image.Encoder;
+import io.genqueue.image.ImageData;
+import io.genqueue.image.ImageFormat;
+import io.genqueue.image.ImageInfo;
+import io.genqueue.image.OutputFormat;
 import io.genqueue.provider.GenerationRequest;
 import io.genqueue.provider.GenerationResult;
 import io.genqueue.provider.ImageProvider;

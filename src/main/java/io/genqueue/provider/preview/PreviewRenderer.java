@@ -1,6 +1,6 @@
 package io.genqueue.provider.preview;
 
-import io.genqueue.media.ImageData;
+import io.genqueue.image.ImageData;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;

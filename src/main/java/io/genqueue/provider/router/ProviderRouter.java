@@ -1,12 +1,13 @@
 package io.genqueue.provider.router;
 
 import io.genqueue.generation.ErrorType;
-import io.genqueue.generation.OutputFormat;
+import io.genqueue.image.OutputFormat;
+import io.genqueue.provider.Backoff;
 import io.genqueue.provider.GenerationRequest;
 import io.genqueue.provider.GenerationResult;
 import io.genqueue.provider.ImageProvider;
 import io.genqueue.provider.ProviderException;
-import io.genqueue.queue.Backoff;
+import io.genqueue.provider.ProviderHealth;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,10 +51,6 @@ public final class ProviderRouter implements ImageProvider {
                 throw new IllegalArgumentException("concurrency >= 1 and retries >= 0: " + concurrency + ", " + retries);
             }
         }
-    }
-
-    /** What {@code GET /v1/models} shows of a provider. */
-    public record Health(String provider, String state, boolean healthy, int inFlight, int concurrency) {
     }
 
     /** Waits between retries; tests pass one that records instead of sleeping. */
@@ -132,12 +129,12 @@ public final class ProviderRouter implements ImageProvider {
         return min;
     }
 
-    public List<Health> health() {
+    public List<ProviderHealth> health() {
         lock.lock();
         try {
             return routes.stream().map(r -> {
                 CircuitBreaker.State state = r.breaker.state();
-                return new Health(r.provider.name(), state.name().toLowerCase(Locale.ROOT), state != CircuitBreaker.State.OPEN,
+                return new ProviderHealth(r.provider.name(), state.name().toLowerCase(Locale.ROOT), state != CircuitBreaker.State.OPEN,
                         r.inFlight, limits.concurrency());
             }).toList();
         } finally {

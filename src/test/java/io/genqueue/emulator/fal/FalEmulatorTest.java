@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.genqueue.emulator.EmulatorImages;
-import io.genqueue.generation.OutputFormat;
+import io.genqueue.image.ImageInfo;
+import io.genqueue.image.ImageProbe;
+import io.genqueue.image.OutputFormat;
 import io.genqueue.json.Json;
-import io.genqueue.media.ImageInfo;
-import io.genqueue.media.ImageProbe;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

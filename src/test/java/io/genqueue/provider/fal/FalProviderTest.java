@@ -6,12 +6,12 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.genqueue.emulator.EmulatorImages;
 import io.genqueue.emulator.fal.FalEmulator;
-import io.genqueue.generation.AspectRatio;
 import io.genqueue.generation.ErrorType;
-import io.genqueue.generation.OutputFormat;
-import io.genqueue.media.ImageData;
-import io.genqueue.media.ImageFormat;
-import io.genqueue.media.ImageProbe;
+import io.genqueue.image.AspectRatio;
+import io.genqueue.image.ImageData;
+import io.genqueue.image.ImageFormat;
+import io.genqueue.image.ImageProbe;
+import io.genqueue.image.OutputFormat;
 import io.genqueue.provider.CallContext;
 import io.genqueue.provider.GenerationRequest;
 import io.genqueue.provider.GenerationResult;
@@ -114,7 +114,7 @@ class FalProviderTest {
 
     @Test
     void webpIsConvertedFromFalsPng() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(io.genqueue.provider.preview.Encoder.webpAvailable(),
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.genqueue.image.Encoder.webpAvailable(),
                 "WebP is offered only where an encoder runs");
         GenerationResult result = provider().generate(request("a webp kite", AspectRatio.R3_2, OutputFormat.WEBP, 1, context()));
 

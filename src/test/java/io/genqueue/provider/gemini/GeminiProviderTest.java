@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.genqueue.emulator.gemini.GeminiEmulator;
-import io.genqueue.generation.AspectRatio;
 import io.genqueue.generation.ErrorType;
-import io.genqueue.generation.OutputFormat;
-import io.genqueue.media.ImageData;
-import io.genqueue.media.ImageFormat;
+import io.genqueue.image.AspectRatio;
+import io.genqueue.image.ImageData;
+import io.genqueue.image.ImageFormat;
+import io.genqueue.image.OutputFormat;
 import io.genqueue.provider.GenerationRequest;
 import io.genqueue.provider.GenerationResult;
 import io.genqueue.provider.ProviderException;

@@ -1,7 +1,7 @@
 package io.genqueue.provider.gemini;
 
-import io.genqueue.media.ImageData;
-import io.genqueue.media.ImageProbe;
+import io.genqueue.image.ImageData;
+import io.genqueue.image.ImageProbe;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;

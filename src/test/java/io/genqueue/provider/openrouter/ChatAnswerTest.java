@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.genqueue.emulator.EmulatorImages;
 import io.genqueue.generation.ErrorType;
-import io.genqueue.generation.OutputFormat;
+import io.genqueue.image.OutputFormat;
 import io.genqueue.provider.ProviderException;
 import java.net.http.HttpHeaders;
 import java.nio.charset.StandardCharsets;

@@ -4,11 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.genqueue.generation.AspectRatio;
-import io.genqueue.generation.OutputFormat;
-import io.genqueue.media.ImageData;
-import io.genqueue.media.ImageFormat;
-import io.genqueue.media.ImageInfo;
+import io.genqueue.image.AspectRatio;
+import io.genqueue.image.Encoder;
+import io.genqueue.image.ImageData;
+import io.genqueue.image.ImageFormat;
+import io.genqueue.image.ImageInfo;
+import io.genqueue.image.OutputFormat;
 import io.genqueue.provider.GenerationRequest;
 import io.genqueue.provider.GenerationResult;
 import java.awt.image.BufferedImage;

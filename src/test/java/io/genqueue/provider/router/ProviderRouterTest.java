@@ -3,17 +3,18 @@ package io.genqueue.provider.router;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.genqueue.generation.AspectRatio;
+import io.genqueue.emulator.EmulatorImages;
 import io.genqueue.generation.ErrorType;
-import io.genqueue.generation.OutputFormat;
-import io.genqueue.media.ImageData;
-import io.genqueue.media.ImageProbe;
+import io.genqueue.image.AspectRatio;
+import io.genqueue.image.ImageData;
+import io.genqueue.image.ImageProbe;
+import io.genqueue.image.OutputFormat;
 import io.genqueue.provider.CallContext;
 import io.genqueue.provider.GenerationRequest;
 import io.genqueue.provider.GenerationResult;
 import io.genqueue.provider.ImageProvider;
 import io.genqueue.provider.ProviderException;
-import io.genqueue.emulator.EmulatorImages;
+import io.genqueue.provider.ProviderHealth;
 import io.genqueue.testing.SettableClock;
 import java.time.Duration;
 import java.time.Instant;
@@ -219,7 +220,7 @@ class ProviderRouterTest {
 
         router.generate(request());
         router.generate(request()); // two failures of two calls: 100 % >= 50 %, at least 2 calls: open
-        assertThat(router.health().get(0)).extracting(ProviderRouter.Health::state, ProviderRouter.Health::healthy)
+        assertThat(router.health().get(0)).extracting(ProviderHealth::state, ProviderHealth::healthy)
                 .containsExactly("open", false);
 
         router.generate(request());

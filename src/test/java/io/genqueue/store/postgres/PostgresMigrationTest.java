@@ -3,7 +3,7 @@ package io.genqueue.store.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.genqueue.generation.GenerationInput;
-import io.genqueue.generation.OutputFormat;
+import io.genqueue.image.OutputFormat;
 import io.genqueue.queue.NewJob;
 import io.genqueue.queue.Priority;
 import io.genqueue.queue.RequestIds;

@@ -1,0 +1,126 @@
+package io.genqueue.blob;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Blobs as files under a directory: {@code <root>/<job id>/<index>.<ext>}.
+ *
+ * <p>A put writes a temporary file, flushes it, renames it into place and flushes the directory, so
+ * a crash leaves either the old blob, the new one, or a stray temporary file, never a torn image.
+ * Keys are checked against a strict pattern, so no key can name a path outside the root.
+ */
+public final class FsBlobStore implements BlobStore {
+
+    private static final Pattern KEY = Pattern.compile("[a-z0-9_]{1,64}/[0-9]{1,3}\\.(png|jpg|webp)");
+    private static final Pattern JOB_ID = Pattern.compile("[a-z0-9_]{1,64}");
+
+    private final Path root;
+
+    public FsBlobStore(Path root) {
+        try {
+            this.root = Files.createDirectories(root).toRealPath();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the image directory " + root, e);
+        }
+    }
+
+    /** Whether {@code key} is a key this store could hold. */
+    public static boolean validKey(String key) {
+        return KEY.matcher(key).matches();
+    }
+
+    @Override
+    public void put(String key, byte[] bytes, String contentType) {
+        Path target = path(key);
+        try {
+            Path dir = Files.createDirectories(target.getParent());
+            Path temp = dir.resolve("." + target.getFileName() + ".tmp");
+            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                    StandardOpenOption.WRITE)) {
+                ByteBuffer buffer = ByteBuffer.wrap(bytes);
+                while (buffer.hasRemaining()) {
+                    ch.write(buffer);
+                }
+                ch.force(true);
+            }
+            try {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+            forceDirectory(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot store image " + key, e);
+        }
+    }
+
+    @Override
+    public Optional<Blob> open(String key) {
+        if (!validKey(key)) {
+            return Optional.empty();
+        }
+        try {
+            Path file = path(key);
+            InputStream in = Files.newInputStream(file);
+            return Optional.of(new Blob(in, Files.size(file)));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read image " + key, e);
+        }
+    }
+
+    @Override
+    public void deleteJob(String jobId) {
+        if (!JOB_ID.matcher(jobId).matches()) {
+            throw new IllegalArgumentException("not a job id: " + jobId);
+        }
+        Path dir = root.resolve(jobId);
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+            for (Path file : files) {
+                Files.deleteIfExists(file);
+            }
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete the images of " + jobId, e);
+        }
+    }
+
+    @Override
+    public boolean ping() {
+        return Files.isDirectory(root) && Files.isWritable(root);
+    }
+
+    private Path path(String key) {
+        if (!validKey(key)) {
+            throw new IllegalArgumentException("not a blob key: " + key);
+        }
+        return root.resolve(key);
+    }
+
+    private static void forceDirectory(Path dir) {
+        // Makes the rename durable. Not every file system lets a directory be opened; then the
+        // rename is as durable as that file system makes it.
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException ignored) {
+            // best effort, see above
+        }
+    }
+}

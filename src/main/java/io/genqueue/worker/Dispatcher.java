@@ -1,0 +1,181 @@
+package io.genqueue.worker;
+
+import io.genqueue.queue.Claim;
+import io.genqueue.queue.JobListener;
+import io.genqueue.queue.JobStore;
+import io.genqueue.queue.WakeSignal;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands queued jobs to worker slots. One thread claims jobs in batches (as many as there are free
+ * slots) and starts a virtual thread per job; it sleeps on a {@link WakeSignal} that the store's
+ * commits (a submit, a requeue) and finishing workers raise, so an idle queue starts a new job at
+ * once, without polling. When a job waits out a retry delay, the sleep ends when it is due; a long
+ * fallback timeout guards against a missed signal.
+ *
+ * <p>While the providers can take no call at all (every circuit open), it claims nothing: jobs wait in
+ * the queue, not in slots, and no attempt is spent on a provider known to be down.
+ *
+ * <p>Ownership: the dispatcher thread alone claims; {@code free} counts free slots (a worker takes a
+ * permit before it starts and returns it when it ends), so at most {@code slots} jobs run at once.
+ */
+final class Dispatcher implements JobListener, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+    private static final Duration FALLBACK_POLL = Duration.ofSeconds(5);
+    private static final Duration STORE_ERROR_PAUSE = Duration.ofSeconds(1);
+
+    private final JobStore store;
+    private final JobRunner runner;
+    private final RunningJobs running;
+    private final Clock clock;
+    private final int slots;
+    private final Duration lease;
+    private final Semaphore free;
+    private final Supplier<Duration> providersDownFor;
+    private final WakeSignal signal = new WakeSignal();
+    private final Thread thread;
+    private volatile boolean stopping;
+
+    /**
+     * @param providersDownFor how long until a provider can take a call again; zero when one can now
+     */
+    Dispatcher(JobStore store, JobRunner runner, RunningJobs running, Clock clock, int slots, Duration lease,
+            Supplier<Duration> providersDownFor) {
+        if (slots < 1) {
+            throw new IllegalArgumentException("slots < 1: " + slots);
+        }
+        this.store = store;
+        this.runner = runner;
+        this.running = running;
+        this.clock = clock;
+        this.slots = slots;
+        this.lease = lease;
+        this.free = new Semaphore(slots);
+        this.providersDownFor = providersDownFor;
+        this.thread = Thread.ofPlatform().name("genqueue-dispatcher").daemon().unstarted(this::loop);
+        store.addListener(this);
+    }
+
+    public int slots() {
+        return slots;
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    @Override
+    public void jobsAvailable() {
+        signal.wake();
+    }
+
+    private void loop() {
+        while (!stopping) {
+            try {
+                int wanted = free.availablePermits();
+                if (wanted == 0) {
+                    signal.await();
+                    continue;
+                }
+                Duration down = providersDownFor.get();
+                if (down.isPositive()) {
+                    signal.await(down.compareTo(FALLBACK_POLL) > 0 ? FALLBACK_POLL : down);
+                    continue;
+                }
+                List<Claim> claims = store.claim(wanted, lease);
+                for (Claim claim : claims) {
+                    free.acquireUninterruptibly();
+                    Thread.ofVirtual().name("job-" + claim.jobId()).start(() -> work(claim));
+                }
+                if (claims.size() < wanted) {
+                    signal.await(untilNextDue());
+                }
+            } catch (InterruptedException e) {
+                // close() interrupts to end the loop; the flag is re-checked above
+            } catch (RuntimeException e) {
+                log.error("claiming jobs failed; retrying in {} s: {}", STORE_ERROR_PAUSE.toSeconds(), e.toString());
+                pause();
+            }
+        }
+    }
+
+    private void work(Claim claim) {
+        try {
+            runner.run(claim);
+        } finally {
+            free.release();
+            signal.wake();
+        }
+    }
+
+    private Duration untilNextDue() {
+        Optional<Instant> next = store.nextDelayedRun();
+        if (next.isEmpty()) {
+            return FALLBACK_POLL;
+        }
+        Duration wait = Duration.between(clock.instant(), next.get());
+        return wait.isNegative() ? Duration.ZERO : wait.compareTo(FALLBACK_POLL) > 0 ? FALLBACK_POLL : wait;
+    }
+
+    private void pause() {
+        try {
+            signal.await(STORE_ERROR_PAUSE);
+        } catch (InterruptedException ignored) {
+            // stopping
+        }
+    }
+
+    /** Stops claiming. Running jobs go on; see {@link #awaitIdle}. */
+    public void stopClaiming() {
+        stopping = true;
+        thread.interrupt();
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Waits until no job runs, or until {@code timeout}; true when none runs. */
+    public boolean awaitIdle(Duration timeout) throws InterruptedException {
+        if (free.tryAcquire(slots, timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            free.release(slots);
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Graceful stop: no new claims; running jobs get {@code grace} to finish; the rest are
+     * interrupted and put back in the queue (their attempt not counted).
+     */
+    public void shutdown(Duration grace) {
+        stopClaiming();
+        try {
+            if (!awaitIdle(grace)) {
+                log.info("{} job(s) still running after {} s; putting them back in the queue", running.size(), grace.toSeconds());
+                running.stopAll(RunningJobs.StopReason.SHUTDOWN);
+                if (!awaitIdle(Duration.ofSeconds(10))) {
+                    log.warn("{} job(s) did not stop; the next start requeues them", running.size());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        stopClaiming();
+    }
+}
