@@ -1,0 +1,210 @@
+package io.genqueue.app;
+
+import ch.qos.logback.classic.Level;
+import io.genqueue.auth.KeyStore;
+import io.genqueue.auth.NewKey;
+import io.genqueue.blob.BlobStore;
+import io.genqueue.blob.FsBlobStore;
+import io.genqueue.blob.s3.S3BlobStore;
+import io.genqueue.fetch.FetchPolicy;
+import io.genqueue.fetch.ReferenceImageFetcher;
+import io.genqueue.generation.InputValidator;
+import io.genqueue.http.HttpApi;
+import io.genqueue.provider.Backoff;
+import io.genqueue.provider.ImageProvider;
+import io.genqueue.provider.router.ProviderRouter;
+import io.genqueue.queue.JobEvents;
+import io.genqueue.queue.JobStore;
+import io.genqueue.store.postgres.PostgresConfig;
+import io.genqueue.store.postgres.PostgresJobStore;
+import io.genqueue.store.postgres.PostgresKeyStore;
+import io.genqueue.store.sqlite.SqliteDatabase;
+import io.genqueue.store.sqlite.SqliteJobStore;
+import io.genqueue.store.sqlite.SqliteKeyStore;
+import io.genqueue.worker.Worker;
+import java.io.PrintStream;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running genqueue: every part built by hand, in dependency order, and closed in reverse.
+ * {@link #close} is the graceful stop: no new claims, the HTTP listener closes, running jobs get
+ * the grace period and are then requeued, and the store is closed last.
+ */
+public final class Application implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Application.class);
+    static final String DEFAULT_TENANT = "default";
+
+    private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+    private final Settings settings;
+    private Worker worker;
+    private JobStore store;
+    private String firstKey;
+    private HttpApi http;
+    private int port;
+
+    private Application(Settings settings) {
+        this.settings = settings;
+    }
+
+    /**
+     * Starts everything; on failure, closes what was started and rethrows.
+     *
+     * @param out where the first API key is printed, once
+     */
+    static Application start(Settings settings, Clock clock, PrintStream out) {
+        return start(settings, clock, out, settings.upstreams().router(settings.previewDelay(), clock));
+    }
+
+    /** Starts with one given provider (tests, embedding), behind the router with the configured limits. */
+    static Application start(Settings settings, Clock clock, PrintStream out, ImageProvider provider) {
+        return start(settings, clock, out, new ProviderRouter(List.of(provider), settings.upstreams().limits(), clock));
+    }
+
+    private static Application start(Settings settings, Clock clock, PrintStream out, ProviderRouter provider) {
+        Application app = new Application(settings);
+        try {
+            app.startParts(clock, out, provider);
+            return app;
+        } catch (RuntimeException e) {
+            app.close();
+            throw e;
+        }
+    }
+
+    private void startParts(Clock clock, PrintStream out, ProviderRouter provider) {
+        applyLogLevel(settings.logLevel());
+        DataDir dataDir = keep(settings.storage().postgres() ? DataDir.shared(settings.dataDir()) : DataDir.lock(settings.dataDir()));
+        KeyStore keys;
+        if (settings.storage().postgres()) {
+            PostgresJobStore pg = keep(PostgresJobStore.open(postgresConfig(settings), clock));
+            store = pg;
+            keys = PostgresKeyStore.beside(pg);
+        } else {
+            SqliteJobStore sqlite = keep(SqliteJobStore.open(SqliteDatabase.open(dataDir.path()), clock, settings.readers()));
+            store = sqlite;
+            keys = SqliteKeyStore.beside(sqlite);
+        }
+        BlobStore blobs = settings.storage().s3() != null
+                ? keep(new S3BlobStore(settings.storage().s3(), Clock.systemUTC())) // signs links: real time, always
+                : new FsBlobStore(dataDir.path().resolve("images"));
+        FetchPolicy fetchPolicy = new FetchPolicy(settings.fetchTimeout(), settings.fetchMaxBytes(), settings.fetchMaxRedirects(),
+                settings.fetchMaxPixels(), settings.fetchAllow());
+        InputValidator validator = new InputValidator(provider.outputFormats(), provider.name(), settings.fetchMaxBytes(),
+                settings.fetchMaxPixels());
+
+        JobEvents events = new JobEvents();
+        store.addListener(events);
+        boolean serves = settings.role().servesHttp();
+        // more claimed jobs than the providers' slots would only wait in a slot instead of the queue
+        int slots = runsJobs(settings) ? Math.min(settings.workers(), provider.capacity()) : 0;
+        // close() shuts the worker's claiming down before closing resources, so leases of finishing jobs are renewed to the end.
+        worker = keep(new Worker(store, blobs, provider, new ReferenceImageFetcher(fetchPolicy), clock, new Worker.Settings(slots,
+                settings.lease(), settings.maxAttempts(), new Backoff(settings.retryBase(), settings.retryMax()), settings.retention())));
+
+        keys.createFirst(DEFAULT_TENANT).ifPresent(key -> {
+            firstKey = key.secret();
+            printFirstKey(out, key);
+        });
+        if (serves) {
+            startHttp(clock, provider, keys, blobs, validator, events, dataDir);
+        }
+        worker.startClaiming();
+        log.info("genqueue {} (role {}, store {}, data {}, models {}, providers {}, {} worker slot(s))",
+                serves ? "listening on http://" + settings.host() + ":" + port : "running without HTTP", settings.role(),
+                settings.storage(), dataDir.path().toAbsolutePath(), String.join(",", settings.models()), provider.name(),
+                workerSlots());
+    }
+
+    private void startHttp(Clock clock, ProviderRouter provider, KeyStore keys, BlobStore blobs, InputValidator validator,
+            JobEvents events, DataDir dataDir) {
+        http = new HttpApi(new HttpApi.Settings(settings.host(), settings.port(), settings.publicUrl(), settings.maxBodyBytes(),
+                settings.linkTtl(), settings.retention(), settings.models(), settings.streamKeepAlive(),
+                settings.requestTimeout()),
+                store, keys, blobs, events, validator, provider::health, dataDir.linkSecret(settings.linkSecret()), clock);
+        port = http.start();
+    }
+
+    static PostgresConfig postgresConfig(Settings settings) {
+        return PostgresConfig.of(settings.storage().store()).withPollInterval(settings.storage().poll())
+                .withPollOnly(settings.storage().pollOnly()).withRunsJobs(runsJobs(settings));
+    }
+
+    /** Whether this process claims and runs jobs (role worker or all, with worker slots). */
+    private static boolean runsJobs(Settings settings) {
+        return settings.role().runsJobs() && settings.workers() > 0;
+    }
+
+    /** Jobs this process runs at once (0 when it runs none). */
+    int workerSlots() {
+        return worker == null ? 0 : worker.slots();
+    }
+
+    int port() {
+        return port;
+    }
+
+    /** The key made because none existed at this start, or null. */
+    String firstKey() {
+        return firstKey;
+    }
+
+    /** Hears the store's committed changes (for measurements from the inside). */
+    void addJobListener(io.genqueue.queue.JobListener listener) {
+        store.addListener(listener);
+    }
+
+    /** The part that runs jobs and maintenance, so tests can run one pass on a stepped clock instead of waiting. */
+    Worker worker() {
+        return worker;
+    }
+
+    private <T extends AutoCloseable> T keep(T resource) {
+        resources.push(resource);
+        return resource;
+    }
+
+    private void printFirstKey(PrintStream out, NewKey key) {
+        out.println();
+        out.println("genqueue: no API key existed, so one was made for tenant '" + DEFAULT_TENANT + "'.");
+        out.println("It is shown only this once; keep it:");
+        out.println();
+        out.println("    " + key.secret());
+        out.println();
+        out.println("Make more with: java -jar target/genqueue.jar keys create --tenant NAME --data-dir " + settings.dataDir());
+        out.println();
+        out.flush();
+    }
+
+    private static void applyLogLevel(String level) {
+        if (LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
+            root.setLevel(Level.toLevel(level, Level.INFO));
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (worker != null) {
+            worker.stopClaiming();
+        }
+        if (http != null) {
+            http.close();
+            http = null;
+        }
+        if (worker != null) {
+            worker.shutdown(settings.shutdownGrace());
+        }
+        while (!resources.isEmpty()) {
+            try {
+                resources.pop().close();
+            } catch (Exception e) {
+                log.warn("closing {} failed: {}", e.getClass().getSimpleName(), e.getMessage());
+            }
+        }
+    }
+}

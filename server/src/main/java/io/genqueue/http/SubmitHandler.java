@@ -1,0 +1,237 @@
+package io.genqueue.http;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.genqueue.generation.GenerationInput;
+import io.genqueue.generation.InputValidator;
+import io.genqueue.generation.ValidationException;
+import io.genqueue.generation.Violation;
+import io.genqueue.json.Json;
+import io.genqueue.queue.JobStore;
+import io.genqueue.queue.JobView;
+import io.genqueue.queue.NewJob;
+import io.genqueue.queue.Priority;
+import io.genqueue.queue.RequestIds;
+import io.genqueue.queue.SubmitOutcome;
+import io.helidon.http.HeaderName;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.RequestException;
+import io.helidon.webserver.http.Handler;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalLong;
+
+/**
+ * {@code POST /v1/queue/{model}}: checks the request in the contract's order (key, model, content
+ * type, size, JSON, fields and headers, all violations at once), stores it durably, and answers
+ * with its id and URLs.
+ */
+final class SubmitHandler implements Handler {
+
+    static final HeaderName IDEMPOTENCY_KEY = HeaderNames.create("Idempotency-Key");
+    static final HeaderName PRIORITY = HeaderNames.create("X-Fal-Queue-Priority");
+    static final HeaderName START_TIMEOUT = HeaderNames.create("X-Fal-Request-Start-Timeout");
+    static final HeaderName START_TIMEOUT_OLD = HeaderNames.create("X-Fal-Request-Timeout");
+    static final int MAX_IDEMPOTENCY_KEY = 255;
+    static final double MAX_START_TIMEOUT_SECONDS = 7 * 24 * 3600;
+
+    private final JobLookup lookup;
+    private final InputValidator validator;
+    private final JobStore store;
+    private final BaseUrl baseUrl;
+    private final Clock clock;
+    private final long maxBodyBytes;
+
+    SubmitHandler(JobLookup lookup, InputValidator validator, JobStore store, BaseUrl baseUrl, Clock clock, long maxBodyBytes) {
+        this.lookup = lookup;
+        this.validator = validator;
+        this.store = store;
+        this.baseUrl = baseUrl;
+        this.clock = clock;
+        this.maxBodyBytes = maxBodyBytes;
+    }
+
+    @Override
+    public void handle(ServerRequest req, ServerResponse res) {
+        JobLookup.Caller caller = lookup.caller(req);
+        checkContentType(req);
+        JsonNode body = parse(readBody(req));
+
+        List<Violation> violations = new ArrayList<>();
+        GenerationInput input = null;
+        try {
+            input = validator.validate(body);
+        } catch (ValidationException e) {
+            violations.addAll(e.violations());
+        }
+        Priority priority = priority(req, violations);
+        Duration startTimeout = startTimeout(req, violations);
+        String idempotencyKey = idempotencyKey(req, violations);
+        if (req.query().contains("fal_webhook")) {
+            violations.add(new Violation(List.of("query", "fal_webhook"),
+                    "Webhooks are not supported by this server yet; poll the status_url or stream it instead.", "value_error"));
+        }
+        if (!violations.isEmpty()) {
+            throw ErrorMapper.validation(violations);
+        }
+
+        Instant now = clock.instant();
+        String id = RequestIds.next(clock);
+        NewJob job = NewJob.builder(id, caller.tenant(), caller.model(), input, now).priority(priority)
+                .startDeadline(startTimeout == null ? null : now.plus(startTimeout))
+                .idempotency(idempotencyKey, idempotencyKey == null ? null : requestHash(caller.model(), input, priority, startTimeout))
+                .build();
+        SubmitOutcome outcome = store.submit(job);
+        JobView stored = switch (outcome) {
+            case SubmitOutcome.Created c -> c.job();
+            case SubmitOutcome.Existing e -> e.job();
+            case SubmitOutcome.Conflict c -> throw ApiError.detail(409, "Idempotency-Key was already used within 24 h for a "
+                    + "different request (" + c.existingId() + "); use a new key for a new request.");
+        };
+        Responses.requestId(res, stored.id());
+        Responses.json(res, 200, StatusBody.of(stored, JobUrls.of(baseUrl.of(req), caller.model(), stored.id()), null));
+    }
+
+    private static void checkContentType(ServerRequest req) {
+        String header = req.headers().first(HeaderNames.CONTENT_TYPE).orElse("");
+        String[] parts = header.split(";", -1);
+        boolean json = parts[0].strip().toLowerCase(Locale.ROOT).equals("application/json");
+        for (int i = 1; json && i < parts.length; i++) {
+            String param = parts[i].strip().toLowerCase(Locale.ROOT).replace("\"", "");
+            if (param.startsWith("charset=") && !param.equals("charset=utf-8")) {
+                json = false;
+            }
+        }
+        if (!json) {
+            throw ApiError.detail(415, "Content-Type must be application/json" + (header.isEmpty() ? "." : ", not " + truncate(header) + "."));
+        }
+    }
+
+    private byte[] readBody(ServerRequest req) {
+        OptionalLong declared = req.headers().contentLength();
+        if (declared.isPresent() && declared.getAsLong() > maxBodyBytes) {
+            throw tooLarge();
+        }
+        if (!req.content().hasEntity()) {
+            return new byte[0];
+        }
+        // A declared length is read exactly; a chunked body up to one byte past the limit.
+        int toRead = (int) (declared.isPresent() ? declared.getAsLong() : Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
+        byte[] bytes;
+        try (InputStream in = req.content().inputStream()) {
+            bytes = in.readNBytes(toRead);
+        } catch (RequestException e) {
+            // The HTTP layer's own limit stops a chunked body that grows past it.
+            throw e.status().code() == 413 ? tooLarge() : malformedBody();
+        } catch (IOException | RuntimeException e) {
+            // The client ended or garbled the body: fewer bytes than announced, a bad chunk size.
+            throw malformedBody();
+        }
+        if (bytes.length > maxBodyBytes) {
+            throw tooLarge();
+        }
+        return bytes;
+    }
+
+    private static ApiError malformedBody() {
+        return ApiError.detail(400, "Malformed request body: it ended early or its chunked encoding is invalid.");
+    }
+
+    private ApiError tooLarge() {
+        return ApiError.detail(413, "Request body is larger than " + maxBodyBytes + " bytes; send reference images as URLs "
+                + "rather than data URIs if they are large.");
+    }
+
+    private static JsonNode parse(byte[] bytes) {
+        if (bytes.length == 0) {
+            throw ErrorMapper.validation(List.of(new Violation(List.of("body"), "Request body is empty; expected a JSON object.",
+                    "json_invalid")));
+        }
+        try {
+            return Json.parse(bytes);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            String where = at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
+            throw ErrorMapper.validation(List.of(new Violation(List.of("body"), "Invalid JSON" + where + ": "
+                    + truncate(e.getOriginalMessage()), "json_invalid")));
+        }
+    }
+
+    private static Priority priority(ServerRequest req, List<Violation> violations) {
+        var value = req.headers().first(PRIORITY);
+        if (value.isEmpty()) {
+            return Priority.NORMAL;
+        }
+        return Priority.fromWire(value.get()).orElseGet(() -> {
+            violations.add(new Violation(List.of("header", "x-fal-queue-priority"), "Input should be 'normal' or 'low'", "enum"));
+            return Priority.NORMAL;
+        });
+    }
+
+    /** {@code X-Fal-Request-Start-Timeout} (or the deprecated {@code X-Fal-Request-Timeout}), in seconds. */
+    private static Duration startTimeout(ServerRequest req, List<Violation> violations) {
+        HeaderName name = req.headers().contains(START_TIMEOUT) ? START_TIMEOUT : START_TIMEOUT_OLD;
+        var value = req.headers().first(name);
+        if (value.isEmpty()) {
+            return null;
+        }
+        double seconds;
+        try {
+            seconds = Double.parseDouble(value.get().strip());
+        } catch (NumberFormatException e) {
+            seconds = Double.NaN;
+        }
+        if (!(seconds > 0 && seconds <= MAX_START_TIMEOUT_SECONDS)) {
+            violations.add(new Violation(List.of("header", name.lowerCase()),
+                    "Input should be a number of seconds greater than 0 and at most " + (long) MAX_START_TIMEOUT_SECONDS, "value_error"));
+            return null;
+        }
+        return Duration.ofMillis(Math.max(1, Math.round(seconds * 1000)));
+    }
+
+    private static String idempotencyKey(ServerRequest req, List<Violation> violations) {
+        var value = req.headers().first(IDEMPOTENCY_KEY);
+        if (value.isEmpty()) {
+            return null;
+        }
+        String key = value.get();
+        boolean printable = !key.isEmpty() && key.length() <= MAX_IDEMPOTENCY_KEY && key.chars().allMatch(c -> c >= 0x20 && c < 0x7f);
+        if (!printable || key.isBlank()) {
+            violations.add(new Violation(List.of("header", "idempotency-key"),
+                    "Input should be 1 to " + MAX_IDEMPOTENCY_KEY + " printable ASCII characters", "value_error"));
+            return null;
+        }
+        return key;
+    }
+
+    /** A digest of everything that defines a request, compared when an idempotency key is reused. */
+    private static String requestHash(String model, GenerationInput input, Priority priority, Duration startTimeout) {
+        Map<String, Object> canonical = Map.of("model", model, "input", input, "priority", priority.wire(),
+                "start_timeout_ms", startTimeout == null ? -1 : startTimeout.toMillis());
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(Json.writeString(new java.util.TreeMap<>(canonical))
+                    .getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+    }
+
+    private static String truncate(String s) {
+        return s.length() <= 200 ? s : s.substring(0, 200) + "...";
+    }
+}
