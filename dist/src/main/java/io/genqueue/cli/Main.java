@@ -1,7 +1,6 @@
 package io.genqueue.cli;
 
 import io.genqueue.app.Commands;
-import io.genqueue.emulator.EmulateCommand;
 import java.io.PrintWriter;
 
 /**

@@ -7,9 +7,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine;
 
 /**
- * The server's command line ({@code serve}, {@code keys}). The shipped program,
- * {@code io.genqueue.cli.Main} in the dist module, adds {@code emulate} to it: the server itself
- * does not depend on the emulators.
+ * The server's command line ({@code serve}, {@code keys}). The shipped program (the dist module's
+ * {@code Main}) adds {@code emulate} to it: the server itself does not depend on the emulators.
  */
 @Command(name = "genqueue", mixinStandardHelpOptions = true, versionProvider = Commands.Version.class,
         description = "A self-hosted queue gateway for AI image generation (the nano_banana queue API).",

@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Where API keys are kept, as digests only. Implementations sit beside the job stores (SQLite now,
- * PostgreSQL later) so that one database holds a deployment's whole state.
+ * Where API keys are kept, as digests only. Implementations sit beside the job stores (SQLite and
+ * PostgreSQL) so that one database holds a deployment's whole state.
  */
 public interface KeyStore {
 

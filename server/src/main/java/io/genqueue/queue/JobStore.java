@@ -9,7 +9,8 @@ import java.util.Set;
 
 /**
  * Where jobs live: the queue, their state machine, results and logs. Implementations: SQLite (one
- * process, the default) and, later, PostgreSQL (many processes).
+ * process, the default) and PostgreSQL (many processes sharing one database); both pass the same
+ * contract test ({@code JobStoreContract}).
  *
  * <p>Contract for every implementation:
  * <ul>

@@ -1,5 +1,6 @@
-package io.genqueue.emulator;
+package io.genqueue.cli;
 
+import io.genqueue.emulator.Scenarios;
 import io.genqueue.emulator.fal.FalEmulator;
 import io.genqueue.emulator.gemini.GeminiEmulator;
 import io.genqueue.emulator.openrouter.OpenRouterEmulator;
@@ -17,7 +18,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "emulate", mixinStandardHelpOptions = true,
         description = "Run a local emulator of an upstream provider (gemini, openrouter or fal) until stopped. "
                 + "Choose what it answers with the X-Emulator-Scenario header or an [emulate:NAME] token in the prompt.")
-public final class EmulateCommand implements Callable<Integer> {
+final class EmulateCommand implements Callable<Integer> {
 
     @Parameters(index = "0", description = "gemini, openrouter or fal")
     String provider;
