@@ -16,7 +16,7 @@ class DataUriTest {
     private static final String PNG_BASE64 = Base64.getEncoder().encodeToString(PNG);
 
     @Test
-    void decodesAPngDataUri() {
+    void decodes_a_png_data_uri() {
         DataUri uri = DataUri.parse("data:image/png;base64," + PNG_BASE64, MAX);
 
         assertThat(uri.mediaType()).isEqualTo("image/png");
@@ -24,7 +24,7 @@ class DataUriTest {
     }
 
     @Test
-    void schemeTypeAndEncodingAreCaseInsensitive() {
+    void scheme_type_and_encoding_are_case_insensitive() {
         DataUri uri = DataUri.parse("DATA:Image/PNG;BASE64," + PNG_BASE64, MAX);
 
         assertThat(uri.mediaType()).isEqualTo("image/png");
@@ -32,7 +32,7 @@ class DataUriTest {
     }
 
     @Test
-    void normalizesImageJpgAndIgnoresParameters() {
+    void normalizes_image_jpg_and_ignores_parameters() {
         DataUri uri = DataUri.parse("data:image/jpg;charset=utf-8;name=photo.jpg;base64,"
                 + Base64.getEncoder().encodeToString(TestImages.jpeg(2, 2)), MAX);
 
@@ -40,7 +40,7 @@ class DataUriTest {
     }
 
     @Test
-    void paddingIsOptional() {
+    void padding_is_optional() {
         String unpadded = Base64.getEncoder().withoutPadding().encodeToString(new byte[] {1, 2, 3, 4});
 
         assertThat(DataUri.parse("data:image/gif;base64," + unpadded, MAX).bytes()).containsExactly(1, 2, 3, 4);
@@ -48,7 +48,7 @@ class DataUriTest {
     }
 
     @Test
-    void acceptsExactlyMaxBytes() {
+    void accepts_exactly_max_bytes() {
         String tenBytes = Base64.getEncoder().encodeToString(new byte[10]);
 
         assertThat(DataUri.parse("data:image/webp;base64," + tenBytes, 10).bytes()).hasSize(10);
@@ -88,7 +88,7 @@ class DataUriTest {
     }
 
     @Test
-    void refusesAHugePayloadWithoutDecodingIt() {
+    void refuses_a_huge_payload_without_decoding_it() {
         // 40 MB of characters that are not even base64: the length alone decides.
         String huge = "data:image/png;base64," + "!".repeat(40_000_000);
 
@@ -98,7 +98,7 @@ class DataUriTest {
     }
 
     @Test
-    void recognizesDataUrisByPrefix() {
+    void recognizes_data_uris_by_prefix() {
         assertThat(DataUri.looksLikeDataUri("data:image/png;base64,AAAA")).isTrue();
         assertThat(DataUri.looksLikeDataUri("DaTa:whatever")).isTrue();
         assertThat(DataUri.looksLikeDataUri("http://example.com/data:")).isFalse();

@@ -20,7 +20,7 @@ class ImageProbeTest {
     private static final long MAX_PIXELS = 40_000_000;
 
     @Test
-    void readsPngJpegAndGifFromTheirBytes() {
+    void reads_png_jpeg_and_gif_from_their_bytes() {
         assertThat(ImageProbe.probe(TestImages.png(40, 30), MAX_PIXELS))
                 .extracting(ImageInfo::format, ImageInfo::width, ImageInfo::height)
                 .containsExactly(ImageFormat.PNG, 40, 30);
@@ -34,7 +34,7 @@ class ImageProbeTest {
 
     @ParameterizedTest
     @ValueSource(strings = {TestImages.WEBP_LOSSY, TestImages.WEBP_LOSSLESS, TestImages.WEBP_ALPHA, TestImages.WEBP_ANIMATED})
-    void decodesWebpWithTheTwelveMonkeysReader(String base64) {
+    void decodes_webp_with_the_twelve_monkeys_reader(String base64) {
         byte[] webp = TestImages.webp(base64);
 
         ImageData data = ImageProbe.verify(webp, MAX_PIXELS);
@@ -47,7 +47,7 @@ class ImageProbeTest {
     }
 
     @Test
-    void decodesTheWholeImage() {
+    void decodes_the_whole_image() {
         BufferedImage image = ImageProbe.decode(TestImages.png(40, 30), MAX_PIXELS);
 
         assertThat(image.getWidth()).isEqualTo(40);
@@ -55,7 +55,7 @@ class ImageProbeTest {
     }
 
     @Test
-    void verifyReturnsTheBytesWithTheirInfo() {
+    void verify_returns_the_bytes_with_their_info() {
         byte[] jpeg = TestImages.jpeg(8, 8);
 
         ImageData data = ImageProbe.verify(jpeg, MAX_PIXELS);
@@ -66,7 +66,7 @@ class ImageProbeTest {
     }
 
     @Test
-    void pixelLimitIsInclusive() {
+    void pixel_limit_is_inclusive() {
         byte[] png = TestImages.png(40, 30);
 
         assertThat(ImageProbe.verify(png, 1200).info().width()).isEqualTo(40);
@@ -76,7 +76,7 @@ class ImageProbeTest {
     }
 
     @Test
-    void refusesADecompressionBombFromItsHeaderAlone() {
+    void refuses_a_decompression_bomb_from_its_header_alone() {
         byte[] bomb = TestImages.pngWithHeader(100_000, 100_000);
         assertThat(bomb.length).isLessThan(200);
 
@@ -90,7 +90,7 @@ class ImageProbeTest {
     }
 
     @Test
-    void refusesZeroAndNegativeSizes() {
+    void refuses_zero_and_negative_sizes() {
         assertThatThrownBy(() -> ImageProbe.verify(TestImages.pngWithHeader(0, 10), MAX_PIXELS))
                 .isInstanceOf(ImageRejectedException.class)
                 .hasMessageStartingWith("image ");
@@ -100,7 +100,7 @@ class ImageProbeTest {
     }
 
     @Test
-    void refusesTruncatedImages() {
+    void refuses_truncated_images() {
         byte[] png = TestImages.png(64, 64);
         byte[] jpeg = TestImages.jpeg(64, 64);
         byte[] gif = TestImages.gif(64, 64);
@@ -120,7 +120,7 @@ class ImageProbeTest {
     }
 
     @Test
-    void refusesThingsThatAreNotImages() {
+    void refuses_things_that_are_not_images() {
         assertThatThrownBy(() -> ImageProbe.verify(TestImages.HTML, MAX_PIXELS))
                 .isInstanceOf(ImageRejectedException.class)
                 .hasMessage("image is not a PNG, JPEG, WebP or GIF image (it looks like an HTML, XML or SVG page)");
@@ -141,7 +141,7 @@ class ImageProbeTest {
     }
 
     @Test
-    void ignoresTheFileExtensionStoryAndTrustsOnlyMagicBytes() {
+    void ignores_the_file_extension_story_and_trusts_only_magic_bytes() {
         // A GIF with a PNG-looking name and type elsewhere is still a GIF.
         assertThat(ImageProbe.probe(TestImages.gif(3, 3), MAX_PIXELS).format()).isEqualTo(ImageFormat.GIF);
     }
@@ -152,7 +152,7 @@ class ImageProbeTest {
      * by the damaged-images test below; {@link ImageBytesInput} ends it.
      */
     @Test
-    void stopsADecoderThatRunsAwayOnDamagedWebp() {
+    void stops_a_decoder_that_runs_away_on_damaged_webp() {
         byte[] runaway = HexFormat.of().parseHex("524946461a000000574542505650384c0de300002f0000001007101111a9888e0700");
 
         assertTimeoutPreemptively(Duration.ofSeconds(20), () -> assertThatThrownBy(() -> ImageProbe.verify(runaway, MAX_PIXELS))
@@ -166,7 +166,7 @@ class ImageProbeTest {
      * format's bytes are truncated at many points and have random bytes overwritten.
      */
     @Test
-    void damagedImagesOnlyEverFailWithImageRejectedException() {
+    void damaged_images_only_ever_fail_with_image_rejected_exception() {
         byte[][] samples = {
             TestImages.png(16, 16), TestImages.jpeg(16, 16), TestImages.gif(16, 16),
             TestImages.webp(TestImages.WEBP_LOSSY), TestImages.webp(TestImages.WEBP_LOSSLESS),
@@ -202,7 +202,7 @@ class ImageProbeTest {
     }
 
     @Test
-    void untrustedWebpGoesToThePureJavaDecoderEvenWithTheNativeOneRegistered() {
+    void untrusted_webp_goes_to_the_pure_java_decoder_even_with_the_native_one_registered() {
         javax.imageio.ImageReader reader = ImageProbe.readerFor(ImageFormat.WEBP);
         try {
             assertThat(reader.getClass().getName()).doesNotStartWith(ImageProbe.NATIVE_WEBP_PACKAGE);

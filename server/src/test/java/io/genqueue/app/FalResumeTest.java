@@ -59,7 +59,7 @@ class FalResumeTest {
     }
 
     @Test
-    void aGracefulRestartResumesTheUpstreamRequestWithoutASecondSubmit() throws Exception {
+    void a_graceful_restart_resumes_the_upstream_request_without_a_second_submit() throws Exception {
         String prompt = "a lighthouse at dusk [emulate:slow]";
         Embedded first = server();
         String key = first.firstKey();

@@ -70,7 +70,7 @@ class AddressPolicyTest {
     }
 
     @Test
-    void checksIpv4MappedAddressesThatStayInet6() throws UnknownHostException {
+    void checks_ipv4_mapped_addresses_that_stay_inet6() throws UnknownHostException {
         // InetAddress.getByName turns ::ffff:a.b.c.d into an Inet4Address; Inet6Address.getByAddress does not.
         byte[] mappedLoopback = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, 127, 0, 0, 1};
         byte[] mappedPublic = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, 8, 8, 8, 8};

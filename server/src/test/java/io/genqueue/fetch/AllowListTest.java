@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class AllowListTest {
 
     @Test
-    void formatsIpv6Canonically() throws UnknownHostException {
+    void formats_ipv6_canonically() throws UnknownHostException {
         assertThat(AllowList.literal(InetAddress.getByName("0:0:0:0:0:0:0:1"))).isEqualTo("[::1]");
         assertThat(AllowList.literal(InetAddress.getByName("::"))).isEqualTo("[::]");
         assertThat(AllowList.literal(InetAddress.getByName("2001:DB8:0:0:1:0:0:1"))).isEqualTo("[2001:db8::1:0:0:1]");
@@ -20,7 +20,7 @@ class AllowListTest {
     }
 
     @Test
-    void matchesResolvedAddressesAndPorts() throws UnknownHostException {
+    void matches_resolved_addresses_and_ports() throws UnknownHostException {
         AllowList allow = new AllowList(Set.of("[0:0::1]:8080", "10.0.0.1:80", "Images.Internal:443"));
 
         assertThat(allow.permits(InetAddress.getByName("::1"), 8080)).isTrue();

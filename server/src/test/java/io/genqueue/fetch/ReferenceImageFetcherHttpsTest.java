@@ -124,7 +124,7 @@ class ReferenceImageFetcherHttpsTest {
     }
 
     @Test
-    void fetchesOverTlsWithSniAndAVerifiedCertificate() throws Exception {
+    void fetches_over_tls_with_sni_and_a_verified_certificate() throws Exception {
         int port = server.getAddress().getPort();
         serverNames.clear();
         ReferenceImageFetcher fetcher = new ReferenceImageFetcher(
@@ -137,7 +137,7 @@ class ReferenceImageFetcherHttpsTest {
     }
 
     @Test
-    void verifiesAnIpAddressAgainstTheCertificateToo() throws Exception {
+    void verifies_an_ip_address_against_the_certificate_too() throws Exception {
         int port = server.getAddress().getPort();
         ReferenceImageFetcher fetcher = new ReferenceImageFetcher(
                 Policies.allowing("127.0.0.1:" + port), Policies.resolving(java.util.Map.of()), trusting);
@@ -146,7 +146,7 @@ class ReferenceImageFetcherHttpsTest {
     }
 
     @Test
-    void refusesACertificateForAnotherName() {
+    void refuses_a_certificate_for_another_name() {
         int port = server.getAddress().getPort();
         ReferenceImageFetcher fetcher = new ReferenceImageFetcher(
                 Policies.allowing("other.test:" + port), Policies.resolving("other.test", "127.0.0.1"), trusting);
@@ -158,7 +158,7 @@ class ReferenceImageFetcherHttpsTest {
     }
 
     @Test
-    void refusesAnUntrustedCertificateWithTheDefaultTrustStore() {
+    void refuses_an_untrusted_certificate_with_the_default_trust_store() {
         int port = server.getAddress().getPort();
         ReferenceImageFetcher fetcher = new ReferenceImageFetcher(
                 Policies.allowing("localhost:" + port), Policies.resolving("localhost", "127.0.0.1"));
@@ -169,7 +169,7 @@ class ReferenceImageFetcherHttpsTest {
     }
 
     @Test
-    void sliceTimeoutsDoNotBreakASlowTlsStream() throws Exception {
+    void slice_timeouts_do_not_break_a_slow_tls_stream() throws Exception {
         int port = server.getAddress().getPort();
         ReferenceImageFetcher fetcher = new ReferenceImageFetcher(
                 Policies.allowing("localhost:" + port), Policies.resolving("localhost", "127.0.0.1"), trusting);

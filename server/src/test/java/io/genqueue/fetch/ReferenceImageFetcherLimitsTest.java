@@ -20,7 +20,7 @@ class ReferenceImageFetcherLimitsTest {
     private static final byte[] PNG = TestImages.png(40, 30);
 
     @Test
-    void refusesAnAnnouncedContentLengthAboveTheLimitWithoutReadingIt() throws Exception {
+    void refuses_an_announced_content_length_above_the_limit_without_reading_it() throws Exception {
         // The server announces 10 MB and then stalls: only the announcement can end this quickly.
         try (RawServer raw = RawServer.startStalling(RawServer.answerRaw(
                 "HTTP/1.1 200 OK\r\nContent-Length: 10000000\r\n\r\n".getBytes(StandardCharsets.US_ASCII)))) {
@@ -33,7 +33,7 @@ class ReferenceImageFetcherLimitsTest {
     }
 
     @Test
-    void refusesAChunkedBodyThatGrowsPastTheLimit() throws Exception {
+    void refuses_a_chunked_body_that_grows_past_the_limit() throws Exception {
         byte[] big = TestImages.png(200, 200);
         try (TestHttpServer server = new TestHttpServer().on("/big.png", TestHttpServer.chunked(big, 512))) {
             ReferenceImageFetcher fetcher = new ReferenceImageFetcher(Policies.withMaxBytes(big.length - 1, server.allowEntry()));
@@ -45,7 +45,7 @@ class ReferenceImageFetcherLimitsTest {
     }
 
     @Test
-    void refusesABodyWithoutLengthThatGrowsPastTheLimit() throws Exception {
+    void refuses_a_body_without_length_that_grows_past_the_limit() throws Exception {
         // An endless body: the fetch must stop at the limit, not wait for the end.
         try (RawServer raw = RawServer.start((socket, request) -> {
             OutputStream out = socket.getOutputStream();
@@ -64,7 +64,7 @@ class ReferenceImageFetcherLimitsTest {
     }
 
     @Test
-    void acceptsABodyOfExactlyTheLimit() throws Exception {
+    void accepts_a_body_of_exactly_the_limit() throws Exception {
         try (RawServer raw = RawServer.start(RawServer.answer("HTTP/1.1 200 OK\nContent-Length: " + PNG.length, PNG))) {
             ReferenceImageFetcher fetcher = new ReferenceImageFetcher(Policies.withMaxBytes(PNG.length, raw.allowEntry()));
 
@@ -73,7 +73,7 @@ class ReferenceImageFetcherLimitsTest {
     }
 
     @Test
-    void givesUpOnAServerThatDripsOneByteEvery100Ms() throws Exception {
+    void gives_up_on_a_server_that_drips_one_byte_every100_ms() throws Exception {
         try (RawServer raw = RawServer.start((socket, request) -> {
             OutputStream out = socket.getOutputStream();
             out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + PNG.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -94,7 +94,7 @@ class ReferenceImageFetcherLimitsTest {
     }
 
     @Test
-    void givesUpOnAServerThatDripsItsHeaders() throws Exception {
+    void gives_up_on_a_server_that_drips_its_headers() throws Exception {
         try (RawServer raw = RawServer.start((socket, request) -> {
             OutputStream out = socket.getOutputStream();
             for (int i = 0; ; i++) {
@@ -112,7 +112,7 @@ class ReferenceImageFetcherLimitsTest {
     }
 
     @Test
-    void givesUpOnAServerThatNeverAnswers() throws Exception {
+    void gives_up_on_a_server_that_never_answers() throws Exception {
         try (RawServer raw = RawServer.silent()) {
             ReferenceImageFetcher fetcher = new ReferenceImageFetcher(Policies.withTimeout(Duration.ofSeconds(1), raw.allowEntry()));
 
@@ -125,7 +125,7 @@ class ReferenceImageFetcherLimitsTest {
     }
 
     @Test
-    void theDeadlineCoversRedirectsAndDnsToo() throws Exception {
+    void the_deadline_covers_redirects_and_dns_too() throws Exception {
         // Each hop answers quickly, but the name lookup of the second one never ends.
         try (RawServer raw = RawServer.start(RawServer.answer("HTTP/1.1 302 Found\nLocation: http://slow-dns.test/x.png\nContent-Length: 0", new byte[0]))) {
             java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
@@ -146,7 +146,7 @@ class ReferenceImageFetcherLimitsTest {
     }
 
     @Test
-    void aCancelledFetchEndsPromptlyWithInterruptedException() throws Exception {
+    void a_cancelled_fetch_ends_promptly_with_interrupted_exception() throws Exception {
         try (RawServer raw = RawServer.startStalling(RawServer.answerRaw(
                 "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n".getBytes(StandardCharsets.US_ASCII)))) {
             ReferenceImageFetcher fetcher = new ReferenceImageFetcher(Policies.withTimeout(Duration.ofSeconds(60), raw.allowEntry()));
@@ -170,7 +170,7 @@ class ReferenceImageFetcherLimitsTest {
     }
 
     @Test
-    void aCancelledFetchEndsPromptlyDuringTheTlsHandshake() throws Exception {
+    void a_cancelled_fetch_ends_promptly_during_the_tls_handshake() throws Exception {
         try (RawServer raw = RawServer.silent()) {
             ReferenceImageFetcher fetcher = new ReferenceImageFetcher(Policies.withTimeout(Duration.ofSeconds(60), raw.allowEntry()));
             AtomicReference<Throwable> outcome = new AtomicReference<>();
@@ -193,7 +193,7 @@ class ReferenceImageFetcherLimitsTest {
     }
 
     @Test
-    void anAlreadyInterruptedThreadDoesNotFetch() throws Exception {
+    void an_already_interrupted_thread_does_not_fetch() throws Exception {
         try (RawServer raw = RawServer.start(RawServer.answer("HTTP/1.1 200 OK\nContent-Length: " + PNG.length, PNG))) {
             ReferenceImageFetcher fetcher = new ReferenceImageFetcher(Policies.allowing(raw.allowEntry()));
 
@@ -205,7 +205,7 @@ class ReferenceImageFetcherLimitsTest {
     }
 
     @Test
-    void refusesMalformedResponses() throws Exception {
+    void refuses_malformed_responses() throws Exception {
         assertMalformed("HELLO THERE\r\n\r\n", "sent a malformed HTTP response");
         assertMalformed("HTTP/2 200 OK\r\n\r\n", "sent a malformed HTTP response");
         assertMalformed("HTTP/1.1 200 OK\r\nBad Header\r\n\r\n", "sent a malformed HTTP response");

@@ -28,7 +28,7 @@ class ReferenceImageFetcherRefusalTest {
     }
 
     @Test
-    void refusesLoopbackEvenThoughAServerListensThere() {
+    void refuses_loopback_even_though_a_server_listens_there() {
         ReferenceImageFetcher fetcher = new ReferenceImageFetcher(Policies.allowing());
 
         assertThatThrownBy(() -> fetcher.fetch(server.url("/x.png")))
@@ -38,7 +38,7 @@ class ReferenceImageFetcherRefusalTest {
     }
 
     @Test
-    void allowListIsPerPort() {
+    void allow_list_is_per_port() {
         ReferenceImageFetcher fetcher = new ReferenceImageFetcher(Policies.allowing("127.0.0.1:" + (port == 65535 ? 1 : port + 1)));
 
         assertThatThrownBy(() -> fetcher.fetch(server.url("/x.png")))
@@ -108,7 +108,7 @@ class ReferenceImageFetcherRefusalTest {
     }
 
     @Test
-    void refusesANameThatResolvesToAPrivateAddress() {
+    void refuses_a_name_that_resolves_to_a_private_address() {
         ReferenceImageFetcher fetcher = new ReferenceImageFetcher(Policies.allowing(), Policies.resolving("evil.test", "10.0.0.1"));
 
         assertThatThrownBy(() -> fetcher.fetch("http://evil.test/cat.png"))
@@ -117,7 +117,7 @@ class ReferenceImageFetcherRefusalTest {
     }
 
     @Test
-    void refusesANameThatResolvesToLoopbackWhereAServerListens() {
+    void refuses_a_name_that_resolves_to_loopback_where_a_server_listens() {
         ReferenceImageFetcher fetcher = new ReferenceImageFetcher(Policies.allowing(), Policies.resolving("evil.test", "127.0.0.1"));
 
         assertThatThrownBy(() -> fetcher.fetch("http://evil.test:" + port + "/cat.png"))
@@ -126,7 +126,7 @@ class ReferenceImageFetcherRefusalTest {
     }
 
     @Test
-    void refusesANameWhenAnyOfItsAddressesIsRefused() {
+    void refuses_a_name_when_any_of_its_addresses_is_refused() {
         ReferenceImageFetcher fetcher = new ReferenceImageFetcher(Policies.allowing(),
                 Policies.resolving("mixed.test", "93.184.216.34", "2606:4700:4700::1111", "127.0.0.1"));
 
@@ -137,7 +137,7 @@ class ReferenceImageFetcherRefusalTest {
     }
 
     @Test
-    void refusesNamesResolvingToMappedOrMetadataAddresses() {
+    void refuses_names_resolving_to_mapped_or_metadata_addresses() {
         ReferenceImageFetcher fetcher = new ReferenceImageFetcher(Policies.allowing(), Policies.resolving(Map.of(
                 "mapped.test", new String[] {"::ffff:10.1.2.3"},
                 "nat64.test", new String[] {"64:ff9b::a9fe:a9fe"},
@@ -152,7 +152,7 @@ class ReferenceImageFetcherRefusalTest {
     }
 
     @Test
-    void connectsToTheAddressItCheckedWithNoSecondLookup() {
+    void connects_to_the_address_it_checked_with_no_second_lookup() {
         // A rebinding resolver: first an allowed answer, then a private one. The fetch must
         // connect to the first (checked) answer and never ask again.
         AtomicInteger lookups = new AtomicInteger();
@@ -168,7 +168,7 @@ class ReferenceImageFetcherRefusalTest {
     }
 
     @Test
-    void reportsNamesThatDoNotResolve() {
+    void reports_names_that_do_not_resolve() {
         ReferenceImageFetcher fetcher = new ReferenceImageFetcher(Policies.allowing(), nobodyResolves());
 
         assertThatThrownBy(() -> fetcher.fetch("http://nowhere.test/cat.png"))
@@ -210,7 +210,7 @@ class ReferenceImageFetcherRefusalTest {
     }
 
     @Test
-    void refusesAnOverlongUrl() {
+    void refuses_an_overlong_url() {
         ReferenceImageFetcher fetcher = new ReferenceImageFetcher(Policies.allowing());
 
         assertThatThrownBy(() -> fetcher.fetch("http://example.com/" + "a".repeat(9000)))

@@ -26,7 +26,7 @@ class ReferenceImageFetcherTest {
     }
 
     @Test
-    void fetchesAPngFromAnAllowListedServer() throws Exception {
+    void fetches_a_png_from_an_allow_listed_server() throws Exception {
         server.on("/cat.png", TestHttpServer.bytes(200, "image/png", PNG));
         ReferenceImageFetcher fetcher = new ReferenceImageFetcher(Policies.allowing(server.allowEntry()));
 
@@ -37,7 +37,7 @@ class ReferenceImageFetcherTest {
     }
 
     @Test
-    void sendsAPlainIdentityGetWithTheHostAsWritten() throws Exception {
+    void sends_a_plain_identity_get_with_the_host_as_written() throws Exception {
         server.on("/cat.png", TestHttpServer.bytes(200, "image/png", PNG));
         ReferenceImageFetcher fetcher = new ReferenceImageFetcher(
                 Policies.allowing("images.test:" + server.port()), Policies.resolving("images.test", "127.0.0.1"));
@@ -49,7 +49,7 @@ class ReferenceImageFetcherTest {
     }
 
     @Test
-    void allowListMatchesTheResolvedAddressToo() throws Exception {
+    void allow_list_matches_the_resolved_address_too() throws Exception {
         server.on("/cat.png", TestHttpServer.bytes(200, "image/png", PNG));
         ReferenceImageFetcher fetcher = new ReferenceImageFetcher(
                 Policies.allowing(server.allowEntry()), Policies.resolving("images.test", "127.0.0.1"));
@@ -58,7 +58,7 @@ class ReferenceImageFetcherTest {
     }
 
     @Test
-    void readsAChunkedBody() throws Exception {
+    void reads_a_chunked_body() throws Exception {
         server.on("/chunked.png", TestHttpServer.chunked(PNG, 100));
         ReferenceImageFetcher fetcher = new ReferenceImageFetcher(Policies.allowing(server.allowEntry()));
 
@@ -69,7 +69,7 @@ class ReferenceImageFetcherTest {
     }
 
     @Test
-    void readsABodyThatEndsWhenTheConnectionCloses() throws Exception {
+    void reads_a_body_that_ends_when_the_connection_closes() throws Exception {
         try (RawServer raw = RawServer.start(RawServer.answer("HTTP/1.0 200 OK\nContent-Type: image/gif", TestImages.gif(7, 5)))) {
             ReferenceImageFetcher fetcher = new ReferenceImageFetcher(Policies.allowing(raw.allowEntry()));
 
@@ -81,7 +81,7 @@ class ReferenceImageFetcherTest {
     }
 
     @Test
-    void skipsInterimResponsesAndIgnoresTrailers() throws Exception {
+    void skips_interim_responses_and_ignores_trailers() throws Exception {
         byte[] jpeg = TestImages.jpeg(9, 9);
         String hex = Integer.toHexString(jpeg.length);
         byte[] body = concat(
@@ -96,7 +96,7 @@ class ReferenceImageFetcherTest {
 
     @ParameterizedTest
     @ValueSource(ints = {301, 302, 303, 307, 308})
-    void followsRedirectsWithinTheAllowedServer(int status) throws Exception {
+    void follows_redirects_within_the_allowed_server(int status) throws Exception {
         server.on("/cat.png", TestHttpServer.bytes(200, "image/png", PNG));
         server.on("/old", TestHttpServer.redirect(status, "/cat.png"));
         ReferenceImageFetcher fetcher = new ReferenceImageFetcher(Policies.allowing(server.allowEntry()));
@@ -105,7 +105,7 @@ class ReferenceImageFetcherTest {
     }
 
     @Test
-    void followsARelativeRedirectAndThenAnAbsoluteOneToAnotherAllowedServer() throws Exception {
+    void follows_a_relative_redirect_and_then_an_absolute_one_to_another_allowed_server() throws Exception {
         try (TestHttpServer other = startServer()) {
             other.on("/final.png", TestHttpServer.bytes(200, "image/png", PNG));
             server.on("/a/b", TestHttpServer.redirect(302, "c"));
@@ -118,7 +118,7 @@ class ReferenceImageFetcherTest {
     }
 
     @Test
-    void followsExactlyTheRedirectLimit() throws Exception {
+    void follows_exactly_the_redirect_limit() throws Exception {
         server.on("/cat.png", TestHttpServer.bytes(200, "image/png", PNG));
         server.on("/r1", TestHttpServer.redirect(302, "/r2"));
         server.on("/r2", TestHttpServer.redirect(302, "/r3"));
@@ -129,7 +129,7 @@ class ReferenceImageFetcherTest {
     }
 
     @Test
-    void refusesARedirectLoop() {
+    void refuses_a_redirect_loop() {
         server.on("/loop", TestHttpServer.redirect(302, "/loop"));
         ReferenceImageFetcher fetcher = new ReferenceImageFetcher(Policies.allowing(server.allowEntry()));
 
@@ -140,7 +140,7 @@ class ReferenceImageFetcherTest {
     }
 
     @Test
-    void refusesARedirectToAnotherPortOnLoopback() throws IOException {
+    void refuses_a_redirect_to_another_port_on_loopback() throws IOException {
         try (RawServer other = RawServer.start(RawServer.answer("HTTP/1.1 200 OK\nContent-Length: " + PNG.length, PNG))) {
             server.on("/go", TestHttpServer.redirect(302, other.url("/cat.png")));
             ReferenceImageFetcher fetcher = new ReferenceImageFetcher(Policies.allowing(server.allowEntry()));
@@ -153,7 +153,7 @@ class ReferenceImageFetcherTest {
     }
 
     @Test
-    void refusesARedirectToTheCloudMetadataAddress() {
+    void refuses_a_redirect_to_the_cloud_metadata_address() {
         server.on("/go", TestHttpServer.redirect(307, "http://169.254.169.254/latest/meta-data/"));
         ReferenceImageFetcher fetcher = new ReferenceImageFetcher(Policies.allowing(server.allowEntry()));
 
@@ -163,7 +163,7 @@ class ReferenceImageFetcherTest {
     }
 
     @Test
-    void refusesARedirectToANameThatResolvesToAPrivateAddress() {
+    void refuses_a_redirect_to_a_name_that_resolves_to_a_private_address() {
         server.on("/go", TestHttpServer.redirect(302, "http://evil.test/cat.png"));
         ReferenceImageFetcher fetcher = new ReferenceImageFetcher(
                 Policies.allowing(server.allowEntry()), Policies.resolving("evil.test", "192.168.1.20"));
@@ -174,7 +174,7 @@ class ReferenceImageFetcherTest {
     }
 
     @Test
-    void refusesRedirectsToOtherSchemesAndRedirectsWithoutLocation() {
+    void refuses_redirects_to_other_schemes_and_redirects_without_location() {
         server.on("/ftp", TestHttpServer.redirect(302, "ftp://files.example.com/cat.png"));
         server.on("/file", TestHttpServer.redirect(302, "file:///etc/passwd"));
         server.on("/nowhere", exchange -> exchange.sendResponseHeaders(302, -1));
@@ -192,7 +192,7 @@ class ReferenceImageFetcherTest {
     }
 
     @Test
-    void refusesAnswersThatAreNotSuccess() {
+    void refuses_answers_that_are_not_success() {
         server.on("/missing.png", TestHttpServer.bytes(404, "text/html", TestImages.HTML));
         server.on("/broken.png", TestHttpServer.bytes(500, "text/plain", "oops".getBytes()));
         server.on("/not-modified.png", exchange -> exchange.sendResponseHeaders(304, -1));
@@ -208,7 +208,7 @@ class ReferenceImageFetcherTest {
     }
 
     @Test
-    void refusesContentThatIsNotAUsableImage() {
+    void refuses_content_that_is_not_a_usable_image() {
         byte[] truncated = java.util.Arrays.copyOf(PNG, PNG.length / 2);
         server.on("/page.png", TestHttpServer.bytes(200, "image/png", TestImages.HTML));
         server.on("/half.png", TestHttpServer.bytes(200, "image/png", truncated));
@@ -229,7 +229,7 @@ class ReferenceImageFetcherTest {
     }
 
     @Test
-    void decodesDataUris() throws Exception {
+    void decodes_data_uris() throws Exception {
         ReferenceImageFetcher fetcher = new ReferenceImageFetcher(Policies.allowing());
         byte[] jpeg = TestImages.jpeg(3, 2);
         byte[] gif = TestImages.gif(2, 2);
@@ -246,7 +246,7 @@ class ReferenceImageFetcherTest {
     }
 
     @Test
-    void refusesBadDataUris() {
+    void refuses_bad_data_uris() {
         ReferenceImageFetcher fetcher = new ReferenceImageFetcher(Policies.withMaxBytes(100));
 
         assertThatThrownBy(() -> fetcher.fetch("data:image/png;base64,%%%"))

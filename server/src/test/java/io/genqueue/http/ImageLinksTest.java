@@ -25,7 +25,7 @@ class ImageLinksTest {
     private static final String BASE = "https://queue.example.test";
 
     @Test
-    void aStoreOnDiskGetsSignedLinksToTheFilesRoute(@TempDir Path dir) {
+    void a_store_on_disk_gets_signed_links_to_the_files_route(@TempDir Path dir) {
         Clock clock = Clock.fixed(Instant.parse("2026-03-01T10:17:42Z"), ZoneOffset.UTC);
         LinkSigner signer = new LinkSigner(SECRET, Duration.ofHours(24), clock);
         ImageLinks links = new ImageLinks(new FsBlobStore(dir), signer, Duration.ofHours(24));
@@ -37,7 +37,7 @@ class ImageLinksTest {
     }
 
     @Test
-    void anS3StoreGetsPresignedLinksThatServeTheImage() throws Exception {
+    void an_s3_store_gets_presigned_links_that_serve_the_image() throws Exception {
         try (S3ProxyServer server = S3ProxyServer.start()) {
             server.createBucket("links");
             try (S3BlobStore blobs = new S3BlobStore(server.settings("links", "img"))) {

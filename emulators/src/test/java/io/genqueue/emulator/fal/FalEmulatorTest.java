@@ -92,7 +92,7 @@ class FalEmulatorTest {
     }
 
     @Test
-    void aRequestGoesThroughTheQueueAndItsImagesAreServed() throws Exception {
+    void a_request_goes_through_the_queue_and_its_images_are_served() throws Exception {
         Answer submitted = submit("/fal-ai/nano-banana/edit",
                 "{\"prompt\":\"a boat\",\"image_urls\":[\"" + SMALL_PNG + "\"],\"aspect_ratio\":\"21:9\",\"num_images\":2,"
                         + "\"output_format\":\"jpeg\"}");
@@ -134,7 +134,7 @@ class FalEmulatorTest {
     }
 
     @Test
-    void statusIsAcceptedWhileRunningAndTheResultIsNotReadyYet() {
+    void status_is_accepted_while_running_and_the_result_is_not_ready_yet() {
         JsonNode ticket = submit("/fal-ai/nano-banana", "{\"prompt\":\"x\"}", "X-Emulator-Scenario", "stall").json();
         Answer status = send(keyed(ticket.get("status_url").asText()).GET());
         assertThat(status.status()).isEqualTo(202);
@@ -147,7 +147,7 @@ class FalEmulatorTest {
     }
 
     @Test
-    void cancelWhileQueuedEndsTheRequestAndCancelAfterwardsIsRefused() throws Exception {
+    void cancel_while_queued_ends_the_request_and_cancel_afterwards_is_refused() throws Exception {
         JsonNode ticket = submit("/fal-ai/nano-banana", "{\"prompt\":\"wait [emulate:stall]\"}").json();
 
         Answer cancel = send(keyed(ticket.get("cancel_url").asText()).PUT(HttpRequest.BodyPublishers.noBody()));
@@ -171,7 +171,7 @@ class FalEmulatorTest {
     }
 
     @Test
-    void aMissingOrWrongKeyIsUnauthorized() {
+    void a_missing_or_wrong_key_is_unauthorized() {
         Answer missing = send(HttpRequest.newBuilder(URI.create(emulator.baseUrl() + "/fal-ai/nano-banana"))
                 .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"x\"}")));
         assertThat(missing.status()).isEqualTo(401);
@@ -188,7 +188,7 @@ class FalEmulatorTest {
     }
 
     @Test
-    void anUnknownAppIsNotFound() {
+    void an_unknown_app_is_not_found() {
         Answer answer = submit("/fal-ai/flux/dev", "{\"prompt\":\"x\"}");
         assertThat(answer.status()).isEqualTo(404);
         assertThat(answer.json().get("detail").asText()).contains("fal-ai/flux/dev");
@@ -196,7 +196,7 @@ class FalEmulatorTest {
     }
 
     @Test
-    void inputOutsideTheSchemaIsRefusedWithADetailList() {
+    void input_outside_the_schema_is_refused_with_a_detail_list() {
         assertViolation(submit("/fal-ai/nano-banana", "{\"prompt\":\"x\",\"seed\":3}"), "seed", "extra_forbidden");
         assertViolation(submit("/fal-ai/nano-banana", "{\"prompt\":\"x\",\"image_urls\":[\"" + SMALL_PNG + "\"]}"),
                 "image_urls", "extra_forbidden");
@@ -226,7 +226,7 @@ class FalEmulatorTest {
     }
 
     @Test
-    void scenariosAnswerAsFalDoes() throws Exception {
+    void scenarios_answer_as_fal_does() throws Exception {
         Answer rateLimited = submit("/fal-ai/nano-banana", "{\"prompt\":\"x [emulate:rate_limit]\"}");
         assertThat(rateLimited.status()).isEqualTo(429);
         assertThat(rateLimited.raw().headers().firstValue("retry-after")).contains("7");
@@ -254,7 +254,7 @@ class FalEmulatorTest {
     }
 
     @Test
-    void syncModeReturnsTheImagesInline() throws Exception {
+    void sync_mode_returns_the_images_inline() throws Exception {
         JsonNode ticket = submit("/fal-ai/nano-banana", "{\"prompt\":\"inline\",\"sync_mode\":true,\"aspect_ratio\":\"2:3\"}").json();
         awaitStatus(ticket.get("status_url").asText(), s -> s.get("status").asText().equals("COMPLETED"));
         String url = send(keyed(ticket.get("response_url").asText()).GET()).json().get("images").get(0).get("url").asText();

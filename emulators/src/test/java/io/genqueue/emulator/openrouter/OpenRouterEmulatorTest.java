@@ -51,7 +51,7 @@ class OpenRouterEmulatorTest {
     }
 
     @Test
-    void answersAValidRequestInTheOpenRouterShape() throws Exception {
+    void answers_a_valid_request_in_the_openrouter_shape() throws Exception {
         HttpResponse<String> response = post(body(b -> { }), "Bearer " + KEY, null);
 
         assertThat(response.statusCode()).isEqualTo(200);
@@ -70,7 +70,7 @@ class OpenRouterEmulatorTest {
     }
 
     @Test
-    void withoutARatioTheFirstImageShapeSetsTheSize() throws Exception {
+    void without_a_ratio_the_first_image_shape_sets_the_size() throws Exception {
         String wide = dataUrl("image/png", EmulatorImages.render(160, 90, "wide", 0, OutputFormat.PNG));
         HttpResponse<String> response = post(body(b -> {
             b.remove("image_config");
@@ -86,20 +86,20 @@ class OpenRouterEmulatorTest {
     }
 
     @Test
-    void refusesAMissingOrWrongKey() throws Exception {
+    void refuses_a_missing_or_wrong_key() throws Exception {
         assertError(post(body(b -> { }), null, null), 401, "No auth credentials found");
         assertError(post(body(b -> { }), "Bearer sk-or-v1-wrong", null), 401, "User not found.");
         assertError(post(body(b -> { }), KEY, null), 401, "No auth credentials found"); // no "Bearer"
     }
 
     @Test
-    void refusesMalformedJson() throws Exception {
+    void refuses_malformed_json() throws Exception {
         assertError(post("{\"model\": ", "Bearer " + KEY, null), 400, "Invalid JSON");
         assertError(post("[1,2]", "Bearer " + KEY, null), 400, "must be a JSON object");
     }
 
     @Test
-    void refusesUnknownAndRetiredModels() throws Exception {
+    void refuses_unknown_and_retired_models() throws Exception {
         assertError(post(body(b -> b.put("model", "google/gemini-9-imaginary")), "Bearer " + KEY, null),
                 400, "google/gemini-9-imaginary is not a valid model ID");
         assertError(post(body(b -> b.put("model", "google/gemini-2.5-flash-image-preview")), "Bearer " + KEY, null),
@@ -107,7 +107,7 @@ class OpenRouterEmulatorTest {
     }
 
     @Test
-    void refusesMoreThanThreeImages() throws Exception {
+    void refuses_more_than_three_images() throws Exception {
         HttpResponse<String> response = post(body(b -> {
             for (int i = 0; i < 4; i++) {
                 content(b).addObject().put("type", "image_url").putObject("image_url").put("url", PNG);
@@ -118,7 +118,7 @@ class OpenRouterEmulatorTest {
     }
 
     @Test
-    void refusesUnsupportedOrMislabelledImagesAndPlainUrls() throws Exception {
+    void refuses_unsupported_or_mislabelled_images_and_plain_urls() throws Exception {
         byte[] gif = TestImages.gif(8, 8);
         assertError(post(withImage(dataUrl("image/gif", gif)), "Bearer " + KEY, null), 400, "unsupported image type image/gif");
         byte[] jpeg = EmulatorImages.render(8, 8, "j", 0, OutputFormat.JPEG);
@@ -129,7 +129,7 @@ class OpenRouterEmulatorTest {
     }
 
     @Test
-    void refusesBadModalitiesRatiosAndStreaming() throws Exception {
+    void refuses_bad_modalities_ratios_and_streaming() throws Exception {
         assertError(post(body(b -> b.putArray("modalities").add("image")), "Bearer " + KEY, null), 400, "modalities");
         assertError(post(body(b -> b.remove("modalities")), "Bearer " + KEY, null), 400, "modalities");
         assertError(post(body(b -> b.putObject("image_config").put("aspect_ratio", "7:5")), "Bearer " + KEY, null),
@@ -140,7 +140,7 @@ class OpenRouterEmulatorTest {
     }
 
     @Test
-    void acceptsCamelCaseImageConfig() throws Exception {
+    void accepts_camel_case_image_config() throws Exception {
         HttpResponse<String> response = post(body(b -> {
             b.remove("image_config");
             b.putObject("imageConfig").put("aspectRatio", "1:1");
@@ -150,7 +150,7 @@ class OpenRouterEmulatorTest {
     }
 
     @Test
-    void answersOtherPathsAndMethodsLikeTheRealApi() throws Exception {
+    void answers_other_paths_and_methods_like_the_real_api() throws Exception {
         HttpResponse<String> images = client.send(HttpRequest.newBuilder(URI.create(emulator.baseUrl() + "/v1/images/generations"))
                 .header("Authorization", "Bearer " + KEY).POST(HttpRequest.BodyPublishers.ofString(body(b -> { }))).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -161,7 +161,7 @@ class OpenRouterEmulatorTest {
     }
 
     @Test
-    void picksTheScenarioFromTheHeader() throws Exception {
+    void picks_the_scenario_from_the_header() throws Exception {
         HttpResponse<String> response = post(body(b -> { }), "Bearer " + KEY, "rate_limit");
 
         assertError(response, 429, "Rate limit exceeded");
@@ -169,17 +169,17 @@ class OpenRouterEmulatorTest {
     }
 
     @Test
-    void namesTheKnownScenariosForAnUnknownOne() throws Exception {
+    void names_the_known_scenarios_for_an_unknown_one() throws Exception {
         assertError(post(body(b -> { }), "Bearer " + KEY, "no_such_thing"), 400, "known: ok, image_only");
     }
 
     @Test
-    void dropClosesTheConnectionWithoutAnAnswer() {
+    void drop_closes_the_connection_without_an_answer() {
         assertThatThrownBy(() -> post(body(b -> { }), "Bearer " + KEY, "drop")).isInstanceOf(IOException.class);
     }
 
     @Test
-    void recordsWhatArrived() throws Exception {
+    void records_what_arrived() throws Exception {
         int before = emulator.calls();
         post(body(b -> { }), "Bearer " + KEY, "bad_request");
 

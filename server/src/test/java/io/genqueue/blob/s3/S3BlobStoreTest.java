@@ -54,7 +54,7 @@ class S3BlobStoreTest {
     }
 
     @Test
-    void putThenOpenReturnsTheBytesAndSize() throws IOException {
+    void put_then_open_returns_the_bytes_and_size() throws IOException {
         byte[] bytes = bytes(5000, 1);
         store.put("job_roundtrip/0.png", bytes, "image/png");
 
@@ -66,7 +66,7 @@ class S3BlobStoreTest {
     }
 
     @Test
-    void objectsLiveUnderThePrefix() {
+    void objects_live_under_the_prefix() {
         store.put("job_prefixed/0.webp", bytes(10, 2), "image/webp");
 
         try (S3Client raw = server.client()) {
@@ -77,7 +77,7 @@ class S3BlobStoreTest {
     }
 
     @Test
-    void writingTheSameKeyAgainReplacesTheBlob() throws IOException {
+    void writing_the_same_key_again_replaces_the_blob() throws IOException {
         store.put("job_overwrite/0.jpg", bytes(3000, 3), "image/jpeg");
         byte[] second = bytes(1200, 4);
         store.put("job_overwrite/0.jpg", second, "image/jpeg");
@@ -87,20 +87,20 @@ class S3BlobStoreTest {
     }
 
     @Test
-    void openingAMissingOrInvalidKeyIsEmpty() {
+    void opening_a_missing_or_invalid_key_is_empty() {
         assertThat(store.open("job_never_written/0.png")).isEmpty();
         assertThat(store.open("../etc/0.png")).isEmpty();
         assertThat(store.open("job_x/0.exe")).isEmpty();
     }
 
     @Test
-    void putRefusesAKeyOutsideThePattern() {
+    void put_refuses_a_key_outside_the_pattern() {
         assertThatThrownBy(() -> store.put("../../escape/0.png", new byte[1], "image/png"))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
-    void deleteJobRemovesEveryKeyOfTheJobAndOnlyThose() {
+    void delete_job_removes_every_key_of_the_job_and_only_those() {
         store.put("job_del/0.png", bytes(10, 5), "image/png");
         store.put("job_del/1.jpg", bytes(10, 6), "image/jpeg");
         store.put("job_del/2.webp", bytes(10, 7), "image/webp");
@@ -121,7 +121,7 @@ class S3BlobStoreTest {
     }
 
     @Test
-    void deletingAJobWithNoImagesIsFine() {
+    void deleting_a_job_with_no_images_is_fine() {
         store.deleteJob("job_nothing_here");
         store.put("job_twice/0.png", bytes(10, 11), "image/png");
         store.deleteJob("job_twice");
@@ -130,13 +130,13 @@ class S3BlobStoreTest {
     }
 
     @Test
-    void deleteJobRefusesANonJobId() {
+    void delete_job_refuses_a_non_job_id() {
         assertThatThrownBy(() -> store.deleteJob("")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> store.deleteJob("a/b")).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
-    void aPresignedLinkServesTheBytesWithTheirContentType() throws Exception {
+    void a_presigned_link_serves_the_bytes_with_their_content_type() throws Exception {
         byte[] bytes = bytes(4096, 12);
         store.put("job_link/0.png", bytes, "image/png");
 
@@ -151,7 +151,7 @@ class S3BlobStoreTest {
     }
 
     @Test
-    void theBlobStoreOffersPresignedLinksAsDirectUrls() throws Exception {
+    void the_blob_store_offers_presigned_links_as_direct_urls() throws Exception {
         store.put("job_direct/1.webp", bytes(100, 13), "image/webp");
         BlobStore blobs = store;
 
@@ -163,7 +163,7 @@ class S3BlobStoreTest {
     }
 
     @Test
-    void linksWorkUnderAPrefixThatNeedsEncoding() throws Exception {
+    void links_work_under_a_prefix_that_needs_encoding() throws Exception {
         byte[] bytes = bytes(64, 17);
         try (S3BlobStore odd = new S3BlobStore(server.settings(BUCKET, "tenant a+b/%7e"))) {
             odd.put("job_odd/0.png", bytes, "image/png");
@@ -178,7 +178,7 @@ class S3BlobStoreTest {
     }
 
     @Test
-    void anExpiredPresignedLinkIsRefused() throws Exception {
+    void an_expired_presigned_link_is_refused() throws Exception {
         store.put("job_expired/0.png", bytes(100, 14), "image/png");
         // Signed three hours ago for one second: expired by the next whole hour after that.
         Clock past = Clock.offset(Clock.systemUTC(), Duration.ofHours(-3));
@@ -195,7 +195,7 @@ class S3BlobStoreTest {
     }
 
     @Test
-    void aTamperedPresignedLinkIsRefused() throws Exception {
+    void a_tampered_presigned_link_is_refused() throws Exception {
         store.put("job_tamper/0.png", bytes(100, 15), "image/png");
         store.put("job_tamper/1.png", bytes(100, 16), "image/png");
         URI link = store.presignedUrl("job_tamper/0.png", Duration.ofMinutes(10)).orElseThrow();
@@ -209,7 +209,7 @@ class S3BlobStoreTest {
     }
 
     @Test
-    void linksAreSignedOnWholeHoursSoRepeatedCallsGiveTheSameUrl() {
+    void links_are_signed_on_whole_hours_so_repeated_calls_give_the_same_url() {
         Clock clock = Clock.fixed(Instant.parse("2026-03-01T10:17:42Z"), ZoneOffset.UTC);
         try (S3BlobStore fixed = new S3BlobStore(server.settings(BUCKET, "images/v1"), clock)) {
             URI first = fixed.presignedUrl("job_cache/0.png", Duration.ofHours(24)).orElseThrow();
@@ -223,7 +223,7 @@ class S3BlobStoreTest {
     }
 
     @Test
-    void aLinkNeverOutlivesSevenDays() {
+    void a_link_never_outlives_seven_days() {
         Clock clock = Clock.fixed(Instant.parse("2026-03-01T10:17:42Z"), ZoneOffset.UTC);
         try (S3BlobStore fixed = new S3BlobStore(server.settings(BUCKET, "images/v1"), clock)) {
             URI link = fixed.presignedUrl("job_cache/0.png", Duration.ofDays(30)).orElseThrow();
@@ -232,24 +232,24 @@ class S3BlobStoreTest {
     }
 
     @Test
-    void noLinkForAKeyOutsideThePattern() {
+    void no_link_for_a_key_outside_the_pattern() {
         assertThat(store.presignedUrl("../x/0.png", Duration.ofMinutes(1))).isEmpty();
     }
 
     @Test
-    void pingIsTrueWhileTheBucketAnswers() {
+    void ping_is_true_while_the_bucket_answers() {
         assertThat(store.ping()).isTrue();
     }
 
     @Test
-    void pingIsFalseForAMissingBucket() {
+    void ping_is_false_for_a_missing_bucket() {
         try (S3BlobStore missing = new S3BlobStore(server.settings("no-such-bucket", ""))) {
             assertThat(missing.ping()).isFalse();
         }
     }
 
     @Test
-    void pingIsFalseWithWrongCredentials() {
+    void ping_is_false_with_wrong_credentials() {
         S3Settings wrong = S3Settings.parse("s3://" + BUCKET, server.endpoint().toString(), "us-east-1", true,
                 S3ProxyServer.ACCESS_KEY, "not-the-secret");
         try (S3BlobStore store = new S3BlobStore(wrong)) {
@@ -258,7 +258,7 @@ class S3BlobStoreTest {
     }
 
     @Test
-    void pingIsFalseWhenNoServerAnswers() throws IOException {
+    void ping_is_false_when_no_server_answers() throws IOException {
         int closedPort;
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closedPort = socket.getLocalPort();

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class S3SettingsTest {
 
     @Test
-    void aLocationNamesTheBucketAndThePrefix() {
+    void a_location_names_the_bucket_and_the_prefix() {
         S3Settings s = S3Settings.parse("s3://my-bucket/genqueue/images/", "http://127.0.0.1:9000", "eu-west-1", true,
                 "AKIDEXAMPLE", "secret");
 
@@ -23,7 +23,7 @@ class S3SettingsTest {
     }
 
     @Test
-    void aBareBucketHasNoPrefixAndBlankOptionsAreAbsent() {
+    void a_bare_bucket_has_no_prefix_and_blank_options_are_absent() {
         S3Settings s = S3Settings.parse("s3://images", "", " ", false, "", null);
 
         assertThat(s.prefix()).isEmpty();
@@ -35,7 +35,7 @@ class S3SettingsTest {
     }
 
     @Test
-    void badLocationsAreRefusedWithTheExpectedForm() {
+    void bad_locations_are_refused_with_the_expected_form() {
         assertThatThrownBy(() -> S3Settings.parse("/var/images", null, null, false, null, null))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("s3://bucket/prefix");
         assertThatThrownBy(() -> S3Settings.parse("s3://", null, null, false, null, null))
@@ -45,7 +45,7 @@ class S3SettingsTest {
     }
 
     @Test
-    void anEndpointMustBeAnHttpUrl() {
+    void an_endpoint_must_be_an_http_url() {
         assertThatThrownBy(() -> S3Settings.parse("s3://images", "ftp://host", null, true, null, null))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("http(s)");
         assertThatThrownBy(() -> S3Settings.parse("s3://images", "not a url", null, true, null, null))
@@ -53,13 +53,13 @@ class S3SettingsTest {
     }
 
     @Test
-    void credentialsComeInPairs() {
+    void credentials_come_in_pairs() {
         assertThatThrownBy(() -> S3Settings.parse("s3://images", null, "us-east-1", false, "AKIDEXAMPLE", ""))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("both");
     }
 
     @Test
-    void theSecretKeyIsNeverPrinted() {
+    void the_secret_key_is_never_printed() {
         S3Settings s = S3Settings.parse("s3://images/p", null, "us-east-1", false, "AKIDEXAMPLE", "wJalrXUtnFEMI-secret");
 
         assertThat(s.toString()).contains("s3://images/p").contains("AKIDEXAMPLE").doesNotContain("wJalrXUtnFEMI-secret");

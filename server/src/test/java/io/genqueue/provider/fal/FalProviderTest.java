@@ -70,7 +70,7 @@ class FalProviderTest {
     // ---------------------------------------------------------------- success
 
     @Test
-    void okReturnsTheEmulatorsImageAndDescriptionAndSavesTheTicketBeforePolling() throws Exception {
+    void ok_returns_the_emulators_image_and_description_and_saves_the_ticket_before_polling() throws Exception {
         RecordingContext context = context();
         String prompt = "a red fox in snow";
 
@@ -97,7 +97,7 @@ class FalProviderTest {
     }
 
     @Test
-    void severalJpegImagesAtTheRatiosExactSize() throws Exception {
+    void several_jpeg_images_at_the_ratios_exact_size() throws Exception {
         String prompt = "two boats";
         GenerationResult result = provider().generate(request(prompt, AspectRatio.R16_9, OutputFormat.JPEG, 2, context()));
 
@@ -113,7 +113,7 @@ class FalProviderTest {
     }
 
     @Test
-    void webpIsConvertedFromFalsPng() throws Exception {
+    void webp_is_converted_from_fals_png() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(io.genqueue.image.Encoder.webpAvailable(),
                 "WebP is offered only where an encoder runs");
         GenerationResult result = provider().generate(request("a webp kite", AspectRatio.R3_2, OutputFormat.WEBP, 1, context()));
@@ -126,7 +126,7 @@ class FalProviderTest {
     }
 
     @Test
-    void referenceImagesGoToTheEditEndpointAsDataUris() throws Exception {
+    void reference_images_go_to_the_edit_endpoint_as_data_uris() throws Exception {
         byte[] png = EmulatorImages.render(64, 48, "reference", 0, OutputFormat.PNG);
         ImageData reference = ImageProbe.verify(png, 1 << 20);
         GenerationRequest request = new GenerationRequest("req_edit", "make it blue", List.of(reference, reference),
@@ -143,7 +143,7 @@ class FalProviderTest {
     }
 
     @Test
-    void imageOnlyHasNoDescription() throws Exception {
+    void image_only_has_no_description() throws Exception {
         GenerationResult result = provider().generate(
                 request("a cup [emulate:image_only]", AspectRatio.R1_1, OutputFormat.PNG, 1, context()));
         assertThat(result.images()).hasSize(1);
@@ -151,7 +151,7 @@ class FalProviderTest {
     }
 
     @Test
-    void slowCompletesWithinTheCallTimeout() throws Exception {
+    void slow_completes_within_the_call_timeout() throws Exception {
         emulator.slowFor(Duration.ofMillis(600));
         GenerationResult result = provider().generate(
                 request("a snail [emulate:slow]", AspectRatio.R3_2, OutputFormat.PNG, 1, context()));
@@ -162,7 +162,7 @@ class FalProviderTest {
     // ---------------------------------------------------------------- failures
 
     @Test
-    void promptBlockedIsAFinalContentPolicyViolation() {
+    void prompt_blocked_is_a_final_content_policy_violation() {
         ProviderException e = failure(provider(), "something [emulate:blocked]");
         assertThat(e.type()).isEqualTo(ErrorType.CONTENT_POLICY_VIOLATION);
         assertThat(e.retryable()).isFalse();
@@ -170,7 +170,7 @@ class FalProviderTest {
     }
 
     @Test
-    void outputBlockedIsAFinalContentPolicyViolation() {
+    void output_blocked_is_a_final_content_policy_violation() {
         ProviderException e = failure(provider(), "something [emulate:output_blocked]");
         assertThat(e.type()).isEqualTo(ErrorType.CONTENT_POLICY_VIOLATION);
         assertThat(e.retryable()).isFalse();
@@ -178,7 +178,7 @@ class FalProviderTest {
     }
 
     @Test
-    void noImageIsAFinalProviderError() {
+    void no_image_is_a_final_provider_error() {
         ProviderException e = failure(provider(), "nothing [emulate:no_image]");
         assertThat(e.type()).isEqualTo(ErrorType.PROVIDER_ERROR);
         assertThat(e.retryable()).isFalse();
@@ -186,7 +186,7 @@ class FalProviderTest {
     }
 
     @Test
-    void badRequestIsAFinalValidationError() {
+    void bad_request_is_a_final_validation_error() {
         ProviderException e = failure(provider(), "gibberish [emulate:bad_request]");
         assertThat(e.type()).isEqualTo(ErrorType.VALIDATION_ERROR);
         assertThat(e.retryable()).isFalse();
@@ -194,7 +194,7 @@ class FalProviderTest {
     }
 
     @Test
-    void badKeyIsFinalAndNeverQuotesTheKey() {
+    void bad_key_is_final_and_never_quotes_the_key() {
         ProviderException e = failure(provider(), "a [emulate:bad_key]");
         assertThat(e.type()).isEqualTo(ErrorType.PROVIDER_ERROR);
         assertThat(e.retryable()).isFalse();
@@ -209,7 +209,7 @@ class FalProviderTest {
     }
 
     @Test
-    void rateLimitIsRetryableAfterTheNamedDelay() {
+    void rate_limit_is_retryable_after_the_named_delay() {
         ProviderException e = failure(provider(), "busy [emulate:rate_limit]");
         assertThat(e.type()).isEqualTo(ErrorType.PROVIDER_UNAVAILABLE);
         assertThat(e.retryable()).isTrue();
@@ -218,7 +218,7 @@ class FalProviderTest {
     }
 
     @Test
-    void overloadIsRetryableUnavailable() {
+    void overload_is_retryable_unavailable() {
         ProviderException e = failure(provider(), "busy [emulate:overload]");
         assertThat(e.type()).isEqualTo(ErrorType.PROVIDER_UNAVAILABLE);
         assertThat(e.retryable()).isTrue();
@@ -226,7 +226,7 @@ class FalProviderTest {
     }
 
     @Test
-    void serverErrorOnTheResultIsRetryable() {
+    void server_error_on_the_result_is_retryable() {
         ProviderException e = failure(provider(), "oops [emulate:server_error]");
         assertThat(e.type()).isEqualTo(ErrorType.PROVIDER_ERROR);
         assertThat(e.retryable()).isTrue();
@@ -236,7 +236,7 @@ class FalProviderTest {
     }
 
     @Test
-    void malformedResultIsARetryableProviderError() {
+    void malformed_result_is_a_retryable_provider_error() {
         ProviderException e = failure(provider(), "oops [emulate:malformed]");
         assertThat(e.type()).isEqualTo(ErrorType.PROVIDER_ERROR);
         assertThat(e.retryable()).isTrue();
@@ -244,7 +244,7 @@ class FalProviderTest {
     }
 
     @Test
-    void retiredOrUnknownModelIsFinal() {
+    void retired_or_unknown_model_is_final() {
         ProviderException retired = failure(provider(), "old [emulate:retired]");
         assertThat(retired.type()).isEqualTo(ErrorType.PROVIDER_ERROR);
         assertThat(retired.retryable()).isFalse();
@@ -256,7 +256,7 @@ class FalProviderTest {
     }
 
     @Test
-    void droppedConnectionIsRetryable() {
+    void dropped_connection_is_retryable() {
         ProviderException e = failure(provider(), "cut [emulate:drop]");
         assertThat(e.type()).isEqualTo(ErrorType.PROVIDER_UNAVAILABLE);
         assertThat(e.retryable()).isTrue();
@@ -264,7 +264,7 @@ class FalProviderTest {
     }
 
     @Test
-    void stallTimesOutRetryablyAndCancelsUpstream() {
+    void stall_times_out_retryably_and_cancels_upstream() {
         FalProvider provider = provider(KEY, FalProvider.DEFAULT_MODEL, Duration.ofMillis(800));
         RecordingContext context = context();
         ProviderException e = catchThrowableOfType(ProviderException.class,
@@ -281,7 +281,7 @@ class FalProviderTest {
     // ---------------------------------------------------------------- interrupts and resume
 
     @Test
-    void interruptOfACancelledJobCancelsUpstreamAndThrowsPromptly() throws Exception {
+    void interrupt_of_a_cancelled_job_cancels_upstream_and_throws_promptly() throws Exception {
         RecordingContext context = new RecordingContext(null, true, emulator::statusPolls);
         Outcome outcome = interruptAfterFirstPoll(provider(), "wait [emulate:stall]", context);
 
@@ -293,7 +293,7 @@ class FalProviderTest {
     }
 
     @Test
-    void interruptForAShutdownLeavesTheUpstreamRequestRunningAndTheNextAttemptResumesIt() throws Exception {
+    void interrupt_for_a_shutdown_leaves_the_upstream_request_running_and_the_next_attempt_resumes_it() throws Exception {
         emulator.slowFor(Duration.ofMillis(700));
         String prompt = "a lighthouse [emulate:slow]";
         RecordingContext first = new RecordingContext(null, false, emulator::statusPolls);
@@ -315,7 +315,7 @@ class FalProviderTest {
     }
 
     @Test
-    void aResumedRequestUnknownUpstreamIsSubmittedAnew() throws Exception {
+    void a_resumed_request_unknown_upstream_is_submitted_anew() throws Exception {
         String base = emulator.baseUrl() + "/" + FalEmulator.APP + "/requests/gone-123";
         String kept = new Ticket("gone-123", URI.create(base + "/status"), URI.create(base), URI.create(base + "/cancel")).toJson();
         RecordingContext context = new RecordingContext(kept, true, emulator::statusPolls);
@@ -330,7 +330,7 @@ class FalProviderTest {
     }
 
     @Test
-    void aReferenceKeptByAnotherProviderIsIgnored() throws Exception {
+    void a_reference_kept_by_another_provider_is_ignored() throws Exception {
         RecordingContext context = new RecordingContext("{\"provider\":\"gemini\",\"id\":\"x\"}", true, emulator::statusPolls);
         GenerationResult result = provider().generate(request("a bird", AspectRatio.R1_1, OutputFormat.PNG, 1, context));
         assertThat(result.images()).hasSize(1);

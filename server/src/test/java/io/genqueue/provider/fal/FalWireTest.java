@@ -33,14 +33,14 @@ class FalWireTest {
     }
 
     @Test
-    void theAppIdDropsTheEditSubPath() {
+    void the_app_id_drops_the_edit_sub_path() {
         assertThat(FalWire.app("fal-ai/nano-banana/edit")).isEqualTo("fal-ai/nano-banana");
         assertThat(FalWire.app("fal-ai/nano-banana/")).isEqualTo("fal-ai/nano-banana");
         assertThat(FalWire.app("fal-ai/gemini-25-flash-image")).isEqualTo("fal-ai/gemini-25-flash-image");
     }
 
     @Test
-    void aTicketFollowsTheReturnedUrlsAndKeepsTheKeyOnTheConfiguredOrigin() throws Exception {
+    void a_ticket_follows_the_returned_urls_and_keeps_the_key_on_the_configured_origin() throws Exception {
         Ticket t = FalWire.ticket(json("""
                 {"request_id":"abc-1","status_url":"https://queue.fal.run/fal-ai/nano-banana/requests/abc-1/status",
                  "response_url":"https://elsewhere.example/fal-ai/nano-banana/requests/abc-1",
@@ -55,13 +55,13 @@ class FalWireTest {
     }
 
     @Test
-    void statusValuesOutsideTheThreeAreUnknown() throws Exception {
+    void status_values_outside_the_three_are_unknown() throws Exception {
         assertThat(FalWire.status(json("{\"status\":\"IN_PROGRESS\"}"))).isEqualTo(FalWire.Status.IN_PROGRESS);
         assertThat(FalWire.status(json("{\"status\":\"FAILED\"}"))).isEqualTo(FalWire.Status.UNKNOWN);
     }
 
     @Test
-    void aResultWithoutImagesIsAFinalError() throws Exception {
+    void a_result_without_images_is_a_final_error() throws Exception {
         assertThat(FalWire.result(json("{\"images\":[{\"url\":\"https://v3.fal.media/x.png\"}]}")).images()).hasSize(1);
         assertThatThrownBy(() -> FalWire.result(json("{\"images\":[],\"description\":\"I can't draw that\"}")))
                 .isInstanceOfSatisfying(ProviderException.class, e -> {
@@ -72,7 +72,7 @@ class FalWireTest {
     }
 
     @Test
-    void errorsAreClassifiedAsProvidersMdSection6Says() {
+    void errors_are_classified_as_providers_md_section6_says() {
         ProviderException policy = classify(422, """
                 {"detail":[{"loc":["body","prompt"],"msg":"flagged","type":"content_policy_violation","categories":["sexual"]}]}""");
         assertThat(policy.type()).isEqualTo(ErrorType.CONTENT_POLICY_VIOLATION);
@@ -99,7 +99,7 @@ class FalWireTest {
     }
 
     @Test
-    void retryAfterIsReadAsSecondsOrADate() {
+    void retry_after_is_read_as_seconds_or_a_date() {
         ProviderException limited = FalWire.classify("submit", 429, new byte[0],
                 headers(Map.of("Retry-After", List.of("2.5"))), "m");
         assertThat(limited.retryable()).isTrue();

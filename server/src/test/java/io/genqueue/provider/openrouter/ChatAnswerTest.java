@@ -26,7 +26,7 @@ class ChatAnswerTest {
     private static final HttpHeaders NONE = headers(Map.of());
 
     @Test
-    void readsContentPartsAndAnImageUrlGivenAsAString() {
+    void reads_content_parts_and_an_image_url_given_as_a_string() {
         String png = Base64.getEncoder().encodeToString(EmulatorImages.render(4, 4, "x", 0, OutputFormat.PNG));
         String body = """
                 {"id":"gen-1","model":"%s","provider":"Google","choices":[{"finish_reason":"stop","message":{
@@ -41,7 +41,7 @@ class ChatAnswerTest {
     }
 
     @Test
-    void readsRetryAfterAsSecondsOrAnHttpDate() {
+    void reads_retry_after_as_seconds_or_an_http_date() {
         assertThat(ChatAnswer.retryAfter(headers(Map.of("Retry-After", List.of("2.5"))))).isEqualTo(Duration.ofMillis(2500));
         String inAMinute = ZonedDateTime.now(ZoneOffset.UTC).plusSeconds(60).format(DateTimeFormatter.RFC_1123_DATE_TIME);
         assertThat(ChatAnswer.retryAfter(headers(Map.of("Retry-After", List.of(inAMinute)))))
@@ -52,7 +52,7 @@ class ChatAnswerTest {
     }
 
     @Test
-    void a403WithoutModerationDetailsIsAKeyProblem() {
+    void a403_without_moderation_details_is_a_key_problem() {
         ProviderException e = fail(403, NONE, "{\"error\":{\"code\":403,\"message\":\"Key is disabled\"}}");
 
         assertThat(e.type()).isEqualTo(ErrorType.PROVIDER_UNAVAILABLE);
@@ -61,7 +61,7 @@ class ChatAnswerTest {
     }
 
     @Test
-    void imageOtherAndMaxTokensMayWorkNextTime() {
+    void image_other_and_max_tokens_may_work_next_time() {
         for (String reason : List.of("IMAGE_OTHER", "MAX_TOKENS")) {
             ProviderException e = fail(200, NONE, """
                     {"choices":[{"finish_reason":"stop","native_finish_reason":"%s","message":{"content":""}}]}"""
@@ -74,7 +74,7 @@ class ChatAnswerTest {
     }
 
     @Test
-    void anEmptyAnswerIsAFinalProviderError() {
+    void an_empty_answer_is_a_final_provider_error() {
         ProviderException e = fail(200, NONE, "{\"choices\":[{\"finish_reason\":\"stop\",\"message\":{\"content\":null}}]}");
 
         assertThat(e.type()).isEqualTo(ErrorType.PROVIDER_ERROR);
@@ -83,7 +83,7 @@ class ChatAnswerTest {
     }
 
     @Test
-    void aProxyErrorPageIsQuotedClippedAndRetryable() {
+    void a_proxy_error_page_is_quoted_clipped_and_retryable() {
         ProviderException e = fail(502, headers(Map.of("Retry-After", List.of("4"))),
                 "<html><body>Bad gateway " + "x".repeat(5000) + "</body></html>");
 
@@ -94,7 +94,7 @@ class ChatAnswerTest {
     }
 
     @Test
-    void aNonJson200IsRetryable() {
+    void a_non_json200_is_retryable() {
         ProviderException e = fail(200, NONE, "upstream connect error");
 
         assertThat(e.retryable()).isTrue();
@@ -102,7 +102,7 @@ class ChatAnswerTest {
     }
 
     @Test
-    void anErrorInsideTheChoiceCounts() {
+    void an_error_inside_the_choice_counts() {
         ProviderException e = fail(200, NONE,
                 "{\"choices\":[{\"error\":{\"code\":429,\"message\":\"upstream rate limit\"},\"message\":{}}]}");
 
@@ -111,7 +111,7 @@ class ChatAnswerTest {
     }
 
     @Test
-    void anUpstreamThatEchoesTheKeyNeverGetsItIntoTheMessage() {
+    void an_upstream_that_echoes_the_key_never_gets_it_into_the_message() {
         ProviderException e = fail(400, NONE, "{\"error\":{\"code\":400,\"message\":\"bad request from " + KEY + "\"}}");
 
         assertThat(e.getMessage()).doesNotContain(KEY).contains("[redacted]");

@@ -58,7 +58,7 @@ class OpenRouterProviderTest {
     }
 
     @Test
-    void namesItselfAndTheDefaults() {
+    void names_itself_and_the_defaults() {
         assertThat(provider.name()).isEqualTo("openrouter");
         assertThat(provider.outputFormats()).contains(OutputFormat.PNG, OutputFormat.JPEG);
         assertThat(OpenRouterProvider.DEFAULT_BASE_URL).isEqualTo("https://openrouter.ai/api");
@@ -67,7 +67,7 @@ class OpenRouterProviderTest {
     }
 
     @Test
-    void returnsThePngAtTheSizeOfTheAspectRatioWithTheModelsText() throws Exception {
+    void returns_the_png_at_the_size_of_the_aspect_ratio_with_the_models_text() throws Exception {
         GenerationResult result = provider.generate(request(PROMPT, AspectRatio.R16_9, OutputFormat.PNG, 1, List.of()));
 
         assertThat(result.images()).hasSize(1);
@@ -81,7 +81,7 @@ class OpenRouterProviderTest {
 
     @ParameterizedTest
     @MethodSource("convertedFormats")
-    void convertsToTheRequestedFormat(OutputFormat format) throws Exception {
+    void converts_to_the_requested_format(OutputFormat format) throws Exception {
         GenerationResult result = provider.generate(request(PROMPT, AspectRatio.R2_3, format, 1, List.of()));
 
         // The header only: TwelveMonkeys refuses to decode a lossless WebP of the emulator's smooth
@@ -99,7 +99,7 @@ class OpenRouterProviderTest {
     }
 
     @Test
-    void leavesTheDescriptionEmptyWhenNoTextWasAskedFor() throws Exception {
+    void leaves_the_description_empty_when_no_text_was_asked_for() throws Exception {
         GenerationRequest noText = new GenerationRequest("req_1", PROMPT, List.of(), AspectRatio.R1_1,
                 OutputFormat.PNG, 1, false, null);
 
@@ -107,7 +107,7 @@ class OpenRouterProviderTest {
     }
 
     @Test
-    void anImageWithoutTextIsASuccessWithAnEmptyDescription() throws Exception {
+    void an_image_without_text_is_a_success_with_an_empty_description() throws Exception {
         GenerationResult result = provider.generate(request(PROMPT + " [emulate:image_only]", AspectRatio.R1_1,
                 OutputFormat.PNG, 1, List.of()));
 
@@ -116,7 +116,7 @@ class OpenRouterProviderTest {
     }
 
     @Test
-    void severalImagesAreSeveralCalls() throws Exception {
+    void several_images_are_several_calls() throws Exception {
         GenerationResult result = provider.generate(request(PROMPT, AspectRatio.R4_3, OutputFormat.PNG, 3, List.of()));
 
         assertThat(emulator.calls()).isEqualTo(3);
@@ -128,7 +128,7 @@ class OpenRouterProviderTest {
     }
 
     @Test
-    void sendsThePromptReferencesAsDataUrlsTheRatioAndTheKey() throws Exception {
+    void sends_the_prompt_references_as_data_urls_the_ratio_and_the_key() throws Exception {
         ImageData png = ImageProbe.verify(EmulatorImages.render(64, 48, "ref", 0, OutputFormat.PNG), 1_000_000);
         ImageData gif = ImageProbe.verify(TestImages.gif(40, 30), 1_000_000);
         GenerationRequest request = new GenerationRequest("req_1", PROMPT, List.of(png, gif), AspectRatio.R9_16,
@@ -162,7 +162,7 @@ class OpenRouterProviderTest {
     }
 
     @Test
-    void logsTheGenerationIdIntoTheJobLog() throws Exception {
+    void logs_the_generation_id_into_the_job_log() throws Exception {
         RecordingContext context = new RecordingContext();
         GenerationRequest request = new GenerationRequest("req_1", PROMPT, List.of(), AspectRatio.R1_1,
                 OutputFormat.PNG, 1, true, null, context);
@@ -175,7 +175,7 @@ class OpenRouterProviderTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("failures")
-    void classifiesEveryFailureScenario(String scenario, ErrorType type, boolean retryable, Duration retryAfter,
+    void classifies_every_failure_scenario(String scenario, ErrorType type, boolean retryable, Duration retryAfter,
             String says) {
         Throwable thrown = catchThrowable(() -> provider.generate(
                 request(PROMPT + " [emulate:" + scenario + "]", AspectRatio.R1_1, OutputFormat.PNG, 1, List.of())));
@@ -221,7 +221,7 @@ class OpenRouterProviderTest {
     }
 
     @Test
-    void aWrongKeyIsFinalAndNeverQuoted() {
+    void a_wrong_key_is_final_and_never_quoted() {
         OpenRouterProvider wrong = provider(emulator.baseUrl(), "sk-or-v1-not-the-right-one", Duration.ofSeconds(20));
 
         Throwable thrown = catchThrowable(() -> wrong.generate(request(PROMPT, AspectRatio.R1_1, OutputFormat.PNG, 1, List.of())));
@@ -234,7 +234,7 @@ class OpenRouterProviderTest {
     }
 
     @Test
-    void aStalledCallTimesOutAsRetryable() throws Exception {
+    void a_stalled_call_times_out_as_retryable() throws Exception {
         OpenRouterProvider impatient = provider(emulator.baseUrl(), KEY, Duration.ofMillis(300));
 
         CompletableFuture<Throwable> outcome = CompletableFuture.supplyAsync(() -> catchThrowable(() ->
@@ -250,7 +250,7 @@ class OpenRouterProviderTest {
     }
 
     @Test
-    void anInterruptAbortsTheCallAtOnce() throws Exception {
+    void an_interrupt_aborts_the_call_at_once() throws Exception {
         CompletableFuture<Throwable> outcome = new CompletableFuture<>();
         Thread worker = Thread.ofVirtual().start(() -> outcome.complete(catchThrowable(() ->
                 provider.generate(request(PROMPT + " [emulate:stall]", AspectRatio.R1_1, OutputFormat.PNG, 2, List.of())))));
@@ -262,7 +262,7 @@ class OpenRouterProviderTest {
     }
 
     @Test
-    void anAlreadyInterruptedThreadSendsNothing() {
+    void an_already_interrupted_thread_sends_nothing() {
         Thread.currentThread().interrupt();
         try {
             assertThatThrownBy(() -> provider.generate(request(PROMPT, AspectRatio.R1_1, OutputFormat.PNG, 1, List.of())))
@@ -274,7 +274,7 @@ class OpenRouterProviderTest {
     }
 
     @Test
-    void aRefusedConnectionIsRetryable() throws Exception {
+    void a_refused_connection_is_retryable() throws Exception {
         int closedPort;
         try (ServerSocket socket = new ServerSocket(0)) {
             closedPort = socket.getLocalPort();
@@ -291,7 +291,7 @@ class OpenRouterProviderTest {
     }
 
     @Test
-    void refusesAMissingOrUnsendableKeyWithoutQuotingIt() {
+    void refuses_a_missing_or_unsendable_key_without_quoting_it() {
         assertThatThrownBy(() -> provider(emulator.baseUrl(), " ", Duration.ofSeconds(1)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("needs an API key");
         assertThatThrownBy(() -> provider(emulator.baseUrl(), "sk-or-v1-abc\ndef", Duration.ofSeconds(1)))
@@ -299,7 +299,7 @@ class OpenRouterProviderTest {
     }
 
     @Test
-    void aBaseUrlWithATrailingSlashAndNoModelFallBackToTheDefaults() throws Exception {
+    void a_base_url_with_a_trailing_slash_and_no_model_fall_back_to_the_defaults() throws Exception {
         OpenRouterProvider slash = new OpenRouterProvider(new ProviderSettings(URI.create(emulator.baseUrl() + "/"), KEY,
                 null, Duration.ofSeconds(2), Duration.ofSeconds(20)));
 

@@ -46,7 +46,7 @@ class PreviewProviderTest {
     private final PreviewProvider provider = new PreviewProvider();
 
     @Test
-    void namesItselfAndReportsItsFormats() {
+    void names_itself_and_reports_its_formats() {
         assertThat(provider.name()).isEqualTo("preview");
         assertThat(provider.outputFormats()).contains(OutputFormat.PNG, OutputFormat.JPEG);
         assertThat(provider.outputFormats().contains(OutputFormat.WEBP)).isEqualTo(Encoder.webpAvailable());
@@ -54,7 +54,7 @@ class PreviewProviderTest {
 
     @ParameterizedTest
     @EnumSource(AspectRatio.class)
-    void rendersAtTheExactSizeOfEveryAspectRatio(AspectRatio ratio) throws Exception {
+    void renders_at_the_exact_size_of_every_aspect_ratio(AspectRatio ratio) throws Exception {
         GenerationResult result = provider.generate(request(PROMPT, ratio, OutputFormat.PNG, 1, false, 1L, List.of()));
 
         ImageData image = result.images().getFirst();
@@ -66,7 +66,7 @@ class PreviewProviderTest {
 
     @ParameterizedTest
     @EnumSource(OutputFormat.class)
-    void writesEachFormatWithItsMagicBytes(OutputFormat format) throws Exception {
+    void writes_each_format_with_its_magic_bytes(OutputFormat format) throws Exception {
         assumeTrue(provider.outputFormats().contains(format), "no WebP writer in this process");
         GenerationResult result = provider.generate(request(PROMPT, AspectRatio.R4_3, format, 1, false, null, List.of()));
 
@@ -91,7 +91,7 @@ class PreviewProviderTest {
 
     @ParameterizedTest
     @ValueSource(ints = {1, 2, 3, 4})
-    void makesTheRequestedNumberOfDistinctImages(int count) throws Exception {
+    void makes_the_requested_number_of_distinct_images(int count) throws Exception {
         GenerationResult result = provider.generate(request(PROMPT, AspectRatio.R16_9, OutputFormat.JPEG, count, false, 3L, List.of()));
 
         assertThat(result.images()).hasSize(count);
@@ -107,7 +107,7 @@ class PreviewProviderTest {
 
     @ParameterizedTest
     @EnumSource(OutputFormat.class)
-    void theSameRequestGivesTheSameBytes(OutputFormat format) throws Exception {
+    void the_same_request_gives_the_same_bytes(OutputFormat format) throws Exception {
         assumeTrue(provider.outputFormats().contains(format), "no WebP writer in this process");
         List<ImageData> refs = List.of(solidPng(32, 24, PURE_RED));
         GenerationRequest first = new GenerationRequest("job-1", PROMPT, refs, AspectRatio.R3_2, format, 2, true, 99L);
@@ -123,7 +123,7 @@ class PreviewProviderTest {
     }
 
     @Test
-    void aDifferentPromptOrSeedGivesDifferentBytes() throws Exception {
+    void a_different_prompt_or_seed_gives_different_bytes() throws Exception {
         byte[] base = onlyImage(request(PROMPT, AspectRatio.R1_1, OutputFormat.PNG, 1, false, 5L, List.of()));
         byte[] otherPrompt = onlyImage(request(PROMPT + "!", AspectRatio.R1_1, OutputFormat.PNG, 1, false, 5L, List.of()));
         byte[] otherSeed = onlyImage(request(PROMPT, AspectRatio.R1_1, OutputFormat.PNG, 1, false, 6L, List.of()));
@@ -140,7 +140,7 @@ class PreviewProviderTest {
      * hash only on purpose, after looking at the new image.
      */
     @Test
-    void thePixelsAreStableAcrossRunsAndJvms() throws Exception {
+    void the_pixels_are_stable_across_runs_and_jvms() throws Exception {
         List<ImageData> refs = List.of(solidPng(48, 32, PURE_RED), garbage());
         GenerationResult result = provider.generate(
                 request("Golden image: café ☕ at dusk", AspectRatio.R1_1, OutputFormat.PNG, 2, false, 42L, refs));
@@ -159,7 +159,7 @@ class PreviewProviderTest {
     private static final String GOLDEN_PIXELS = "60e76fe508926c18e750dccf20519517b58b6e0d515ca49cea3fbd11a1250fd1";
 
     @Test
-    void drawsReferenceImagesAsThumbnails() throws Exception {
+    void draws_reference_images_as_thumbnails() throws Exception {
         byte[] without = onlyImage(request(PROMPT, AspectRatio.R1_1, OutputFormat.PNG, 1, false, 8L, List.of()));
         byte[] with = onlyImage(request(PROMPT, AspectRatio.R1_1, OutputFormat.PNG, 1, false, 8L, List.of(solidPng(64, 64, PURE_RED))));
         byte[] withThree = onlyImage(request(PROMPT, AspectRatio.R1_1, OutputFormat.PNG, 1, false, 8L,
@@ -174,7 +174,7 @@ class PreviewProviderTest {
     }
 
     @Test
-    void decodesJpegReferences() throws Exception {
+    void decodes_jpeg_references() throws Exception {
         BufferedImage red = new BufferedImage(80, 60, BufferedImage.TYPE_INT_RGB);
         fill(red, PURE_RED);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -189,7 +189,7 @@ class PreviewProviderTest {
     }
 
     @Test
-    void anUndecodableReferenceBecomesAPlaceholder() throws Exception {
+    void an_undecodable_reference_becomes_a_placeholder() throws Exception {
         byte[] without = onlyImage(request(PROMPT, AspectRatio.R2_3, OutputFormat.PNG, 1, false, 1L, List.of()));
         GenerationResult result = provider.generate(
                 request(PROMPT, AspectRatio.R2_3, OutputFormat.PNG, 1, false, 1L, List.of(garbage(), solidPng(10, 10, PURE_RED))));
@@ -203,14 +203,14 @@ class PreviewProviderTest {
     }
 
     @Test
-    void saysItIsAPreviewInTheBanner() throws Exception {
+    void says_it_is_a_preview_in_the_banner() throws Exception {
         BufferedImage image = decode(onlyImage(request(PROMPT, AspectRatio.R9_16, OutputFormat.PNG, 1, false, null, List.of())));
         BufferedImage banner = image.getSubimage(0, 0, image.getWidth(), image.getHeight() / 10);
         assertThat(count(banner, 0xFFD21F)).isGreaterThan(500);
     }
 
     @Test
-    void describesItselfAsAPreviewWhenTextIsAskedFor() throws Exception {
+    void describes_itself_as_a_preview_when_text_is_asked_for() throws Exception {
         GenerationResult result = provider.generate(request(PROMPT, AspectRatio.R1_1, OutputFormat.PNG, 1, true, null, List.of()));
 
         assertThat(result.description())
@@ -220,14 +220,14 @@ class PreviewProviderTest {
     }
 
     @Test
-    void hasNoTextWhenNoneIsAskedFor() throws Exception {
+    void has_no_text_when_none_is_asked_for() throws Exception {
         GenerationResult result = provider.generate(request(PROMPT, AspectRatio.R1_1, OutputFormat.PNG, 2, false, null, List.of()));
 
         assertThat(result.description()).isEmpty();
     }
 
     @Test
-    void shortensAndFlattensTheQuotedPrompt() {
+    void shortens_and_flattens_the_quoted_prompt() {
         String longPrompt = "word ".repeat(500);
         String description = PreviewProvider.description(longPrompt, 3);
         assertThat(description).startsWith("3 preview images").endsWith("...\".");
@@ -260,7 +260,7 @@ class PreviewProviderTest {
 
     @ParameterizedTest
     @MethodSource("awkwardPrompts")
-    void rendersAwkwardPrompts(String prompt) throws Exception {
+    void renders_awkward_prompts(String prompt) throws Exception {
         GenerationResult result = provider.generate(request(prompt, AspectRatio.R21_9, OutputFormat.PNG, 1, true, null, List.of()));
 
         BufferedImage decoded = decode(result.images().getFirst().bytes());
@@ -270,7 +270,7 @@ class PreviewProviderTest {
     }
 
     @Test
-    void anInterruptDuringTheLatencyEndsTheCallAtOnce() throws Exception {
+    void an_interrupt_during_the_latency_ends_the_call_at_once() throws Exception {
         PreviewProvider slow = new PreviewProvider(Duration.ofHours(1));
         AtomicReference<Throwable> outcome = new AtomicReference<>();
         Thread worker = new Thread(() -> {
@@ -290,7 +290,7 @@ class PreviewProviderTest {
     }
 
     @Test
-    void anInterruptedCallerRendersNothing() {
+    void an_interrupted_caller_renders_nothing() {
         Thread.currentThread().interrupt();
         try {
             assertThatThrownBy(() -> provider.generate(request(PROMPT, AspectRatio.R1_1, OutputFormat.PNG, 4, false, null, List.of())))
@@ -301,7 +301,7 @@ class PreviewProviderTest {
     }
 
     @Test
-    void waitsForItsLatency() throws Exception {
+    void waits_for_its_latency() throws Exception {
         PreviewProvider slow = new PreviewProvider(Duration.ofMillis(50));
         long start = System.nanoTime();
         slow.generate(request(PROMPT, AspectRatio.R1_1, OutputFormat.JPEG, 1, false, null, List.of()));
@@ -309,13 +309,13 @@ class PreviewProviderTest {
     }
 
     @Test
-    void rejectsANegativeLatency() {
+    void rejects_a_negative_latency() {
         assertThatThrownBy(() -> new PreviewProvider(Duration.ofSeconds(-1))).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new PreviewProvider(null)).isInstanceOf(NullPointerException.class);
     }
 
     @Test
-    void concurrentCallsGiveTheSameBytesAsOne() throws Exception {
+    void concurrent_calls_give_the_same_bytes_as_one() throws Exception {
         GenerationRequest request = request(PROMPT, AspectRatio.R4_5, OutputFormat.PNG, 1, false, 11L,
                 List.of(solidPng(20, 20, PURE_RED)));
         byte[] expected = onlyImage(request);
