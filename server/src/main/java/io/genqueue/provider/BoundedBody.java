@@ -1,5 +1,6 @@
 package io.genqueue.provider;
 
+import io.genqueue.image.Units;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.http.HttpResponse;
@@ -13,12 +14,12 @@ import java.util.concurrent.Flow;
  * A response body collected into memory up to a limit: a broken or hostile upstream that sends
  * more is cut off (the exchange is cancelled) instead of filling the heap.
  */
-public final class BoundedBody implements HttpResponse.BodySubscriber<byte[]> {
+final class BoundedBody implements HttpResponse.BodySubscriber<byte[]> {
 
     /** The body exceeded the limit. */
-    public static final class TooLargeException extends IOException {
+    static final class TooLargeException extends IOException {
         TooLargeException(long limit) {
-            super("the answer is larger than " + (limit >> 20) + " MiB");
+            super("larger than " + Units.bytes(limit));
         }
     }
 
@@ -32,7 +33,7 @@ public final class BoundedBody implements HttpResponse.BodySubscriber<byte[]> {
     }
 
     /** A handler whose bodies fail with {@link TooLargeException} past {@code limit} bytes. */
-    public static HttpResponse.BodyHandler<byte[]> handler(long limit) {
+    static HttpResponse.BodyHandler<byte[]> handler(long limit) {
         return info -> new BoundedBody(limit);
     }
 

@@ -31,6 +31,11 @@ public final class ProviderException extends RuntimeException {
         return new ProviderException(type, message, false, null, null);
     }
 
+    /** The same failure (type, retryability, delay, cause) told differently: with context, or with a secret taken out. */
+    public ProviderException withMessage(String message) {
+        return new ProviderException(type, message, retryable, retryAfter, getCause());
+    }
+
     public ErrorType type() {
         return type;
     }

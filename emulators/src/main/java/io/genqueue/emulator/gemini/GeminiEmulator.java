@@ -78,6 +78,8 @@ import java.util.regex.Pattern;
  * <tr><td>{@code stall}</td><td>no answer at all, until the client closes the connection (counted in
  *     {@link #aborted()}) or the emulator closes</td></tr>
  * <tr><td>{@code drop}</td><td>the connection is closed without a response</td></tr>
+ * <tr><td>{@code oversized}</td><td>200 with a JSON body of 1 GiB, sent until the client closes the connection
+ *     (counted in {@link #aborted()})</td></tr>
  * </table>
  * An unknown scenario name is 400 {@code INVALID_ARGUMENT} naming the known ones.
  *
@@ -96,7 +98,9 @@ public final class GeminiEmulator implements AutoCloseable {
     public static final Set<String> SCENARIOS = Set.of("ok", "image_first", "image_only", "prompt_blocked",
             "output_blocked", "prohibited", "no_image", "text_only", "max_tokens", "bad_request", "bad_key",
             "permission_denied", "rate_limit", "daily_quota", "overloaded", "internal", "timeout504", "retired_model",
-            "not_json", "slow", "stall", "drop");
+            "not_json", "slow", "stall", "drop", "oversized");
+    /** What {@code oversized} sends: far more than any real answer (one image is a few MiB). */
+    static final long OVERSIZED_BYTES = 1L << 30;
 
     private static final Pattern PATH = Pattern.compile("/v1beta/models/([^/:]+):generateContent");
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
@@ -333,6 +337,7 @@ public final class GeminiEmulator implements AutoCloseable {
                     .getBytes(StandardCharsets.UTF_8)), scenario, List.of());
             case "stall" -> new Played(new WireServer.Stall(), scenario, List.of());
             case "drop" -> new Played(new WireServer.Drop(), scenario, List.of());
+            case "oversized" -> new Played(new WireServer.Flood(OVERSIZED_BYTES), scenario, List.of());
             default -> new Played(invalid("Unknown emulator scenario \"" + scenario + "\"; known: "
                     + String.join(", ", new java.util.TreeSet<>(SCENARIOS)), "x-emulator-scenario"), scenario, List.of());
         };

@@ -56,7 +56,7 @@ final class WireServer implements AutoCloseable {
     }
 
     /** What to do with a request. */
-    sealed interface Reply permits Answer, Drop, Stall {
+    sealed interface Reply permits Answer, Drop, Stall, Flood {
     }
 
     /** A JSON answer. */
@@ -69,6 +69,13 @@ final class WireServer implements AutoCloseable {
 
     /** Say nothing until the client closes the connection (or the server stops). */
     record Stall() implements Reply {
+    }
+
+    /**
+     * A 200 whose JSON body declares {@code length} bytes and is sent until they are out or the
+     * client closes the connection (which counts as giving up): for clients that must cap answers.
+     */
+    record Flood(long length) implements Reply {
     }
 
     interface Handler {
@@ -181,6 +188,10 @@ final class WireServer implements AutoCloseable {
                         awaitClose(in);
                         return;
                     }
+                    case Flood flood -> {
+                        flood(out, flood.length());
+                        return;
+                    }
                     case Answer answer -> {
                         write(out, answer, keepAlive);
                         if (!keepAlive) {
@@ -209,6 +220,26 @@ final class WireServer implements AutoCloseable {
         }
         if (!closed) {
             handler.clientGaveUp();
+        }
+    }
+
+    /** Sends the {@link Flood}: a JSON text part that never ends within {@code length} bytes. */
+    private void flood(OutputStream out, long length) {
+        byte[] start = "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"".getBytes(StandardCharsets.US_ASCII);
+        byte[] chunk = new byte[64 * 1024];
+        java.util.Arrays.fill(chunk, (byte) 'a');
+        try {
+            out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: " + length
+                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(start);
+            for (long left = length - start.length; left > 0; left -= chunk.length) {
+                out.write(chunk, 0, (int) Math.min(chunk.length, left));
+            }
+            out.flush();
+        } catch (IOException e) {
+            if (!closed) {
+                handler.clientGaveUp();
+            }
         }
     }
 

@@ -5,6 +5,7 @@ import io.genqueue.generation.ErrorType;
 import io.genqueue.image.DataUri;
 import io.genqueue.image.ImageData;
 import io.genqueue.image.OutputFormat;
+import io.genqueue.image.Units;
 import io.genqueue.json.Json;
 import io.genqueue.provider.CallContext;
 import io.genqueue.provider.GenerationRequest;
@@ -13,16 +14,14 @@ import io.genqueue.provider.ImageProvider;
 import io.genqueue.provider.ProviderException;
 import io.genqueue.provider.ProviderSettings;
 import io.genqueue.provider.Transcoder;
-import java.io.IOException;
+import io.genqueue.provider.Upstream;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,8 +63,8 @@ public final class FalProvider implements ImageProvider {
     private final String apiKey;
     private final String app;
     private final Duration callTimeout;
-    private final HttpClient api;
-    private final HttpClient files;
+    private final Upstream api;
+    private final Upstream files;
 
     /**
      * @param settings {@code baseUrl} defaults to {@link #DEFAULT_BASE_URL}, {@code model} (the app
@@ -82,10 +81,8 @@ public final class FalProvider implements ImageProvider {
         this.callTimeout = settings.callTimeout() == null ? Duration.ofMinutes(2) : settings.callTimeout();
         Duration connect = settings.connectTimeout() == null ? Duration.ofSeconds(10) : settings.connectTimeout();
         // The key must not follow a redirect to another host, so API calls never follow one.
-        this.api = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(connect)
-                .followRedirects(HttpClient.Redirect.NEVER).build();
-        this.files = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(connect)
-                .followRedirects(HttpClient.Redirect.NORMAL).build();
+        this.api = Upstream.api(connect);
+        this.files = Upstream.files(connect);
     }
 
     @Override
@@ -121,23 +118,20 @@ public final class FalProvider implements ImageProvider {
         if (message == null || !message.contains(apiKey)) {
             return e;
         }
-        String clean = message.replace(apiKey, "[redacted]");
-        return e.retryable()
-                ? ProviderException.retryable(e.type(), clean, e.retryAfter().orElse(null), null)
-                : ProviderException.fatal(e.type(), clean);
+        return e.withMessage(message.replace(apiKey, "[redacted]"));
     }
 
     /** One generate call: its deadline and the upstream request it follows. */
     private final class Call {
         private final GenerationRequest request;
         private final CallContext context;
-        private final long deadline;
+        private final Upstream.Deadline deadline;
         private Ticket ticket;
 
         Call(GenerationRequest request) {
             this.request = request;
             this.context = request.context();
-            this.deadline = System.nanoTime() + callTimeout.toNanos();
+            this.deadline = Upstream.Deadline.after(callTimeout);
         }
 
         GenerationResult run() throws InterruptedException {
@@ -168,13 +162,11 @@ public final class FalProvider implements ImageProvider {
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                     .build();
-            BoundedHttp.Answer answer;
+            Upstream.Answer answer;
             try {
-                answer = exchange(api, post, MAX_JSON_BYTES);
-            } catch (IOException e) {
-                throw ProviderException.retryable(ErrorType.PROVIDER_UNAVAILABLE, "the submit failed: " + reason(e), null, e);
-            } catch (TimeoutException e) {
-                throw timedOut("the submit");
+                answer = api.send(post, MAX_JSON_BYTES, exchangeDeadline());
+            } catch (ProviderException e) {
+                throw e.withMessage("the submit failed: " + e.getMessage());
             }
             if (answer.status() != 200 && answer.status() != 201 && answer.status() != 202) {
                 throw FalWire.classify("submit", answer.status(), answer.body(), answer.headers(), app);
@@ -199,15 +191,13 @@ public final class FalProvider implements ImageProvider {
             int failures = 0;
             FalWire.Status last = FalWire.Status.IN_QUEUE;
             while (true) {
-                BoundedHttp.Answer answer = null;
+                Upstream.Answer answer = null;
                 String failure;
                 try {
-                    answer = exchange(api, keyed(ticket.statusUrl()).GET().build(), MAX_JSON_BYTES);
+                    answer = api.send(keyed(ticket.statusUrl()).GET().build(), MAX_JSON_BYTES, exchangeDeadline());
                     failure = answer.status() >= 500 || answer.status() == 429 ? "HTTP " + answer.status() : null;
-                } catch (IOException e) {
-                    failure = reason(e);
-                } catch (TimeoutException e) {
-                    failure = "no answer in time";
+                } catch (ProviderException e) {
+                    failure = e.getMessage();
                 }
                 if (failure == null && answer.status() == 404) {
                     return Optional.empty();
@@ -230,13 +220,12 @@ public final class FalProvider implements ImageProvider {
                             "status checks of upstream request " + ticket.requestId() + " kept failing (" + failure + ")",
                             null, null));
                 }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
+                if (deadline.passed()) {
                     throw giveUp(ProviderException.retryable(ErrorType.PROVIDER_UNAVAILABLE, "no result within "
-                            + seconds(callTimeout) + " (upstream request " + ticket.requestId() + " was still " + last
+                            + Units.duration(callTimeout) + " (upstream request " + ticket.requestId() + " was still " + last
                             + "); cancelled it", null, null));
                 }
-                Thread.sleep(Math.max(1, Math.min(pause.toMillis(), left / 1_000_000)));
+                Thread.sleep(Math.max(1, Math.min(pause.toMillis(), deadline.left().toMillis())));
                 pause = pause.multipliedBy(3).dividedBy(2);
                 if (pause.compareTo(MAX_POLL) > 0) {
                     pause = MAX_POLL;
@@ -247,14 +236,13 @@ public final class FalProvider implements ImageProvider {
         private Optional<JsonNode> fetchResult() throws InterruptedException {
             int failures = 0;
             while (true) {
-                BoundedHttp.Answer answer;
+                Upstream.Answer answer;
                 try {
-                    answer = exchange(api, keyed(ticket.responseUrl()).GET().build(), MAX_JSON_BYTES);
-                } catch (IOException | TimeoutException e) {
+                    answer = api.send(keyed(ticket.responseUrl()).GET().build(), MAX_JSON_BYTES, exchangeDeadline());
+                } catch (ProviderException e) {
                     if (++failures > MAX_POLL_FAILURES) {
-                        throw giveUp(ProviderException.retryable(ErrorType.PROVIDER_UNAVAILABLE,
-                                "fetching the result of upstream request " + ticket.requestId() + " kept failing ("
-                                        + (e instanceof IOException io ? reason(io) : "no answer in time") + ")", null, e));
+                        throw giveUp(e.withMessage("fetching the result of upstream request " + ticket.requestId()
+                                + " kept failing (" + e.getMessage() + ")"));
                     }
                     continue;
                 }
@@ -307,15 +295,12 @@ public final class FalProvider implements ImageProvider {
             if (!"https".equalsIgnoreCase(uri.getScheme()) && !"http".equalsIgnoreCase(uri.getScheme())) {
                 throw ProviderException.fatal(ErrorType.PROVIDER_ERROR, "image " + index + " has a URL that is not http(s)");
             }
-            BoundedHttp.Answer answer;
+            Upstream.Answer answer;
             try {
                 // No key: image URLs point at fal's CDN, which is public.
-                answer = exchange(files, HttpRequest.newBuilder(uri).GET().build(), MAX_IMAGE_BYTES);
-            } catch (IOException e) {
-                throw ProviderException.retryable(ErrorType.PROVIDER_UNAVAILABLE,
-                        "downloading image " + index + " failed: " + reason(e), null, e);
-            } catch (TimeoutException e) {
-                throw timedOut("downloading image " + index);
+                answer = files.send(HttpRequest.newBuilder(uri).GET().build(), MAX_IMAGE_BYTES, exchangeDeadline());
+            } catch (ProviderException e) {
+                throw e.withMessage("downloading image " + index + " failed: " + e.getMessage());
             }
             if (answer.status() != 200) {
                 throw ProviderException.retryable(ErrorType.PROVIDER_ERROR,
@@ -324,20 +309,9 @@ public final class FalProvider implements ImageProvider {
             return answer.body();
         }
 
-        /** An exchange bounded by the call's deadline (and {@link #MAX_EXCHANGE}). */
-        private BoundedHttp.Answer exchange(HttpClient client, HttpRequest request, long maxBytes)
-                throws IOException, TimeoutException, InterruptedException {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw new TimeoutException();
-            }
-            Duration timeout = Duration.ofNanos(Math.min(left, MAX_EXCHANGE.toNanos()));
-            return BoundedHttp.send(client, request, maxBytes, timeout);
-        }
-
-        private ProviderException timedOut(String what) {
-            return giveUp(ProviderException.retryable(ErrorType.PROVIDER_UNAVAILABLE,
-                    what + " got no answer within " + seconds(callTimeout), null, null));
+        /** The call's deadline, or {@link #MAX_EXCHANGE} from now when that comes first. */
+        private Upstream.Deadline exchangeDeadline() {
+            return deadline.atMost(MAX_EXCHANGE);
         }
 
         /** The request is abandoned (the next attempt starts afresh): cancel it upstream so it bills nothing more. */
@@ -366,9 +340,9 @@ public final class FalProvider implements ImageProvider {
             boolean interrupted = Thread.interrupted();
             try {
                 HttpRequest put = keyed(ticket.cancelUrl()).PUT(HttpRequest.BodyPublishers.noBody()).build();
-                BoundedHttp.Answer answer = BoundedHttp.send(api, put, MAX_JSON_BYTES, CANCEL_TIMEOUT);
+                Upstream.Answer answer = api.send(put, MAX_JSON_BYTES, Upstream.Deadline.after(CANCEL_TIMEOUT));
                 log.debug("cancel of upstream request {} answered HTTP {}", ticket.requestId(), answer.status());
-            } catch (IOException | TimeoutException | InterruptedException | RuntimeException e) {
+            } catch (InterruptedException | RuntimeException e) {
                 log.debug("cancel of upstream request {} failed: {}", ticket.requestId(), e.toString());
             } finally {
                 if (interrupted) {
@@ -380,22 +354,5 @@ public final class FalProvider implements ImageProvider {
 
     private HttpRequest.Builder keyed(URI uri) {
         return HttpRequest.newBuilder(uri).header("Authorization", "Key " + apiKey).header("Accept", "application/json");
-    }
-
-    /** An I/O failure in words, without internals. */
-    private static String reason(IOException e) {
-        String message = e.getMessage();
-        if (e instanceof java.net.ConnectException) {
-            return "could not connect";
-        }
-        if (message == null || message.isBlank()) {
-            return e.getClass().getSimpleName();
-        }
-        return message.contains("header parser received no bytes") || message.contains("EOF")
-                ? "the connection was closed without a response" : FalWire.clip(message);
-    }
-
-    private static String seconds(Duration d) {
-        return String.format(java.util.Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
     }
 }

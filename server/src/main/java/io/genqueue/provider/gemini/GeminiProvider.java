@@ -15,25 +15,15 @@ import io.genqueue.provider.ImageProvider;
 import io.genqueue.provider.ProviderException;
 import io.genqueue.provider.ProviderSettings;
 import io.genqueue.provider.Transcoder;
-import java.io.IOException;
-import java.net.ConnectException;
+import io.genqueue.provider.Upstream;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 
 /**
@@ -41,7 +31,8 @@ import java.util.regex.Pattern;
  *
  * <p>One upstream call per image: the model has no reliable image count, so {@code numImages}
  * calls are made one after another and their images returned in order. Each call is bounded as a
- * whole by {@link ProviderSettings#callTimeout()}; an interrupt (the job was cancelled) aborts the
+ * whole by {@link ProviderSettings#callTimeout()} and its answer capped at {@value #MAX_ANSWER_BYTES} bytes
+ * (both by {@link Upstream}); an interrupt (the job was cancelled) aborts the
  * exchange in flight (the connection is closed) and surfaces as {@link InterruptedException}.
  *
  * <p>Every outcome without an image is a {@link ProviderException}: a blocked prompt or image is
@@ -52,7 +43,7 @@ import java.util.regex.Pattern;
  * key, a missing model and a rejected request are final.
  *
  * <p>The key travels only in the {@code x-goog-api-key} header and never appears in a message.
- * Thread-safe: one {@link HttpClient} serves every call.
+ * Thread-safe: one {@link Upstream} serves every call.
  */
 public final class GeminiProvider implements ImageProvider {
 
@@ -67,13 +58,15 @@ public final class GeminiProvider implements ImageProvider {
 
     private static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofSeconds(120);
+    /** One image is a few MiB of base64; an answer near this is broken or hostile. */
+    static final long MAX_ANSWER_BYTES = 64L * 1024 * 1024;
     private static final Pattern MODEL_ID = Pattern.compile("[A-Za-z0-9._-]+");
 
     private final URI endpoint;
     private final String apiKey;
     private final String model;
     private final Duration callTimeout;
-    private final HttpClient client;
+    private final Upstream upstream;
 
     /**
      * @param settings the base URL ({@link #DEFAULT_BASE_URL} when null), the key (required), the
@@ -97,13 +90,7 @@ public final class GeminiProvider implements ImageProvider {
         }
         this.endpoint = URI.create(base + "/v1beta/models/" + model + ":generateContent");
         this.callTimeout = positive(settings.callTimeout(), DEFAULT_CALL_TIMEOUT);
-        // HTTP/1.1: cancelling an exchange then closes its connection, so the upstream sees the
-        // abort at once (an HTTP/2 stream reset would leave the connection to others).
-        this.client = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(positive(settings.connectTimeout(), DEFAULT_CONNECT_TIMEOUT))
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
+        this.upstream = Upstream.api(positive(settings.connectTimeout(), DEFAULT_CONNECT_TIMEOUT));
     }
 
     @Override
@@ -176,59 +163,12 @@ public final class GeminiProvider implements ImageProvider {
     /** One upstream call, bounded by the call timeout, aborted on interrupt. */
     private Answer call(byte[] body) throws InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(endpoint)
-                .timeout(callTimeout) // a backstop; the wait below is the bound that counts
                 .header("Content-Type", "application/json")
                 .header("x-goog-api-key", apiKey)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                 .build();
-        CompletableFuture<HttpResponse<byte[]>> exchange = client.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
-        HttpResponse<byte[]> response;
-        try {
-            response = exchange.get(callTimeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            exchange.cancel(true);
-            throw e;
-        } catch (TimeoutException e) {
-            exchange.cancel(true);
-            throw noAnswerInTime(e);
-        } catch (CancellationException e) {
-            throw new InterruptedException("the upstream call was cancelled");
-        } catch (ExecutionException e) {
-            throw transportFailure(e.getCause() == null ? e : e.getCause());
-        }
-        return GeminiAnswers.read(response.statusCode(), response.body(), response.headers().firstValue("Retry-After"),
-                model, apiKey);
-    }
-
-    private ProviderException noAnswerInTime(Exception cause) {
-        return ProviderException.retryable(ErrorType.PROVIDER_UNAVAILABLE,
-                "no answer within " + seconds(callTimeout) + " (call timeout)", null, cause);
-    }
-
-    private ProviderException transportFailure(Throwable cause) {
-        if (cause instanceof HttpConnectTimeoutException) {
-            return ProviderException.retryable(ErrorType.PROVIDER_UNAVAILABLE,
-                    "could not connect to " + endpoint.getHost() + " in time", null, cause);
-        }
-        if (cause instanceof HttpTimeoutException) {
-            return noAnswerInTime((Exception) cause);
-        }
-        if (cause instanceof ConnectException) {
-            return ProviderException.retryable(ErrorType.PROVIDER_UNAVAILABLE,
-                    "could not connect to " + endpoint.getHost() + " (connection refused)", null, cause);
-        }
-        if (cause instanceof IOException) {
-            String detail = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-            return ProviderException.retryable(ErrorType.PROVIDER_UNAVAILABLE,
-                    "the connection failed before an answer: " + GeminiAnswers.clean(detail, apiKey), null, cause);
-        }
-        return ProviderException.retryable(ErrorType.PROVIDER_ERROR,
-                "the call failed: " + cause.getClass().getSimpleName(), null, cause);
-    }
-
-    static String seconds(Duration d) {
-        long millis = d.toMillis();
-        return millis % 1000 == 0 ? millis / 1000 + " s" : String.format(java.util.Locale.ROOT, "%.1f s", millis / 1000.0);
+        Upstream.Answer answer = upstream.send(request, MAX_ANSWER_BYTES, Upstream.Deadline.after(callTimeout));
+        return GeminiAnswers.read(answer.status(), answer.body(), answer.headers().firstValue("Retry-After"), model, apiKey);
     }
 
     private static Duration positive(Duration value, Duration fallback) {

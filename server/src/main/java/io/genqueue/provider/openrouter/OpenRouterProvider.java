@@ -1,9 +1,7 @@
 package io.genqueue.provider.openrouter;
 
-import io.genqueue.generation.ErrorType;
 import io.genqueue.image.ImageData;
 import io.genqueue.image.OutputFormat;
-import io.genqueue.provider.BoundedBody;
 import io.genqueue.provider.CallContext;
 import io.genqueue.provider.GenerationRequest;
 import io.genqueue.provider.GenerationResult;
@@ -11,25 +9,15 @@ import io.genqueue.provider.ImageProvider;
 import io.genqueue.provider.ProviderException;
 import io.genqueue.provider.ProviderSettings;
 import io.genqueue.provider.Transcoder;
-import java.io.IOException;
-import java.net.ConnectException;
+import io.genqueue.provider.Upstream;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Gemini 2.5 Flash Image through OpenRouter's OpenAI-style chat completions API
@@ -44,11 +32,12 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>Transport failures: no complete answer within the call timeout, a refused or reset
  * connection, or a connection closed without an answer are retryable {@code provider_unavailable}.
- * An interrupt of the calling thread cancels every call in flight (the HTTP client aborts the
- * exchange) and throws {@link InterruptedException} at once.
+ * An interrupt of the calling thread cancels every call in flight (each connection is closed) and
+ * throws {@link InterruptedException} at once. Answers are capped at {@value #MAX_ANSWER_BYTES} bytes;
+ * all of this is {@link Upstream}'s.
  *
  * <p>The key goes into the {@code Authorization} header only; messages never contain it. Safe for
- * concurrent use: one shared {@link HttpClient}, no other mutable state.
+ * concurrent use: one shared {@link Upstream}, no other mutable state.
  */
 public final class OpenRouterProvider implements ImageProvider {
 
@@ -66,7 +55,7 @@ public final class OpenRouterProvider implements ImageProvider {
     private final String apiKey;
     private final String model;
     private final Duration callTimeout;
-    private final HttpClient client;
+    private final Upstream upstream;
 
     /**
      * @param settings a null base URL or model means the defaults above; the key is required
@@ -97,10 +86,7 @@ public final class OpenRouterProvider implements ImageProvider {
             throw new IllegalArgumentException("callTimeout must be positive: " + callTimeout);
         }
         Duration connect = Objects.requireNonNull(settings.connectTimeout(), "connectTimeout");
-        this.client = HttpClient.newBuilder()
-                .connectTimeout(connect)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
+        this.upstream = Upstream.api(connect);
     }
 
     @Override
@@ -134,17 +120,17 @@ public final class OpenRouterProvider implements ImageProvider {
                 .header("X-Title", "genqueue")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(ChatRequest.body(model, request, NAME)))
                 .build();
-        long deadline = System.nanoTime() + callTimeout.toNanos();
-        List<CompletableFuture<HttpResponse<byte[]>>> calls = new ArrayList<>(request.numImages());
+        Upstream.Deadline deadline = Upstream.Deadline.after(callTimeout);
+        List<Upstream.Exchange> calls = new ArrayList<>(request.numImages());
         try {
             for (int i = 0; i < request.numImages(); i++) {
-                calls.add(client.sendAsync(http, BoundedBody.handler(MAX_ANSWER_BYTES)));
+                calls.add(upstream.start(http, MAX_ANSWER_BYTES));
             }
             List<ImageData> images = new ArrayList<>(calls.size());
             Set<String> texts = new LinkedHashSet<>();
-            for (CompletableFuture<HttpResponse<byte[]>> call : calls) {
-                HttpResponse<byte[]> response = await(call, deadline);
-                ChatAnswer answer = ChatAnswer.read(response.statusCode(), response.headers(), response.body(), model, apiKey);
+            for (Upstream.Exchange call : calls) {
+                Upstream.Answer response = call.await(deadline);
+                ChatAnswer answer = ChatAnswer.read(response.status(), response.headers(), response.body(), model, apiKey);
                 log(request.context(), answer);
                 images.add(Transcoder.to(answer.image(), request.format(), NAME));
                 if (!answer.text().isEmpty()) {
@@ -155,53 +141,8 @@ public final class OpenRouterProvider implements ImageProvider {
         } finally {
             // No-op for finished calls; aborts the exchanges of the others (after a failure, a
             // timeout or an interrupt) so that no upstream work is left running for nobody.
-            calls.forEach(call -> call.cancel(true));
+            calls.forEach(Upstream.Exchange::cancel);
         }
-    }
-
-    private HttpResponse<byte[]> await(CompletableFuture<HttpResponse<byte[]>> call, long deadline)
-            throws InterruptedException {
-        try {
-            return call.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            throw timedOut(e);
-        } catch (ExecutionException e) {
-            throw transportFailure(e.getCause());
-        }
-    }
-
-    private ProviderException timedOut(Throwable cause) {
-        return ProviderException.retryable(ErrorType.PROVIDER_UNAVAILABLE,
-                "gave no complete answer within the call timeout of " + human(callTimeout), null, cause);
-    }
-
-    private ProviderException transportFailure(Throwable failure) {
-        Throwable t = failure;
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        String where = endpoint.getHost() + (endpoint.getPort() > 0 ? ":" + endpoint.getPort() : "");
-        if (t instanceof BoundedBody.TooLargeException) {
-            return ProviderException.retryable(ErrorType.PROVIDER_ERROR, t.getMessage(), null, t);
-        }
-        if (t instanceof HttpConnectTimeoutException) {
-            return ProviderException.retryable(ErrorType.PROVIDER_UNAVAILABLE,
-                    "could not connect to " + where + " in time", null, t);
-        }
-        if (t instanceof HttpTimeoutException) {
-            return timedOut(t);
-        }
-        if (t instanceof ConnectException) {
-            return ProviderException.retryable(ErrorType.PROVIDER_UNAVAILABLE,
-                    "could not connect to " + where + " (connection refused)", null, t);
-        }
-        if (t instanceof IOException) {
-            return ProviderException.retryable(ErrorType.PROVIDER_UNAVAILABLE,
-                    "the connection to " + where + " failed before a complete answer ("
-                            + (t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage()) + ")", null, t);
-        }
-        return ProviderException.retryable(ErrorType.PROVIDER_ERROR,
-                "the call failed unexpectedly (" + t.getClass().getSimpleName() + ")", null, t);
     }
 
     private void log(CallContext context, ChatAnswer answer) {
@@ -215,9 +156,5 @@ public final class OpenRouterProvider implements ImageProvider {
         } else {
             context.info(line.toString());
         }
-    }
-
-    private static String human(Duration d) {
-        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
     }
 }

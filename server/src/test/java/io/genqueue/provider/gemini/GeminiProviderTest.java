@@ -300,8 +300,22 @@ class GeminiProviderTest {
 
         assertThat(e.type()).isEqualTo(ErrorType.PROVIDER_UNAVAILABLE);
         assertThat(e.retryable()).isTrue();
-        assertThat(e.getMessage()).contains("no answer within 0.3 s");
+        assertThat(e.getMessage()).contains("no complete answer from 127.0.0.1:").endsWith("within 300 ms");
         assertThat(emulator.awaitAborted(abortedBefore + 1, Duration.ofSeconds(5))).isTrue();
+    }
+
+    @Test
+    void an_oversized_answer_fails_retryably_without_being_read_in_full() throws Exception {
+        int abortedBefore = emulator.aborted();
+
+        ProviderException e = catchThrowableOfType(ProviderException.class,
+                () -> provider.generate(request("[emulate:oversized] an ocean")));
+
+        assertThat(e.type()).isEqualTo(ErrorType.PROVIDER_ERROR);
+        assertThat(e.retryable()).isTrue();
+        assertThat(e.getMessage()).contains("is larger than 64 MiB").doesNotContain(KEY);
+        // the emulator offered 1 GiB; the connection was closed once the cap was passed
+        assertThat(emulator.awaitAborted(abortedBefore + 1, Duration.ofSeconds(10))).isTrue();
     }
 
     @Test

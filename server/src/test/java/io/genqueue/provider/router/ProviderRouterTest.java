@@ -16,6 +16,7 @@ import io.genqueue.provider.GenerationResult;
 import io.genqueue.provider.ImageProvider;
 import io.genqueue.provider.ProviderException;
 import io.genqueue.provider.ProviderHealth;
+import io.genqueue.testing.Eventually;
 import io.genqueue.testing.SettableClock;
 import java.time.Duration;
 import java.time.Instant;
@@ -300,9 +301,7 @@ class ProviderRouterTest {
             }
             ended.countDown();
         });
-        while (gemini.inFlight.get() == 0) {
-            Thread.onSpinWait();
-        }
+        Eventually.until(Duration.ofSeconds(10), "the first call in flight", () -> gemini.inFlight.get() > 0);
         Thread queued = Thread.ofVirtual().start(() -> {
             try {
                 router.generate(request());
