@@ -2,6 +2,7 @@ package io.genqueue.process;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.genqueue.testing.Eventually;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -91,16 +92,8 @@ final class Api {
 
     /** Polls the status (with logs) until COMPLETED, for at most 30 s. */
     JsonNode awaitCompleted(String id) {
-        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
-        JsonNode status = null;
-        while (System.nanoTime() < deadline) {
-            status = status(id);
-            if (status.path("status").asText().equals("COMPLETED")) {
-                return status;
-            }
-            ServerProcess.pause(20); // polling the real server
-        }
-        throw new AssertionError(id + " did not complete; last: " + status);
+        return Eventually.value(java.time.Duration.ofSeconds(30), id + " completed", () -> status(id),
+                status -> status.path("status").asText().equals("COMPLETED"));
     }
 
     JsonNode status(String id) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.genqueue.blob.s3.S3ProxyServer;
 import io.genqueue.store.postgres.TestSchemas;
+import io.genqueue.testing.Eventually;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -32,7 +33,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -102,7 +102,7 @@ class ClusterIT {
 
             // Kill mid-load: some jobs done, both workers running jobs (their slots full: the queue is long).
             Map<String, String> runningBeforeKill = new HashMap<>();
-            await("jobs done and both workers running jobs", Duration.ofSeconds(30), () -> {
+            Eventually.until(Duration.ofSeconds(30), "jobs done and both workers running jobs", () -> {
                 runningBeforeKill.clear();
                 runningBeforeKill.putAll(cluster.db.strings("SELECT id, lease_owner FROM jobs WHERE state = 'RUNNING'"));
                 return new HashSet<>(runningBeforeKill.values()).size() == 2
@@ -169,12 +169,12 @@ class ClusterIT {
             nodes.addAll(cluster.startAll("all", "all"));
             List<Api> apis = nodes.stream().map(n -> n.api(cluster.key)).toList();
             String listening = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN genqueue%'";
-            await("three LISTEN sessions", Duration.ofSeconds(20), () -> cluster.db.count(listening) == 3);
+            Eventually.until(Duration.ofSeconds(20), "three LISTEN sessions", () -> cluster.db.count(listening) == 3);
 
             Submitter submitter = new Submitter(apis);
             Thread load = Thread.ofPlatform().name("cluster-submitter").start(submitter);
             try {
-                await("load with finished and running jobs", Duration.ofSeconds(60), () -> submitter.accepted.size() >= 40
+                Eventually.until(Duration.ofSeconds(60), "load with finished and running jobs", () -> submitter.accepted.size() >= 40
                         && cluster.db.count("SELECT count(*) FROM jobs WHERE state = 'SUCCEEDED'") >= 3
                         && cluster.db.count("SELECT count(*) FROM jobs WHERE state = 'RUNNING'") >= 1);
                 int acceptedBefore = submitter.accepted.size();
@@ -187,14 +187,14 @@ class ClusterIT {
                 submitter.markRestart(upAt);
 
                 long readyAt = awaitReady(nodes, Duration.ofSeconds(30));
-                await("the LISTEN sessions back", Duration.ofSeconds(30), () -> cluster.db.count(listening) == 3);
+                Eventually.until(Duration.ofSeconds(30), "the LISTEN sessions back", () -> cluster.db.count(listening) == 3);
                 long listeningAt = System.nanoTime();
                 for (int i = 0; i < apis.size(); i++) {
                     Api.Response r = apis.get(i).submit("{\"prompt\":\"after the restart, node " + i + "\",\"output_format\":\"jpeg\"}");
                     assertThat(r.status()).as("a submit through node " + i + " after the restart: " + r.body()).isEqualTo(200);
                     submitter.accepted.put(r.json().get("request_id").asText(), 1);
                 }
-                await("40 more accepted after the restart", Duration.ofSeconds(60), () -> submitter.acceptedAfterRestart.get() >= 40);
+                Eventually.until(Duration.ofSeconds(60), "40 more accepted after the restart", () -> submitter.acceptedAfterRestart.get() >= 40);
                 submitter.stop = true;
                 load.join(60_000);
 
@@ -260,7 +260,7 @@ class ClusterIT {
             assertThat(owners).as("worker processes that ran jobs").hasSize(2);
 
             String id = client.submitOk("{\"prompt\":\"cancel me while running\",\"output_format\":\"jpeg\"}");
-            await(id + " in progress", Duration.ofSeconds(20), () -> client.status(id).path("status").asText().equals("IN_PROGRESS"));
+            Eventually.until(Duration.ofSeconds(20), id + " in progress", () -> client.status(id).path("status").asText().equals("IN_PROGRESS"));
             long cancelAt = System.nanoTime();
             Api.Response cancel = client.cancel(id);
             assertThat(cancel.status()).as("cancel: " + cancel.body()).isEqualTo(202);
@@ -523,31 +523,20 @@ class ClusterIT {
 
     // ---------------------------------------------------------------- waiting and checking
 
-    private static void await(String what, Duration timeout, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no " + what + " within " + timeout);
-            }
-            ServerProcess.pause(50); // polling real processes and the database
-        }
-    }
-
     private static void awaitTerminal(Db db, Set<String> ids, Duration timeout) {
         awaitTerminal(db, ids, timeout, () -> {
         });
     }
 
-    /** Waits until every job of {@code ids} is in a final state, running {@code eachPoll} between looks. */
+    /** Waits until every job of {@code ids} is in a final state, running {@code eachPoll} before each look. */
     private static void awaitTerminal(Db db, Set<String> ids, Duration timeout, Runnable eachPoll) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (db.terminal(ids) < ids.size()) {
-            if (System.nanoTime() > deadline) {
-                Map<String, String> states = db.strings("SELECT state, count(*) FROM jobs GROUP BY state");
-                throw new AssertionError("not every accepted job finished within " + timeout + "; jobs by state: " + states);
-            }
-            eachPoll.run();
-            ServerProcess.pause(100); // polling the database
+        try {
+            Eventually.value(timeout, "all " + ids.size() + " accepted job(s) finished", () -> {
+                eachPoll.run();
+                return db.terminal(ids);
+            }, finished -> finished == ids.size());
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; jobs by state: " + db.strings("SELECT state, count(*) FROM jobs GROUP BY state"), e);
         }
     }
 
@@ -556,7 +545,7 @@ class ClusterIT {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         for (ServerProcess node : nodes) {
             HttpRequest ready = HttpRequest.newBuilder(URI.create(node.base + "/readyz")).timeout(Duration.ofSeconds(15)).build();
-            await(node.base + "/readyz 200", timeout, () -> {
+            Eventually.until(timeout, node.base + "/readyz 200", () -> {
                 try {
                     return http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
                 } catch (IOException e) {

@@ -3,6 +3,7 @@ package io.genqueue.process;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.genqueue.testing.Eventually;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -184,11 +185,7 @@ class CrashIT {
                 caught++;
                 server.kill();
                 server = ServerProcess.serveHealthy(data, env);
-                JsonNode after = server.api(key).status(id);
-                while (!after.path("status").asText().equals("COMPLETED")) {
-                    ServerProcess.pause(20); // polling the real server
-                    after = server.api(key).status(id);
-                }
+                JsonNode after = server.api(key).awaitCompleted(id);
                 if (countLines(after, "Generated") != 1) {
                     twice.add(id + ": " + after.path("logs"));
                 }
@@ -224,10 +221,10 @@ class CrashIT {
         long start = System.nanoTime();
         Thread.sleep(LOAD.toMillis()); // the length of the load phase, not a wait for an event
         // The kill should find finished, running and waiting jobs: wait for a first result seen in this
-        // round, and for the newest request to be waiting (the slots are full while others wait).
-        while ((completedBeforeKill.size() == seenBefore || !newestIsQueued(api)) && System.nanoTime() - start < LOAD.toNanos() + 3_000_000_000L) {
-            Thread.sleep(20); // polling the observer and the server
-        }
+        // round, and for the newest request to be waiting (the slots are full while others wait). A
+        // bound for a hang: a cold first server took 2.3 s past the load phase on 2 cores.
+        Eventually.until(Duration.ofSeconds(10), "a first result seen in round " + round + " and the newest request waiting",
+                () -> completedBeforeKill.size() > seenBefore && newestIsQueued(api));
         stopObserving.set(true);
         observer.join();
         int inFlightAtKill = inFlight.get();
@@ -375,12 +372,9 @@ class CrashIT {
             }
         }
         assertThat(missing).as("stored requests unknown after the restart").isEmpty();
-        long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
-        while (!pending.isEmpty()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(pending.size() + " request(s) still not completed after " + DRAIN_TIMEOUT
-                        + ", e.g. " + api.status(pending.iterator().next()));
-            }
+        // Each look checks the oldest pending requests, up to 20 not yet done.
+        Eventually.value(DRAIN_TIMEOUT, "every request completed after the restart", () -> {
+            String example = null;
             int notDone = 0;
             for (Iterator<String> it = pending.iterator(); it.hasNext() && notDone < 20; ) {
                 String id = it.next();
@@ -389,11 +383,12 @@ class CrashIT {
                     it.remove();
                 } else {
                     assertThat(r.status()).as("status of " + id).isEqualTo(202);
+                    example = example == null ? id + ": " + r.body() : example;
                     notDone++;
                 }
             }
-            Thread.sleep(100); // between polls of a real server
-        }
+            return pending.size() + " request(s) not completed, e.g. " + example;
+        }, look -> pending.isEmpty());
     }
 
     /** Checks every job; returns a description of each problem found. */

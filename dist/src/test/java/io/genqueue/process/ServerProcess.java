@@ -1,5 +1,6 @@
 package io.genqueue.process;
 
+import io.genqueue.testing.Eventually;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -171,24 +172,24 @@ final class ServerProcess implements AutoCloseable {
     ServerProcess awaitHealthy(Duration timeout) {
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         HttpRequest health = HttpRequest.newBuilder(URI.create(base + "/healthz")).timeout(Duration.ofSeconds(2)).build();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new AssertionError("the server exited with " + process.exitValue() + " before it was healthy\n" + describe());
-            }
-            try {
-                if (client.send(health, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return this;
+        try {
+            Eventually.until(timeout, "the server healthy", () -> {
+                if (!process.isAlive()) {
+                    throw new AssertionError("the server exited with " + process.exitValue() + " before it was healthy");
                 }
-            } catch (IOException e) {
-                // not listening yet
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-            pause(50); // polling the real server
+                try {
+                    return client.send(health, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+                } catch (IOException e) {
+                    return false; // not listening yet
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            });
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\n" + describe(), e);
         }
-        throw new AssertionError("the server was not healthy within " + timeout + "\n" + describe());
+        return this;
     }
 
     /** The key the first start printed, indented on its own line. */

@@ -3,6 +3,7 @@ package io.genqueue.process;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.genqueue.testing.Eventually;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -135,19 +136,13 @@ class ShutdownIT {
 
     /** Polls until exactly {@code running} of the jobs are in progress; returns every job's status. */
     private static Map<String, String> awaitStates(Api api, List<String> ids, int running, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        Map<String, String> states = new HashMap<>();
-        while (System.nanoTime() < deadline) {
-            states.clear();
+        return Eventually.value(timeout, running + " job(s) in progress", () -> {
+            Map<String, String> states = new HashMap<>();
             for (String id : ids) {
                 states.put(id, api.status(id).path("status").asText());
             }
-            if (states.values().stream().filter("IN_PROGRESS"::equals).count() == running) {
-                return states;
-            }
-            ServerProcess.pause(20); // polling the real server
-        }
-        throw new AssertionError("never " + running + " job(s) in progress; last: " + states);
+            return states;
+        }, states -> states.values().stream().filter("IN_PROGRESS"::equals).count() == running);
     }
 
     private static List<JsonNode> lines(JsonNode status) {

@@ -1,10 +1,11 @@
 package io.genqueue.blob;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -73,9 +74,15 @@ public final class FsBlobStore implements BlobStore {
             return Optional.empty();
         }
         try {
-            Path file = path(key);
-            InputStream in = Files.newInputStream(file);
-            return Optional.of(new Blob(in, Files.size(file)));
+            // The size of the opened file, not of the path: a put may rename a new version into
+            // place between the open and a second look at the path.
+            SeekableByteChannel file = Files.newByteChannel(path(key));
+            try {
+                return Optional.of(new Blob(Channels.newInputStream(file), file.size()));
+            } catch (IOException e) {
+                file.close();
+                throw e;
+            }
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {

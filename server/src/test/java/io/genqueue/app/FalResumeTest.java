@@ -9,6 +9,7 @@ import io.genqueue.image.OutputFormat;
 import io.genqueue.json.Json;
 import io.genqueue.provider.ProviderSettings;
 import io.genqueue.provider.fal.FalProvider;
+import io.genqueue.testing.Eventually;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -98,16 +99,9 @@ class FalResumeTest {
     }
 
     private JsonNode awaitCompleted(String base, String key, String id) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        JsonNode last = null;
-        while (System.nanoTime() < deadline) {
-            last = Json.parse(send(get(base + "/v1/queue/nano_banana/requests/" + id + "/status?logs=1", key)).body().getBytes());
-            if (last.get("status").asText().equals("COMPLETED")) {
-                return last;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("not completed in time; last status: " + last);
+        return Eventually.value(Duration.ofSeconds(30), id + " completed",
+                () -> Json.parse(send(get(base + "/v1/queue/nano_banana/requests/" + id + "/status?logs=1", key)).body().getBytes()),
+                status -> status.get("status").asText().equals("COMPLETED"));
     }
 
     private static HttpRequest.Builder get(String url, String key) {

@@ -7,6 +7,7 @@ import io.genqueue.provider.ImageProvider;
 import io.genqueue.provider.preview.PreviewProvider;
 import io.genqueue.queue.JobListener;
 import io.genqueue.store.postgres.TestSchemas;
+import io.genqueue.testing.Eventually;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -268,27 +269,27 @@ final class TestServer implements AutoCloseable {
         return "/v1/queue/nano_banana/requests/" + id + "/cancel";
     }
 
-    /** Polls the status until {@code until} holds, for at most {@code timeout}. */
+    /**
+     * Looks at the status until {@code until} holds, for at most {@code timeout}; between looks it
+     * waits for the store's next change.
+     */
     JsonNode awaitStatus(String id, Predicate<JsonNode> until, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        JsonNode last = null;
-        while (System.nanoTime() < deadline) {
-            long seen = changes.get();
-            last = get(statusPath(id) + "?logs=1").json();
-            if (until.test(last)) {
-                return last;
+        AtomicLong seen = new AtomicLong(-1); // the change count before the previous look; none before the first
+        return Eventually.value(timeout, "status of " + id + " in the expected state", () -> {
+            if (seen.get() >= 0) {
+                awaitChangeAfter(seen.get());
             }
-            awaitChangeAfter(seen, deadline);
-        }
-        throw new AssertionError("status of " + id + " did not reach the expected state in " + timeout + "; last: " + last);
+            seen.set(changes.get());
+            return get(statusPath(id) + "?logs=1").json();
+        }, until);
     }
 
     /**
      * Waits until the store commits a change after {@code seen}. A status can also move without
-     * an event (a job ahead of it leaving the queue), so the wait is cut short every 100 ms.
+     * an event (a job ahead of it leaving the queue), so the wait is cut short after 100 ms.
      */
-    private void awaitChangeAfter(long seen, long deadline) {
-        long until = Math.min(deadline, System.nanoTime() + 100_000_000L);
+    private void awaitChangeAfter(long seen) {
+        long until = System.nanoTime() + 100_000_000L;
         synchronized (changes) {
             long left;
             while (changes.get() == seen && (left = until - System.nanoTime()) > 0) {
@@ -301,7 +302,6 @@ final class TestServer implements AutoCloseable {
             }
         }
     }
-
 
     JsonNode awaitCompleted(String id) {
         return awaitStatus(id, s -> s.get("status").asText().equals("COMPLETED"), Duration.ofSeconds(30));

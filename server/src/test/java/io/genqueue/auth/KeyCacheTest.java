@@ -2,6 +2,8 @@ package io.genqueue.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.genqueue.testing.Eventually;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -61,23 +63,26 @@ class KeyCacheTest {
                 }
             }));
         }
-        for (int c = 0; c < cycles; c++) {
-            long before = calls.get();
-            while (calls.get() < before + 200) {
-                Thread.onSpinWait(); // requests fill the cache with this cycle's key
+        try {
+            for (int c = 0; c < cycles; c++) {
+                awaitCalls(calls, 200); // requests fill the cache with this cycle's key
+                revoked.add("key-" + c);                 // the revocation commits,
+                revokedAt.put(c, version.incrementAndGet()); // then its version is published
+                awaitCalls(calls, 200); // requests race the new version
+                cycle.incrementAndGet();
             }
-            revoked.add("key-" + c);                 // the revocation commits,
-            revokedAt.put(c, version.incrementAndGet()); // then its version is published
-            before = calls.get();
-            while (calls.get() < before + 200) {
-                Thread.onSpinWait(); // requests race the new version
-            }
-            cycle.incrementAndGet();
+        } finally {
+            done.set(true);
         }
-        done.set(true);
         for (Thread t : requests) {
             t.join();
         }
         assertThat(violations).as("answers from before a revocation to requests that read its version").hasValue(0);
+    }
+
+    /** Waits until the request threads made {@code n} more calls. */
+    private static void awaitCalls(AtomicLong calls, int n) {
+        long before = calls.get();
+        Eventually.until(Duration.ofSeconds(10), n + " more requests", () -> calls.get() >= before + n);
     }
 }

@@ -9,6 +9,7 @@ import io.genqueue.image.ImageInfo;
 import io.genqueue.image.ImageProbe;
 import io.genqueue.image.OutputFormat;
 import io.genqueue.json.Json;
+import io.genqueue.testing.Eventually;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -78,17 +79,9 @@ class FalEmulatorTest {
         return send(b.POST(HttpRequest.BodyPublishers.ofString(json)));
     }
 
-    private JsonNode awaitStatus(String statusUrl, Predicate<JsonNode> until) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        JsonNode last = null;
-        while (System.nanoTime() < deadline) {
-            last = send(keyed(statusUrl).GET()).json();
-            if (until.test(last)) {
-                return last;
-            }
-            Thread.sleep(10);
-        }
-        throw new AssertionError("status did not reach the expected state; last: " + last);
+    private JsonNode awaitStatus(String statusUrl, Predicate<JsonNode> until) {
+        return Eventually.value(Duration.ofSeconds(10), statusUrl + " in the expected state",
+                () -> send(keyed(statusUrl).GET()).json(), until);
     }
 
     @Test

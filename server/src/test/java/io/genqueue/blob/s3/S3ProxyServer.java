@@ -1,5 +1,6 @@
 package io.genqueue.blob.s3;
 
+import io.genqueue.testing.Eventually;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -10,6 +11,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +30,7 @@ public final class S3ProxyServer implements AutoCloseable {
 
     public static final String ACCESS_KEY = "test-access-key";
     public static final String SECRET_KEY = "test-secret-key-not-for-production";
-    private static final long START_TIMEOUT_MS = 60_000;
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
     private final Process process;
     private final Path dir;
@@ -82,27 +84,23 @@ public final class S3ProxyServer implements AutoCloseable {
     }
 
     private void awaitListening(int port, Path log) throws IOException {
-        long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
-        while (System.currentTimeMillis() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("S3Proxy exited with " + process.exitValue() + ":\n" + Files.readString(log));
-            }
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
-                return;
-            } catch (IOException notYet) {
-                // Polling a starting JVM: nothing to wait on but its port.
-                try {
-                    process.waitFor(50, TimeUnit.MILLISECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    close();
-                    throw new IllegalStateException("interrupted while S3Proxy started", e);
+        try {
+            Eventually.until(START_TIMEOUT, "S3Proxy listening on port " + port, () -> {
+                if (!process.isAlive()) {
+                    throw new IllegalStateException("S3Proxy exited with " + process.exitValue());
                 }
-            }
+                try (Socket socket = new Socket()) {
+                    socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+                    return true;
+                } catch (IOException notYet) {
+                    return false; // polling a starting JVM: nothing to wait on but its port
+                }
+            });
+        } catch (RuntimeException | AssertionError e) {
+            String output = Files.readString(log);
+            close();
+            throw new IllegalStateException(e.getMessage() + ":\n" + output, e);
         }
-        close();
-        throw new IllegalStateException("S3Proxy did not listen within " + START_TIMEOUT_MS + " ms:\n" + Files.readString(log));
     }
 
     public URI endpoint() {

@@ -14,6 +14,7 @@ import io.genqueue.queue.Outcome;
 import io.genqueue.queue.Priority;
 import io.genqueue.queue.RequestIds;
 import io.genqueue.queue.SubmitOutcome;
+import io.genqueue.testing.Eventually;
 import io.genqueue.testing.SettableClock;
 import io.genqueue.worker.RunningJobs;
 import java.time.Duration;
@@ -82,12 +83,8 @@ class PostgresMultiStoreTest {
         return ((SubmitOutcome.Created) outcome).job().id();
     }
 
-    private static void awaitListening(PostgresJobStore store) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!store.listening()) {
-            assertThat(System.nanoTime() - deadline).as("the store started listening").isNegative();
-            Thread.sleep(10);
-        }
+    private static void awaitListening(PostgresJobStore store) {
+        Eventually.until(WAIT, "the store started listening", store::listening);
     }
 
     private static Outcome success() {
