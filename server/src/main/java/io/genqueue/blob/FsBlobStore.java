@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
  * Blobs as files under a directory: {@code <root>/<job id>/<index>.<ext>}.
  *
  * <p>A put writes a temporary file, flushes it, renames it into place and flushes the directory, so
- * a crash leaves either the old blob, the new one, or a stray temporary file, never a torn image.
+ * a crash leaves either the old blob, the new one, or a stray temporary file, never a torn image;
+ * puts of one key at once leave one of their versions whole.
  * Keys are checked against a strict pattern, so no key can name a path outside the root.
  */
 public final class FsBlobStore implements BlobStore {
@@ -48,9 +49,10 @@ public final class FsBlobStore implements BlobStore {
         Path target = path(key);
         try {
             Path dir = Files.createDirectories(target.getParent());
-            Path temp = dir.resolve("." + target.getFileName() + ".tmp");
-            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                    StandardOpenOption.WRITE)) {
+            // A name of its own: two puts of one key (a job run again while its reaped run still
+            // writes) must not write into one temporary file.
+            Path temp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
                 ByteBuffer buffer = ByteBuffer.wrap(bytes);
                 while (buffer.hasRemaining()) {
                     ch.write(buffer);

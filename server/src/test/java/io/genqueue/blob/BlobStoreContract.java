@@ -215,6 +215,29 @@ public abstract class BlobStoreContract<S extends BlobStore> {
         }
     }
 
+    /** A job run again while its reaped run still writes: puts of one key at once all succeed, one version stays whole. */
+    @Test
+    void puts_of_one_key_at_once_all_succeed_and_leave_one_whole_version() throws Exception {
+        String key = "job_twice/0.png";
+        int writers = 8;
+        List<byte[]> versions = new ArrayList<>();
+        for (int v = 0; v < writers; v++) {
+            versions.add(bytes(20_000 + v, v));
+        }
+        try (ExecutorService pool = Executors.newFixedThreadPool(writers)) {
+            List<Future<?>> puts = new ArrayList<>();
+            for (int round = 0; round < 25; round++) {
+                for (byte[] version : versions) {
+                    puts.add(pool.submit(() -> store.put(key, version, "image/png")));
+                }
+            }
+            for (Future<?> put : puts) {
+                put.get();
+            }
+        }
+        assertThat(versions).anySatisfy(v -> assertThat(read(store.open(key))).isEqualTo(v));
+    }
+
     /**
      * A job run again overwrites its images while clients may be reading them: a reader always
      * finds the blob, and reads one whole version of it, with that version's size.
