@@ -134,7 +134,7 @@ public final class Application implements AutoCloseable {
         http = new HttpApi(new HttpApi.Settings(settings.host(), settings.port(), settings.publicUrl(), settings.maxBodyBytes(),
                 settings.linkTtl(), settings.retention(), settings.models(), settings.streamKeepAlive(),
                 settings.requestTimeout()),
-                store, keys, blobs, events, validator, provider::health, () -> signingKeys.published(settings.webhookKeyGrace()),
+                store, keys, blobs, events, validator, provider::health, signingKeys::published,
                 dataDir.linkSecret(settings.linkSecret()), clock);
         port = http.start();
     }

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.function.BiFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
@@ -48,17 +49,28 @@ final class WebhookKeysCommand implements Runnable {
     @Command(name = "rotate", mixinStandardHelpOptions = true,
             description = "Make a new signing key and retire the current one; the new key's id alone is printed on the last line.")
     static final class Rotate extends KeysCommand.DataDirOption implements Runnable {
+        @Option(names = "--grace", description = "How long the replaced key stays in the JWKS, e.g. 24h, or 0s after a leak "
+                + "(default GENQUEUE_WEBHOOK_KEY_GRACE, 24h).")
+        String grace;
+
         @Spec
         CommandSpec spec;
 
         @Override
         public void run() {
+            Duration flag;
+            try {
+                flag = grace == null ? null : Setting.duration(grace.strip());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--grace: " + e.getMessage(), e);
+            }
             PrintWriter out = spec.commandLine().getOut();
             withSigningKeys(this, (keys, settings) -> {
-                SigningKey next = keys.rotate();
-                Duration grace = settings.webhookKeyGrace();
-                out.println("Webhooks are signed with the new key from now on. The one it replaces stays in "
-                        + "/.well-known/jwks.json until " + next.createdAt().plus(grace) + " (GENQUEUE_WEBHOOK_KEY_GRACE, " + grace + ").");
+                Duration keepOld = flag != null ? flag : settings.webhookKeyGrace();
+                SigningKey next = keys.rotate(keepOld);
+                out.println("Webhooks are signed with the new key from now on. The key it replaces "
+                        + (keepOld.isZero() ? "has left /.well-known/jwks.json." : "stays in /.well-known/jwks.json until "
+                                + next.createdAt().plus(keepOld) + "."));
                 out.println(next.kid());
                 return null;
             });
@@ -80,8 +92,8 @@ final class WebhookKeysCommand implements Runnable {
                 out.printf("%-44s %-21s %s%n", "KID", "CREATED", "STATE");
                 for (SigningKey k : all) {
                     String state = !k.retired() ? "active (signs)"
-                            : "retired " + seconds(k.retiredAt()) + (k.publishedAt(now, settings.webhookKeyGrace())
-                                    ? ", published until " + seconds(k.retiredAt().plus(settings.webhookKeyGrace())) : ", no longer published");
+                            : "retired " + seconds(k.retiredAt()) + (k.publishedAt(now)
+                                    ? ", published until " + seconds(k.publishedUntil()) : ", no longer published");
                     out.printf("%-44s %-21s %s%n", k.kid(), seconds(k.createdAt()), state);
                 }
                 return null;

@@ -4,7 +4,6 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.NoSuchAlgorithmException;
 import java.security.interfaces.EdECPublicKey;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Objects;
@@ -18,12 +17,17 @@ import java.util.Objects;
  * @param x the public key: the 32 bytes of its RFC 8032 encoding (the JWK's {@code x}, decoded)
  * @param createdAt when it was made
  * @param retiredAt when a rotation replaced it, or null while it is the active key
+ * @param publishedUntil for a retired key, the end of its grace period: the JWKS shows it until
+ *     then; null while it is the active key
  */
-public record SigningKey(String kid, byte[] privateKey, byte[] x, Instant createdAt, Instant retiredAt) {
+public record SigningKey(String kid, byte[] privateKey, byte[] x, Instant createdAt, Instant retiredAt, Instant publishedUntil) {
 
     public SigningKey {
         Objects.requireNonNull(kid, "kid");
         Objects.requireNonNull(createdAt, "createdAt");
+        if ((retiredAt == null) != (publishedUntil == null)) {
+            throw new IllegalArgumentException("a retired key has an end of publication, and only a retired key");
+        }
         if (x.length != Jwks.ED25519_KEY_BYTES) {
             throw new IllegalArgumentException("an Ed25519 public key has 32 bytes, not " + x.length);
         }
@@ -40,7 +44,7 @@ public record SigningKey(String kid, byte[] privateKey, byte[] x, Instant create
             throw new IllegalStateException("this JDK has no Ed25519 (every JDK 15+ has)", e);
         }
         byte[] x = Jwks.encode((EdECPublicKey) pair.getPublic());
-        return new SigningKey(Jwks.thumbprint(x), pair.getPrivate().getEncoded(), x, createdAt, null);
+        return new SigningKey(Jwks.thumbprint(x), pair.getPrivate().getEncoded(), x, createdAt, null, null);
     }
 
     @Override
@@ -57,15 +61,15 @@ public record SigningKey(String kid, byte[] privateKey, byte[] x, Instant create
         return retiredAt != null;
     }
 
-    /** Whether the JWKS shows it at {@code now}: while active, and for {@code grace} after it was retired. */
-    public boolean publishedAt(Instant now, Duration grace) {
-        return retiredAt == null || retiredAt.plus(grace).isAfter(now);
+    /** Whether the JWKS shows it at {@code now}: while active, and after that until the end of its grace period. */
+    public boolean publishedAt(Instant now) {
+        return retiredAt == null || publishedUntil.isAfter(now);
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof SigningKey k && kid.equals(k.kid) && Arrays.equals(privateKey, k.privateKey) && Arrays.equals(x, k.x)
-                && createdAt.equals(k.createdAt) && Objects.equals(retiredAt, k.retiredAt);
+                && createdAt.equals(k.createdAt) && Objects.equals(retiredAt, k.retiredAt) && Objects.equals(publishedUntil, k.publishedUntil);
     }
 
     @Override
@@ -75,7 +79,7 @@ public record SigningKey(String kid, byte[] privateKey, byte[] x, Instant create
 
     @Override
     public String toString() {
-        return "SigningKey[kid=" + kid + ", createdAt=" + createdAt + (retiredAt == null ? ", active" : ", retiredAt=" + retiredAt)
-                + ", privateKey=<redacted>]";
+        return "SigningKey[kid=" + kid + ", createdAt=" + createdAt
+                + (retiredAt == null ? ", active" : ", retiredAt=" + retiredAt + ", publishedUntil=" + publishedUntil) + ", privateKey=<redacted>]";
     }
 }

@@ -114,12 +114,12 @@ class WebhookKeysEndToEndTest {
     @Test
     void a_rotation_from_the_command_line_is_published_at_once_and_the_old_key_leaves_after_the_grace() {
         SettableClock clock = new SettableClock(Instant.now()); // the command line rotates at real time
-        try (TestServer server = TestServer.start(Map.of("GENQUEUE_WEBHOOK_KEY_GRACE", "1h"), clock, null)) {
+        try (TestServer server = TestServer.start(Map.of(), clock, null)) {
             SigningKey old = server.app.signingKeys().active();
             long signedAt = clock.instant().getEpochSecond();
             Map<String, String> signedByOld = new WebhookSigner(old).headers("req_01abc", "default", signedAt, BODY);
 
-            Cli.Result rotated = Cli.run("webhook-keys", "rotate", "--data-dir", server.dataDir.toString());
+            Cli.Result rotated = Cli.run("webhook-keys", "rotate", "--grace", "1h", "--data-dir", server.dataDir.toString());
             assertThat(rotated.code()).as(rotated.toString()).isZero();
             String newKid = rotated.lastLine();
             assertThat(newKid).isNotEqualTo(old.kid()).matches("[A-Za-z0-9_-]{43}");
@@ -144,6 +144,22 @@ class WebhookKeysEndToEndTest {
     }
 
     @Test
+    void a_rotation_after_a_leak_withdraws_the_old_key_at_once() {
+        try (TestServer server = TestServer.start()) {
+            String old = kids(jwks(server, server.base)).get(0);
+            Cli.Result rotated = Cli.run("webhook-keys", "rotate", "--grace", "0s", "--data-dir", server.dataDir.toString());
+            assertThat(rotated.code()).as(rotated.toString()).isZero();
+            assertThat(rotated.out()).contains("has left");
+            assertThat(kids(jwks(server, server.base))).containsExactly(rotated.lastLine()).doesNotContain(old);
+
+            Cli.Result bad = Cli.run("webhook-keys", "rotate", "--grace", "soon", "--data-dir", server.dataDir.toString());
+            assertThat(bad.code()).isEqualTo(2);
+            assertThat(bad.err()).contains("--grace").contains("not a duration");
+            assertThat(kids(jwks(server, server.base))).as("nothing rotated").containsExactly(rotated.lastLine());
+        }
+    }
+
+    @Test
     void every_node_of_a_postgresql_deployment_publishes_the_same_key_and_sees_a_rotation_at_once() {
         try (TestServer cluster = TestServer.startCluster(Map.of("GENQUEUE_WORKERS", "0"), new PreviewProvider(Duration.ZERO), 2)) {
             List<String> bases = cluster.nodes().stream().map(n -> "http://127.0.0.1:" + n.port()).toList();
@@ -152,7 +168,7 @@ class WebhookKeysEndToEndTest {
             assertThat(jwks(cluster, bases.get(1)).body()).isEqualTo(first);
             assertThat(cluster.nodes().get(1).signingKeys().active()).isEqualTo(cluster.nodes().get(0).signingKeys().active());
 
-            SigningKey next = cluster.nodes().get(0).signingKeys().rotate();
+            SigningKey next = cluster.nodes().get(0).signingKeys().rotate(Duration.ofHours(24));
             assertThat(kids(jwks(cluster, bases.get(1))).get(0)).isEqualTo(next.kid());
             assertThat(cluster.nodes().get(1).signingKeys().active()).isEqualTo(next);
         }

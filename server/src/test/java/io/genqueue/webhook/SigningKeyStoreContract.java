@@ -77,10 +77,10 @@ public abstract class SigningKeyStoreContract {
         assertThat(key.createdAt()).isEqualTo(clock.instant());
         assertThat(store.active()).isEqualTo(key);
         assertThat(store.list()).containsExactly(key);
-        assertThat(store.published(GRACE)).containsExactly(key);
-        assertThat(receiverOf(store.published(GRACE)).accepts(signedBy(store.active()), BODY, nowSeconds()))
+        assertThat(store.published()).containsExactly(key);
+        assertThat(receiverOf(store.published()).accepts(signedBy(store.active()), BODY, nowSeconds()))
                 .as("the private key read back signs for the public key read back").isTrue();
-        String jwks = Json.writeString(Jwks.document(store.published(GRACE)));
+        String jwks = Json.writeString(Jwks.document(store.published()));
         assertThat(jwks).doesNotContain(Base64.getEncoder().encodeToString(key.privateKey()))
                 .doesNotContain(Base64.getUrlEncoder().withoutPadding().encodeToString(key.privateKey()));
     }
@@ -88,7 +88,7 @@ public abstract class SigningKeyStoreContract {
     @Test
     void the_jwks_of_an_empty_store_makes_the_first_key() {
         SigningKeyStore store = opening();
-        List<SigningKey> published = store.published(GRACE);
+        List<SigningKey> published = store.published();
         assertThat(published).hasSize(1);
         assertThat(store.active()).isEqualTo(published.get(0));
     }
@@ -134,21 +134,21 @@ public abstract class SigningKeyStoreContract {
         Map<String, String> signedByOld = signedBy(old);
         clock.advance(Duration.ofHours(1));
         Instant rotatedAt = clock.instant();
-        SigningKey next = store.rotate();
+        SigningKey next = store.rotate(GRACE);
 
         assertThat(next.kid()).isNotEqualTo(old.kid());
         assertThat(next.retired()).isFalse();
         assertThat(store.active()).isEqualTo(next);
-        assertThat(store.list()).extracting(SigningKey::kid, SigningKey::retiredAt)
-                .containsExactly(Tuple.tuple(next.kid(), null), Tuple.tuple(old.kid(), rotatedAt));
-        assertThat(store.published(GRACE)).extracting(SigningKey::kid).containsExactly(next.kid(), old.kid());
-        assertThat(receiverOf(store.published(GRACE)).accepts(signedBy(store.active()), BODY, nowSeconds())).isTrue();
+        assertThat(store.list()).extracting(SigningKey::kid, SigningKey::retiredAt, SigningKey::publishedUntil)
+                .containsExactly(Tuple.tuple(next.kid(), null, null), Tuple.tuple(old.kid(), rotatedAt, rotatedAt.plus(GRACE)));
+        assertThat(store.published()).extracting(SigningKey::kid).containsExactly(next.kid(), old.kid());
+        assertThat(receiverOf(store.published()).accepts(signedBy(store.active()), BODY, nowSeconds())).isTrue();
 
         clock.advance(GRACE.minusMillis(1));
-        assertThat(store.published(GRACE)).extracting(SigningKey::kid).containsExactly(next.kid(), old.kid());
+        assertThat(store.published()).extracting(SigningKey::kid).containsExactly(next.kid(), old.kid());
         clock.advance(Duration.ofMillis(1));
-        assertThat(store.published(GRACE)).extracting(SigningKey::kid).containsExactly(next.kid());
-        assertThat(receiverOf(store.published(GRACE)).accepts(signedByOld, BODY, Long.parseLong(signedByOld.get(WebhookSigner.TIMESTAMP))))
+        assertThat(store.published()).extracting(SigningKey::kid).containsExactly(next.kid());
+        assertThat(receiverOf(store.published()).accepts(signedByOld, BODY, Long.parseLong(signedByOld.get(WebhookSigner.TIMESTAMP))))
                 .as("the old key's signature, received when it was made, against the JWKS after the grace").isFalse();
         assertThat(store.list()).as("retired keys are kept").hasSize(2);
     }
@@ -157,35 +157,50 @@ public abstract class SigningKeyStoreContract {
     void a_signature_by_the_old_key_verifies_with_the_jwks_of_the_grace_period_and_not_after() {
         SigningKeyStore store = opening();
         SigningKey old = store.active();
-        store.rotate();
+        store.rotate(GRACE);
         long signedAt = nowSeconds();
         Map<String, String> signedByOld = signedBy(old);
-        assertThat(receiverOf(store.published(GRACE)).accepts(signedByOld, BODY, signedAt)).isTrue();
+        assertThat(receiverOf(store.published()).accepts(signedByOld, BODY, signedAt)).isTrue();
         clock.advance(GRACE);
-        assertThat(receiverOf(store.published(GRACE)).accepts(signedByOld, BODY, signedAt)).isFalse();
+        assertThat(receiverOf(store.published()).accepts(signedByOld, BODY, signedAt)).isFalse();
     }
 
     @Test
     void with_no_grace_the_old_key_leaves_the_jwks_at_the_rotation() {
         SigningKeyStore store = opening();
         store.active();
-        SigningKey next = store.rotate();
-        assertThat(store.published(Duration.ZERO)).containsExactly(next);
+        SigningKey next = store.rotate(Duration.ZERO);
+        assertThat(store.published()).containsExactly(next);
+    }
+
+    @Test
+    void each_retired_key_keeps_the_grace_its_rotation_gave_it() {
+        SigningKeyStore store = opening();
+        SigningKey first = store.active();
+        SigningKey second = store.rotate(Duration.ofHours(1));
+        clock.advance(Duration.ofMinutes(10));
+        SigningKey third = store.rotate(Duration.ofHours(48));
+        assertThat(store.published()).extracting(SigningKey::kid).containsExactly(third.kid(), second.kid(), first.kid());
+        clock.advance(Duration.ofMinutes(50));
+        assertThat(store.published()).as("the first's hour is up, measured from its own rotation")
+                .extracting(SigningKey::kid).containsExactly(third.kid(), second.kid());
+        clock.advance(Duration.ofHours(47).plusMinutes(10));
+        assertThat(store.published()).extracting(SigningKey::kid).containsExactly(third.kid());
     }
 
     @Test
     void a_rotation_by_one_process_is_seen_by_the_next_call_of_another() {
         SigningKeyStore server = opening();
         SigningKey old = server.active();
-        SigningKey next = opening().rotate();
+        SigningKey next = opening().rotate(GRACE);
         assertThat(server.active()).isEqualTo(next);
-        assertThat(server.published(GRACE)).extracting(SigningKey::kid).containsExactly(next.kid(), old.kid());
+        assertThat(server.published()).extracting(SigningKey::kid).containsExactly(next.kid(), old.kid());
     }
 
     @Test
     void a_rotation_before_any_key_exists_makes_the_first() {
         SigningKeyStore store = opening();
-        SigningKey made = store.rotate();
+        SigningKey made = store.rotate(GRACE);
         assertThat(store.list()).containsExactly(made);
         assertThat(store.active()).isEqualTo(made);
     }
@@ -207,7 +222,7 @@ public abstract class SigningKeyStoreContract {
                     start.await();
                     List<SigningKey> mine = new ArrayList<>();
                     for (int i = 0; i < each; i++) {
-                        mine.add(store.rotate());
+                        mine.add(store.rotate(GRACE));
                         clock.advance(Duration.ofMillis(1));
                     }
                     return mine;

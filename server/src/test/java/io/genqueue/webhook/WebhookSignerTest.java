@@ -41,7 +41,7 @@ class WebhookSignerTest {
     }
 
     private static SigningKey rfcKey() {
-        return new SigningKey(Jwks.thumbprint(RFC_PUBLIC), concat(PKCS8_PREFIX, RFC_SEED), RFC_PUBLIC, Instant.EPOCH, null);
+        return new SigningKey(Jwks.thumbprint(RFC_PUBLIC), concat(PKCS8_PREFIX, RFC_SEED), RFC_PUBLIC, Instant.EPOCH, null, null);
     }
 
     private static String jwks(SigningKey... keys) {
@@ -133,7 +133,7 @@ class WebhookSignerTest {
     @Test
     void the_private_key_is_in_neither_the_jwks_nor_any_to_string() {
         SigningKey made = SigningKey.generate(Instant.EPOCH);
-        SigningKey key = new SigningKey(made.kid(), made.privateKey(), made.x(), made.createdAt(), Instant.EPOCH.plusSeconds(60));
+        SigningKey key = new SigningKey(made.kid(), made.privateKey(), made.x(), made.createdAt(), Instant.EPOCH.plusSeconds(60), Instant.EPOCH.plusSeconds(120));
         SigningKey active = SigningKey.generate(Instant.EPOCH);
         byte[] pkcs8 = key.privateKey();
         byte[] seed = Arrays.copyOfRange(pkcs8, pkcs8.length - 32, pkcs8.length);
@@ -158,12 +158,14 @@ class WebhookSignerTest {
         byte[] x = key.x();
         x[0] ^= 1;
         assertThat(key.x()).isNotEqualTo(x);
-        assertThat(new SigningKey(key.kid(), key.privateKey(), key.x(), key.createdAt(), null)).isEqualTo(key);
+        assertThat(new SigningKey(key.kid(), key.privateKey(), key.x(), key.createdAt(), null, null)).isEqualTo(key);
         assertThat(key.kid()).isEqualTo(Jwks.thumbprint(key.x())).hasSize(43);
-        assertThatThrownBy(() -> new SigningKey("k", new byte[48], new byte[31], Instant.EPOCH, null))
+        assertThatThrownBy(() -> new SigningKey("k", new byte[48], new byte[31], Instant.EPOCH, null, null))
                 .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new SigningKey(key.kid(), key.privateKey(), key.x(), key.createdAt(), Instant.EPOCH, null))
+                .as("retired without an end of publication").isInstanceOf(IllegalArgumentException.class);
         Map<SigningKey, String> byKey = new HashMap<>();
         byKey.put(key, "a");
-        assertThat(byKey).containsKey(new SigningKey(key.kid(), key.privateKey(), key.x(), key.createdAt(), null));
+        assertThat(byKey).containsKey(new SigningKey(key.kid(), key.privateKey(), key.x(), key.createdAt(), null, null));
     }
 }

@@ -25,7 +25,7 @@ public final class PostgresSigningKeyStore implements SigningKeyStore, AutoClose
     private static final int OWN_POOL_SIZE = 2;
     /** The advisory lock that serialises making and rotating signing keys ("gqsig" in ASCII). */
     private static final long SIGNING_KEY_LOCK = 0x6771736967L;
-    private static final String COLUMNS = "kid, private_key, public_key, created_at, retired_at";
+    private static final String COLUMNS = "kid, private_key, public_key, created_at, retired_at, published_until";
 
     private final Jdbc jdbc;
     private final Clock clock;
@@ -57,7 +57,7 @@ public final class PostgresSigningKeyStore implements SigningKeyStore, AutoClose
         SigningKey made = SigningKey.generate(now());
         return jdbc.transaction(c -> {
             lock(c);
-            Jdbc.update(c, "INSERT INTO webhook_signing_keys (" + COLUMNS + ") SELECT ?, ?, ?, ?, NULL "
+            Jdbc.update(c, "INSERT INTO webhook_signing_keys (" + COLUMNS + ") SELECT ?, ?, ?, ?, NULL, NULL "
                     + "WHERE NOT EXISTS (SELECT 1 FROM webhook_signing_keys WHERE retired_at IS NULL)",
                     made.kid(), made.privateKey(), made.x(), made.createdAt().toEpochMilli());
             // ours, or the one another process made before we had the lock
@@ -66,13 +66,14 @@ public final class PostgresSigningKeyStore implements SigningKeyStore, AutoClose
     }
 
     @Override
-    public SigningKey rotate() {
+    public SigningKey rotate(Duration grace) {
         Instant now = now();
         SigningKey next = SigningKey.generate(now);
         jdbc.transaction(c -> {
             lock(c);
-            Jdbc.update(c, "UPDATE webhook_signing_keys SET retired_at = ? WHERE retired_at IS NULL", now.toEpochMilli());
-            return Jdbc.update(c, "INSERT INTO webhook_signing_keys (" + COLUMNS + ") VALUES (?, ?, ?, ?, NULL)",
+            Jdbc.update(c, "UPDATE webhook_signing_keys SET retired_at = ?, published_until = ? WHERE retired_at IS NULL",
+                    now.toEpochMilli(), now.plus(grace).toEpochMilli());
+            return Jdbc.update(c, "INSERT INTO webhook_signing_keys (" + COLUMNS + ") VALUES (?, ?, ?, ?, NULL, NULL)",
                     next.kid(), next.privateKey(), next.x(), next.createdAt().toEpochMilli());
         });
         return next;
@@ -94,14 +95,14 @@ public final class PostgresSigningKeyStore implements SigningKeyStore, AutoClose
     }
 
     @Override
-    public List<SigningKey> published(Duration grace) {
+    public List<SigningKey> published() {
         List<SigningKey> keys = list();
         if (keys.isEmpty() || keys.get(0).retired()) {
             active();
             keys = list();
         }
         Instant now = now();
-        return keys.stream().filter(k -> k.publishedAt(now, grace)).toList();
+        return keys.stream().filter(k -> k.publishedAt(now)).toList();
     }
 
     private static void lock(Connection c) throws SQLException {
@@ -123,8 +124,10 @@ public final class PostgresSigningKeyStore implements SigningKeyStore, AutoClose
 
     private static SigningKey key(ResultSet rs) throws SQLException {
         Long retired = Jdbc.nullableLong(rs, "retired_at");
+        Long until = Jdbc.nullableLong(rs, "published_until");
         return new SigningKey(rs.getString("kid"), rs.getBytes("private_key"), rs.getBytes("public_key"),
-                Instant.ofEpochMilli(rs.getLong("created_at")), retired == null ? null : Instant.ofEpochMilli(retired));
+                Instant.ofEpochMilli(rs.getLong("created_at")), retired == null ? null : Instant.ofEpochMilli(retired),
+                until == null ? null : Instant.ofEpochMilli(until));
     }
 
     @Override

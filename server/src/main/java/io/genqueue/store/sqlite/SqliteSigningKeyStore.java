@@ -19,7 +19,7 @@ import java.util.Optional;
  */
 public final class SqliteSigningKeyStore implements SigningKeyStore, AutoCloseable {
 
-    private static final String COLUMNS = "kid, private_key, public_key, created_at, retired_at";
+    private static final String COLUMNS = "kid, private_key, public_key, created_at, retired_at, published_until";
 
     private final SqliteWriter writer;
     private final SqliteReaders readers;
@@ -51,7 +51,7 @@ public final class SqliteSigningKeyStore implements SigningKeyStore, AutoCloseab
         }
         SigningKey made = SigningKey.generate(now());
         writer.call(tx -> {
-            PreparedStatement ps = tx.prepare("INSERT INTO webhook_signing_keys (" + COLUMNS + ") SELECT ?, ?, ?, ?, NULL "
+            PreparedStatement ps = tx.prepare("INSERT INTO webhook_signing_keys (" + COLUMNS + ") SELECT ?, ?, ?, ?, NULL, NULL "
                     + "WHERE NOT EXISTS (SELECT 1 FROM webhook_signing_keys WHERE retired_at IS NULL)");
             bind(ps, made);
             return ps.executeUpdate();
@@ -61,14 +61,15 @@ public final class SqliteSigningKeyStore implements SigningKeyStore, AutoCloseab
     }
 
     @Override
-    public SigningKey rotate() {
+    public SigningKey rotate(Duration grace) {
         Instant now = now();
         SigningKey next = SigningKey.generate(now);
         writer.call(tx -> {
-            PreparedStatement retire = tx.prepare("UPDATE webhook_signing_keys SET retired_at = ? WHERE retired_at IS NULL");
+            PreparedStatement retire = tx.prepare("UPDATE webhook_signing_keys SET retired_at = ?, published_until = ? WHERE retired_at IS NULL");
             retire.setLong(1, now.toEpochMilli());
+            retire.setLong(2, now.plus(grace).toEpochMilli());
             retire.executeUpdate();
-            PreparedStatement insert = tx.prepare("INSERT INTO webhook_signing_keys (" + COLUMNS + ") VALUES (?, ?, ?, ?, NULL)");
+            PreparedStatement insert = tx.prepare("INSERT INTO webhook_signing_keys (" + COLUMNS + ") VALUES (?, ?, ?, ?, NULL, NULL)");
             bind(insert, next);
             return insert.executeUpdate();
         });
@@ -90,14 +91,14 @@ public final class SqliteSigningKeyStore implements SigningKeyStore, AutoCloseab
     }
 
     @Override
-    public List<SigningKey> published(Duration grace) {
+    public List<SigningKey> published() {
         List<SigningKey> keys = list();
         if (keys.isEmpty() || keys.get(0).retired()) {
             active();
             keys = list();
         }
         Instant now = now();
-        return keys.stream().filter(k -> k.publishedAt(now, grace)).toList();
+        return keys.stream().filter(k -> k.publishedAt(now)).toList();
     }
 
     private Optional<SigningKey> readActive() {
@@ -122,7 +123,9 @@ public final class SqliteSigningKeyStore implements SigningKeyStore, AutoCloseab
     private static SigningKey key(ResultSet rs) throws java.sql.SQLException {
         long retired = rs.getLong(5);
         Instant retiredAt = rs.wasNull() ? null : Instant.ofEpochMilli(retired);
-        return new SigningKey(rs.getString(1), rs.getBytes(2), rs.getBytes(3), Instant.ofEpochMilli(rs.getLong(4)), retiredAt);
+        long until = rs.getLong(6);
+        Instant publishedUntil = rs.wasNull() ? null : Instant.ofEpochMilli(until);
+        return new SigningKey(rs.getString(1), rs.getBytes(2), rs.getBytes(3), Instant.ofEpochMilli(rs.getLong(4)), retiredAt, publishedUntil);
     }
 
     @Override
