@@ -67,10 +67,11 @@ final class WebhookKeysCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             withSigningKeys(this, (keys, settings) -> {
                 Duration keepOld = flag != null ? flag : settings.webhookKeyGrace();
+                boolean replaces = !keys.list().isEmpty(); // for the message only
                 SigningKey next = keys.rotate(keepOld);
-                out.println("Webhooks are signed with the new key from now on. The key it replaces "
-                        + (keepOld.isZero() ? "has left /.well-known/jwks.json." : "stays in /.well-known/jwks.json until "
-                                + next.createdAt().plus(keepOld) + "."));
+                out.println("Webhooks are signed with the new key from now on. " + (!replaces ? "It is the first."
+                        : keepOld.isZero() ? "The key it replaces has left /.well-known/jwks.json."
+                        : "The key it replaces stays in /.well-known/jwks.json until " + next.createdAt().plus(keepOld) + "."));
                 out.println(next.kid());
                 return null;
             });
