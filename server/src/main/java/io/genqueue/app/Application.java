@@ -18,9 +18,13 @@ import io.genqueue.queue.JobStore;
 import io.genqueue.store.postgres.PostgresConfig;
 import io.genqueue.store.postgres.PostgresJobStore;
 import io.genqueue.store.postgres.PostgresKeyStore;
+import io.genqueue.store.postgres.PostgresSigningKeyStore;
 import io.genqueue.store.sqlite.SqliteDatabase;
 import io.genqueue.store.sqlite.SqliteJobStore;
 import io.genqueue.store.sqlite.SqliteKeyStore;
+import io.genqueue.store.sqlite.SqliteSigningKeyStore;
+import io.genqueue.webhook.SigningKey;
+import io.genqueue.webhook.SigningKeyStore;
 import io.genqueue.worker.Worker;
 import java.io.PrintStream;
 import java.time.Clock;
@@ -44,6 +48,7 @@ public final class Application implements AutoCloseable {
     private final Settings settings;
     private Worker worker;
     private JobStore store;
+    private SigningKeyStore signingKeys;
     private String firstKey;
     private HttpApi http;
     private int port;
@@ -85,10 +90,12 @@ public final class Application implements AutoCloseable {
             PostgresJobStore pg = keep(PostgresJobStore.open(postgresConfig(settings), clock));
             store = pg;
             keys = PostgresKeyStore.beside(pg);
+            signingKeys = PostgresSigningKeyStore.beside(pg);
         } else {
             SqliteJobStore sqlite = keep(SqliteJobStore.open(SqliteDatabase.open(dataDir.path()), clock, settings.readers()));
             store = sqlite;
             keys = SqliteKeyStore.beside(sqlite);
+            signingKeys = SqliteSigningKeyStore.beside(sqlite);
         }
         BlobStore blobs = settings.storage().s3() != null
                 ? keep(new S3BlobStore(settings.storage().s3(), Clock.systemUTC())) // signs links: real time, always
@@ -111,14 +118,15 @@ public final class Application implements AutoCloseable {
             firstKey = key.secret();
             printFirstKey(out, key);
         });
+        SigningKey webhookKey = signingKeys.active(); // made at the deployment's first start, once however many processes start
         if (serves) {
             startHttp(clock, provider, keys, blobs, validator, events, dataDir);
         }
         worker.startClaiming();
-        log.info("genqueue {} (role {}, store {}, data {}, models {}, providers {}, {} worker slot(s))",
+        log.info("genqueue {} (role {}, store {}, data {}, models {}, providers {}, {} worker slot(s), webhook key {})",
                 serves ? "listening on http://" + settings.host() + ":" + port : "running without HTTP", settings.role(),
                 settings.storage(), dataDir.path().toAbsolutePath(), String.join(",", settings.models()), provider.name(),
-                workerSlots());
+                workerSlots(), webhookKey.kid());
     }
 
     private void startHttp(Clock clock, ProviderRouter provider, KeyStore keys, BlobStore blobs, InputValidator validator,
@@ -126,7 +134,8 @@ public final class Application implements AutoCloseable {
         http = new HttpApi(new HttpApi.Settings(settings.host(), settings.port(), settings.publicUrl(), settings.maxBodyBytes(),
                 settings.linkTtl(), settings.retention(), settings.models(), settings.streamKeepAlive(),
                 settings.requestTimeout()),
-                store, keys, blobs, events, validator, provider::health, dataDir.linkSecret(settings.linkSecret()), clock);
+                store, keys, blobs, events, validator, provider::health, signingKeys::published,
+                dataDir.linkSecret(settings.linkSecret()), clock);
         port = http.start();
     }
 
@@ -147,6 +156,11 @@ public final class Application implements AutoCloseable {
 
     int port() {
         return port;
+    }
+
+    /** Where the webhook signing keys are, so tests sign with the key the server publishes. */
+    SigningKeyStore signingKeys() {
+        return signingKeys;
     }
 
     /** The key made because none existed at this start, or null. */

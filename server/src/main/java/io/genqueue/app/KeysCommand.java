@@ -42,10 +42,15 @@ final class KeysCommand implements Runnable {
         @Option(names = "--config", description = "A file of GENQUEUE_NAME=value lines (GENQUEUE_CONFIG).")
         Path config;
 
+        /** The settings as the server would read them, with {@code --data-dir} as its flag. */
+        Settings settings() {
+            Map<Setting, String> flags = dataDir == null ? Map.of() : Map.of(Setting.DATA_DIR, dataDir);
+            return Settings.load(flags, config, System.getenv());
+        }
+
         /** Runs {@code action} on the key store the settings name: SQLite in the data directory, or PostgreSQL. */
         <T> T withKeys(Function<KeyStore, T> action) {
-            Map<Setting, String> flags = dataDir == null ? Map.of() : Map.of(Setting.DATA_DIR, dataDir);
-            Settings settings = Settings.load(flags, config, System.getenv());
+            Settings settings = settings();
             if (settings.storage().postgres()) {
                 try (PostgresKeyStore keys = PostgresKeyStore.open(Application.postgresConfig(settings), Clock.systemUTC())) {
                     return action.apply(keys);

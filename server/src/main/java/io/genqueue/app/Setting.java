@@ -61,6 +61,9 @@ enum Setting {
             v -> atLeast(duration(v), Duration.ofSeconds(1))),
     LINK_SECRET("GENQUEUE_LINK_SECRET", "", "Secret (32+ characters) that signs image links; empty: one is generated "
             + "and kept in the data directory.", Setting::linkSecret),
+    WEBHOOK_KEY_GRACE("GENQUEUE_WEBHOOK_KEY_GRACE", "24h", "How long the webhook signing key that `webhook-keys rotate` replaces "
+            + "stays in `/.well-known/jwks.json` (kept with the key; `rotate --grace` overrides it, `0s` after a leak).",
+            Setting::duration),
     SHUTDOWN_GRACE("GENQUEUE_SHUTDOWN_GRACE", "30s", "On SIGTERM, how long running jobs may finish before they are requeued.",
             Setting::duration),
     FETCH_TIMEOUT("GENQUEUE_FETCH_TIMEOUT", "10s", "Time limit for fetching one reference image, redirects included.",

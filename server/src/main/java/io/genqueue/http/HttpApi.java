@@ -6,6 +6,7 @@ import io.genqueue.generation.InputValidator;
 import io.genqueue.provider.ProviderHealth;
 import io.genqueue.queue.JobEvents;
 import io.genqueue.queue.JobStore;
+import io.genqueue.webhook.SigningKey;
 import io.helidon.http.Method;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
@@ -32,6 +33,7 @@ import java.util.regex.Pattern;
  * PUT  /v1/queue/{model}/requests/{request_id}/cancel        cancel
  * GET  /files/{job}/{file}                                   signed image links
  * GET  /v1/models                                           models, their providers and health
+ * GET  /.well-known/jwks.json                                webhook signing keys (public parts)
  * GET  /healthz, /readyz                                     liveness, readiness
  * </pre>
  */
@@ -56,7 +58,7 @@ public final class HttpApi implements AutoCloseable {
             Pattern.compile("/v1/queue/[^/]+/requests/[^/]+(/response|/status|/status/stream)?"), "GET",
             Pattern.compile("/v1/queue/[^/]+/requests/[^/]+/cancel"), "PUT",
             Pattern.compile("/files/[^/]+/[^/]+"), "GET",
-            Pattern.compile("/(healthz|readyz|v1/models)"), "GET");
+            Pattern.compile("/(healthz|readyz|v1/models|\\.well-known/jwks\\.json)"), "GET");
 
     static final Duration IDLE_CONNECTION_TIMEOUT = Duration.ofSeconds(60);
 
@@ -65,7 +67,8 @@ public final class HttpApi implements AutoCloseable {
     private final RequestDeadline deadline;
 
     public HttpApi(Settings settings, JobStore store, KeyStore keys, BlobStore blobs, JobEvents events,
-            InputValidator validator, Supplier<List<ProviderHealth>> providers, byte[] linkSecret, Clock clock) {
+            InputValidator validator, Supplier<List<ProviderHealth>> providers, Supplier<List<SigningKey>> webhookKeys,
+            byte[] linkSecret, Clock clock) {
         this.events = events;
         LinkSigner links = new LinkSigner(linkSecret, settings.linkTtl(), clock);
         BaseUrl baseUrl = new BaseUrl(settings.publicUrl(), settings.port());
@@ -77,6 +80,7 @@ public final class HttpApi implements AutoCloseable {
         FileRoute files = new FileRoute(blobs, links);
         Health health = new Health(store, blobs);
         ModelsRoute models = new ModelsRoute(settings.models(), providers);
+        JwksRoute jwks = new JwksRoute(webhookKeys);
 
         HttpRouting.Builder routing = HttpRouting.builder()
                 .post("/v1/queue/{model}", submit)
@@ -87,6 +91,7 @@ public final class HttpApi implements AutoCloseable {
                 .put("/v1/queue/{model}/requests/{request_id}/cancel", jobs::cancel)
                 .get("/files/{job}/{file}", files::handle)
                 .get("/v1/models", models::handle)
+                .get("/.well-known/jwks.json", jwks::handle)
                 .get("/healthz", health::live)
                 .get("/readyz", health::ready)
                 .any(HttpApi::unrouted)

@@ -132,7 +132,8 @@ final class TestServer implements AutoCloseable {
         return start(env, clock, provider, true);
     }
 
-    private static TestServer start(Map<String, String> env, Clock clock, ImageProvider provider, boolean firstKeyExpected) {
+    /** As {@link #start(Map, Clock, ImageProvider)}; {@code firstKeyExpected} false for a restart on a data directory in use before. */
+    static TestServer start(Map<String, String> env, Clock clock, ImageProvider provider, boolean firstKeyExpected) {
         try {
             Path dir = Files.createTempDirectory("genqueue-test");
             Map<String, String> all = new HashMap<>(Map.of(
