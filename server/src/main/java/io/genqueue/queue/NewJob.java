@@ -10,6 +10,7 @@ import java.time.Instant;
  * @param idempotencyKey the client's {@code Idempotency-Key}, or null
  * @param requestHash a digest of everything that defines the request, compared when an
  *     idempotency key is reused
+ * @param webhookUrl where to POST the result once the job has ended (checked at submit), or null
  */
 public record NewJob(
         String id,
@@ -20,11 +21,12 @@ public record NewJob(
         Instant createdAt,
         Instant startDeadline,
         String idempotencyKey,
-        String requestHash) {
+        String requestHash,
+        String webhookUrl) {
 
     /**
      * A job of {@code tenant} for {@code model}, made at {@code createdAt}: normal priority, no
-     * start deadline, no idempotency key, until set by name.
+     * start deadline, no idempotency key, no webhook, until set by name.
      */
     public static Builder builder(String id, String tenant, String model, GenerationInput input, Instant createdAt) {
         return new Builder(id, tenant, model, input, createdAt);
@@ -41,6 +43,7 @@ public record NewJob(
         private Instant startDeadline;
         private String idempotencyKey;
         private String requestHash;
+        private String webhookUrl;
 
         private Builder(String id, String tenant, String model, GenerationInput input, Instant createdAt) {
             this.id = id;
@@ -68,8 +71,15 @@ public record NewJob(
             return this;
         }
 
+        /** Where to POST the result once the job has ended; null for no webhook. */
+        public Builder webhook(String url) {
+            this.webhookUrl = url;
+            return this;
+        }
+
         public NewJob build() {
-            return new NewJob(id, tenant, model, priority, input, createdAt, startDeadline, idempotencyKey, requestHash);
+            return new NewJob(id, tenant, model, priority, input, createdAt, startDeadline, idempotencyKey, requestHash,
+                    webhookUrl);
         }
     }
 }

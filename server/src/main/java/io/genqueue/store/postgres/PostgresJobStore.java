@@ -284,6 +284,7 @@ public final class PostgresJobStore implements JobStore {
         Boolean[] syncModes = new Boolean[n];
         Long[] createdAts = new Long[n];
         Long[] deadlines = new Long[n];
+        String[] webhooks = new String[n];
         for (int m = 0; m < n; m++) {
             NewJob job = members.get(m);
             ids[m] = job.id();
@@ -292,13 +293,16 @@ public final class PostgresJobStore implements JobStore {
             syncModes[m] = job.input().syncMode();
             createdAts[m] = job.createdAt().toEpochMilli();
             deadlines[m] = job.startDeadline() == null ? null : job.startDeadline().toEpochMilli();
+            webhooks[m] = job.webhookUrl();
         }
         String sequence = tickets.sequenceOf(lane);
         try (PreparedStatement ps = c.prepareStatement("WITH inserted AS ("
-                + "INSERT INTO jobs (id, tenant, model, lane, ticket, state, input, sync_mode, run_after, start_deadline, created_at) "
+                + "INSERT INTO jobs (id, tenant, model, lane, ticket, state, input, sync_mode, run_after, start_deadline, created_at, "
+                + "webhook_url) "
                 + "SELECT j.id, j.tenant, ?, ?, nextval('" + sequence + "'), 'QUEUED', j.input, j.sync_mode, j.created_at, "
-                + "j.start_deadline, j.created_at FROM unnest(?::text[], ?::text[], ?::text[], ?::boolean[], ?::bigint[], "
-                + "?::bigint[]) WITH ORDINALITY AS j(id, tenant, input, sync_mode, created_at, start_deadline, ord) "
+                + "j.start_deadline, j.created_at, j.webhook_url FROM unnest(?::text[], ?::text[], ?::text[], ?::boolean[], "
+                + "?::bigint[], ?::bigint[], ?::text[]) WITH ORDINALITY AS j(id, tenant, input, sync_mode, created_at, "
+                + "start_deadline, webhook_url, ord) "
                 + "RETURNING ticket) "
                 + "SELECT count(*), queue_position(?, ?::smallint, min(ticket)) FROM inserted")) {
             ps.setString(1, lane.model());
@@ -309,8 +313,9 @@ public final class PostgresJobStore implements JobStore {
             ps.setArray(6, c.createArrayOf("boolean", syncModes));
             ps.setArray(7, c.createArrayOf("bigint", createdAts));
             ps.setArray(8, c.createArrayOf("bigint", deadlines));
-            ps.setString(9, lane.model());
-            ps.setShort(10, (short) lane.lane());
+            ps.setArray(9, c.createArrayOf("text", webhooks));
+            ps.setString(10, lane.model());
+            ps.setShort(11, (short) lane.lane());
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 if (rs.getLong(1) != n) {
@@ -703,7 +708,9 @@ public final class PostgresJobStore implements JobStore {
             long now = now();
             List<String> ids = new ArrayList<>();
             try (PreparedStatement ps = Jdbc.prepare(c, "WITH old AS (SELECT id FROM jobs WHERE finished_at IS NOT NULL "
-                    + "AND expired_at IS NULL AND finished_at < ? ORDER BY finished_at LIMIT ? FOR UPDATE SKIP LOCKED) "
+                    + "AND expired_at IS NULL AND finished_at < ? "
+                    + "AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.job_id = jobs.id AND d.done_at IS NULL) " // kept for its webhook
+                    + "ORDER BY finished_at LIMIT ? FOR UPDATE SKIP LOCKED) "
                     + "UPDATE jobs SET expired_at = ?, result = NULL, input = NULL FROM old WHERE jobs.id = old.id RETURNING jobs.id",
                     finishedBefore.toEpochMilli(), limit, now);
                     ResultSet rs = ps.executeQuery()) {
@@ -713,6 +720,7 @@ public final class PostgresJobStore implements JobStore {
             }
             if (!ids.isEmpty()) {
                 Jdbc.update(c, "DELETE FROM job_logs WHERE job_id = ANY(?)", (Object) ids.toArray(String[]::new));
+                Jdbc.update(c, "DELETE FROM webhook_deliveries WHERE job_id = ANY(?)", (Object) ids.toArray(String[]::new));
             }
             Jdbc.update(c, "DELETE FROM idempotency_keys WHERE created_at < ?", now - IDEMPOTENCY_WINDOW.toMillis());
             return ids;

@@ -120,7 +120,8 @@ public final class SqliteJobStore implements JobStore {
                 }
             }
             PreparedStatement insert = tx.prepare("INSERT INTO jobs (id, tenant, model, lane, state, input, sync_mode, "
-                    + "run_after, start_deadline, created_at) VALUES (?, ?, ?, ?, 'QUEUED', ?, ?, ?, ?, ?) RETURNING seq");
+                    + "run_after, start_deadline, created_at, webhook_url) VALUES (?, ?, ?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?) "
+                    + "RETURNING seq");
             insert.setString(1, job.id());
             insert.setString(2, job.tenant());
             insert.setString(3, job.model());
@@ -130,6 +131,7 @@ public final class SqliteJobStore implements JobStore {
             insert.setLong(7, now);
             setNullableLong(insert, 8, job.startDeadline() == null ? null : job.startDeadline().toEpochMilli());
             insert.setLong(9, now);
+            insert.setString(10, job.webhookUrl());
             long seq;
             try (ResultSet rs = insert.executeQuery()) {
                 rs.next();
@@ -573,8 +575,9 @@ public final class SqliteJobStore implements JobStore {
         return writer.call(tx -> {
             long now = now();
             PreparedStatement ps = tx.prepare("UPDATE jobs SET expired_at = ?, result = NULL, input = NULL WHERE seq IN "
-                    + "(SELECT seq FROM jobs WHERE finished_at IS NOT NULL AND expired_at IS NULL AND finished_at < ? LIMIT ?) "
-                    + "RETURNING id");
+                    + "(SELECT seq FROM jobs WHERE finished_at IS NOT NULL AND expired_at IS NULL AND finished_at < ? "
+                    + "AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.job_id = jobs.id AND d.done_at IS NULL) " // kept for its webhook
+                    + "LIMIT ?) RETURNING id");
             ps.setLong(1, now);
             ps.setLong(2, finishedBefore.toEpochMilli());
             ps.setInt(3, limit);
@@ -585,9 +588,12 @@ public final class SqliteJobStore implements JobStore {
                 }
             }
             PreparedStatement logs = tx.prepare("DELETE FROM job_logs WHERE job_id = ?");
+            PreparedStatement deliveries = tx.prepare("DELETE FROM webhook_deliveries WHERE job_id = ?");
             for (String id : ids) {
                 logs.setString(1, id);
                 logs.executeUpdate();
+                deliveries.setString(1, id);
+                deliveries.executeUpdate();
             }
             PreparedStatement keys = tx.prepare("DELETE FROM idempotency_keys WHERE created_at < ?");
             keys.setLong(1, now - IDEMPOTENCY_WINDOW.toMillis());
