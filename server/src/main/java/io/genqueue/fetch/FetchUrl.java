@@ -92,6 +92,15 @@ record FetchUrl(URI uri, boolean https, String host, int port, String requestTar
         return port == defaultPort(https) ? host : host + ":" + port;
     }
 
+    /**
+     * The URL for logs: scheme, host, port unless default, and path; never the query or the
+     * fragment, which often carry a secret (there is no user-info: {@link #parse} refuses it).
+     */
+    String withoutQuery() {
+        int query = requestTarget.indexOf('?');
+        return (https ? "https://" : "http://") + hostHeader() + (query < 0 ? requestTarget : requestTarget.substring(0, query));
+    }
+
     private static FetchUrl check(URI uri, String subject) throws URISyntaxException {
         String scheme = uri.getScheme();
         if (scheme == null) {

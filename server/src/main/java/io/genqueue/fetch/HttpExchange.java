@@ -84,6 +84,30 @@ final class HttpExchange {
         }
     }
 
+    /**
+     * A request checked and encoded, so that a bad one fails before any connection is made.
+     * Compared by identity (it holds arrays); never shared between threads while sent.
+     */
+    record Request(byte[] head, byte[] body) {
+
+        /**
+         * A request without a body (a {@code GET}).
+         *
+         * @param headers fields to send after {@code Host}, in the map's order; not the framing
+         *     fields ({@code Host}, {@code Content-Length}, {@code Transfer-Encoding}, {@code Connection})
+         * @throws IllegalArgumentException when the method or a field name is not a token, a value
+         *     is not printable ASCII, or a field is a framing one
+         */
+        static Request of(String method, FetchUrl url, Map<String, String> headers) {
+            return new Request(encodeHead(method, url, headers, -1), new byte[0]);
+        }
+
+        /** A request with {@code body}, framed by {@code Content-Length}; otherwise as {@link #of(String, FetchUrl, Map)}. */
+        static Request of(String method, FetchUrl url, Map<String, String> headers, byte[] body) {
+            return new Request(encodeHead(method, url, headers, body.length), body);
+        }
+    }
+
     private final CheckedConnector.Connection connection;
     private final Socket socket;
     private final Deadline deadline;
@@ -100,24 +124,7 @@ final class HttpExchange {
         this.in = socket.getInputStream();
     }
 
-    /**
-     * Sends a request without a body (a {@code GET}).
-     *
-     * @param headers fields to send after {@code Host}, in the map's order; not the framing fields
-     *     ({@code Host}, {@code Content-Length}, {@code Transfer-Encoding}, {@code Connection})
-     * @throws IllegalArgumentException when a field name is not a token, a value is not printable
-     *     ASCII, or a field is a framing one
-     */
-    void send(String method, FetchUrl url, Map<String, String> headers) throws IOException, InterruptedException {
-        write(head(method, url, headers, -1), new byte[0]);
-    }
-
-    /** Sends a request with {@code body}, framed by {@code Content-Length}; otherwise as {@link #send(String, FetchUrl, Map)}. */
-    void send(String method, FetchUrl url, Map<String, String> headers, byte[] body) throws IOException, InterruptedException {
-        write(head(method, url, headers, body.length), body);
-    }
-
-    private static byte[] head(String method, FetchUrl url, Map<String, String> headers, long contentLength) {
+    private static byte[] encodeHead(String method, FetchUrl url, Map<String, String> headers, long contentLength) {
         if (!TOKEN.matcher(method).matches()) {
             throw new IllegalArgumentException("not an HTTP method: " + method);
         }
@@ -139,13 +146,14 @@ final class HttpExchange {
         return head.append("Connection: close\r\n\r\n").toString().getBytes(StandardCharsets.US_ASCII);
     }
 
-    private void write(byte[] head, byte[] body) throws IOException, InterruptedException {
+    /** Sends the request within the deadline: past it, the watchdog closes the connection under a blocked write. */
+    void send(Request request) throws IOException, InterruptedException {
         deadline.throwIfExpired();
         ScheduledFuture<?> watch = WATCHDOG.schedule(connection::close, deadline.remainingNanos(), TimeUnit.NANOSECONDS);
         try {
             OutputStream out = socket.getOutputStream();
-            out.write(head);
-            out.write(body);
+            out.write(request.head());
+            out.write(request.body());
             out.flush();
         } catch (IOException e) {
             if (Thread.interrupted()) {

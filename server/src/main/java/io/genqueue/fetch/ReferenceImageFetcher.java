@@ -120,7 +120,7 @@ public final class ReferenceImageFetcher {
             try {
                 connection = connector.open(hop, deadline);
                 HttpExchange get = new HttpExchange(connection, deadline);
-                get.send("GET", hop, HEADERS);
+                get.send(HttpExchange.Request.of("GET", hop, HEADERS));
                 HttpExchange.Head head = get.readHead();
                 if (REDIRECTS.contains(head.status())) {
                     hop = follow(hop, head, redirects);
