@@ -33,7 +33,7 @@ public sealed interface Delivery {
     record Failed(String reason) implements Delivery {
     }
 
-    /** The host resolves (or is) an address the service refuses to connect to; nothing was sent. */
+    /** The host is, or resolves to, an address the service refuses to connect to; nothing was sent. */
     record Refused(String reason) implements Delivery {
     }
 }
