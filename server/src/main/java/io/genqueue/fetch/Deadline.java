@@ -1,12 +1,20 @@
 package io.genqueue.fetch;
 
+import java.io.IOException;
 import java.time.Duration;
 
 /**
- * A point in time (monotonic, from {@link System#nanoTime()}) by which a whole fetch must end,
- * shared by every step of it: resolving, connecting, TLS, each read, each redirect.
+ * A point in time (monotonic, from {@link System#nanoTime()}) by which a whole exchange must end,
+ * shared by every step of it: resolving, connecting, TLS, each write and read, each redirect.
  */
 final class Deadline {
+
+    /** A step found its deadline passed; callers translate it into "took longer than ...". */
+    static final class ExceededException extends IOException {
+        ExceededException() {
+            super("deadline exceeded");
+        }
+    }
 
     private final long deadlineNanos;
 
@@ -20,6 +28,12 @@ final class Deadline {
 
     boolean expired() {
         return remainingNanos() <= 0;
+    }
+
+    void throwIfExpired() throws ExceededException {
+        if (expired()) {
+            throw new ExceededException();
+        }
     }
 
     long remainingNanos() {

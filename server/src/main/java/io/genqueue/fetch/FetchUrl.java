@@ -6,9 +6,9 @@ import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
- * An {@code http} or {@code https} URL that passed the syntactic checks for one hop of a fetch:
- * an allowed scheme, a host, no user name or password, a valid port. Whether its host may be
- * contacted is decided later, on the resolved addresses.
+ * An {@code http} or {@code https} URL that passed the syntactic checks for one hop of a fetch
+ * or for a webhook: an allowed scheme, a host, no user name or password, a valid port. Whether
+ * its host may be contacted is decided later, on the resolved addresses ({@link CheckedConnector}).
  *
  * @param uri the URL as parsed
  * @param https true for {@code https}
@@ -27,18 +27,30 @@ record FetchUrl(URI uri, boolean https, String host, int port, String requestTar
     private static final Pattern NUMBER = Pattern.compile("(?i)0x[0-9a-f]*|[0-9]+");
 
     /**
+     * A URL that failed the checks. The message starts with the caller's subject ("reference image
+     * URL", "webhook URL") and names the problem for the person who wrote the URL; each caller
+     * turns it into its own exception.
+     */
+    static final class InvalidException extends RuntimeException {
+        InvalidException(String message) {
+            super(message);
+        }
+    }
+
+    /**
      * Checks a URL given by a client.
      *
-     * @throws ImageFetchException naming the problem
+     * @param subject what the URL is, to start the message with: "reference image URL"
+     * @throws InvalidException naming the problem
      */
-    static FetchUrl parse(String url) {
+    static FetchUrl parse(String url, String subject) {
         if (url.length() > MAX_LENGTH) {
-            throw new ImageFetchException("reference image URL is longer than " + MAX_LENGTH + " characters");
+            throw new InvalidException(subject + " is longer than " + MAX_LENGTH + " characters");
         }
         try {
-            return check(new URI(url), "reference image URL");
+            return check(new URI(url), subject);
         } catch (URISyntaxException e) {
-            throw new ImageFetchException("reference image URL is not a valid URL");
+            throw new InvalidException(subject + " is not a valid URL");
         }
     }
 
@@ -46,17 +58,17 @@ record FetchUrl(URI uri, boolean https, String host, int port, String requestTar
      * Resolves a redirect's {@code Location} against this URL and checks the result like a
      * client's URL.
      *
-     * @throws ImageFetchException naming the problem and this hop's host
+     * @param subject what the redirect is, to start the message with: "reference image redirect from HOST"
+     * @throws InvalidException naming the problem
      */
-    FetchUrl redirect(String location) {
-        String subject = "reference image redirect from " + host;
+    FetchUrl redirect(String location, String subject) {
         if (location.length() > MAX_LENGTH) {
-            throw new ImageFetchException(subject + " is longer than " + MAX_LENGTH + " characters");
+            throw new InvalidException(subject + " is longer than " + MAX_LENGTH + " characters");
         }
         try {
             return check(uri.resolve(new URI(location)), subject);
         } catch (URISyntaxException | IllegalArgumentException e) {
-            throw new ImageFetchException(subject + " is not a valid URL");
+            throw new InvalidException(subject + " is not a valid URL");
         }
     }
 
@@ -80,22 +92,31 @@ record FetchUrl(URI uri, boolean https, String host, int port, String requestTar
         return port == defaultPort(https) ? host : host + ":" + port;
     }
 
+    /**
+     * The URL for logs: scheme, host, port unless default, and path; never the query or the
+     * fragment, which often carry a secret (there is no user-info: {@link #parse} refuses it).
+     */
+    String withoutQuery() {
+        int query = requestTarget.indexOf('?');
+        return (https ? "https://" : "http://") + hostHeader() + (query < 0 ? requestTarget : requestTarget.substring(0, query));
+    }
+
     private static FetchUrl check(URI uri, String subject) throws URISyntaxException {
         String scheme = uri.getScheme();
         if (scheme == null) {
-            throw new ImageFetchException(subject + " has no scheme: use an http or https URL");
+            throw new InvalidException(subject + " has no scheme: use an http or https URL");
         }
         scheme = scheme.toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https")) {
-            throw new ImageFetchException(subject + " must use http or https, not "
+            throw new InvalidException(subject + " must use http or https, not "
                     + (scheme.length() <= 20 ? scheme : scheme.substring(0, 20) + "..."));
         }
         String authority = uri.getRawAuthority();
         if (uri.isOpaque() || authority == null) {
-            throw new ImageFetchException(subject + " has no host");
+            throw new InvalidException(subject + " has no host");
         }
         if (uri.getRawUserInfo() != null || authority.contains("@")) {
-            throw new ImageFetchException(subject + " must not contain a user name or password");
+            throw new InvalidException(subject + " must not contain a user name or password");
         }
         // URI leaves the host null for some forms it cannot parse as one (127.1, 0x7f.0.0.1).
         String host = uri.getHost() == null
@@ -103,18 +124,18 @@ record FetchUrl(URI uri, boolean https, String host, int port, String requestTar
                 : uri.getHost().toLowerCase(Locale.ROOT);
         if (!host.startsWith("[") && endsInNumber(host) && !DOTTED_QUAD.matcher(host).matches()) {
             // 2130706433, 0x7f000001, 0177.0.0.1, 127.1: readings differ between parsers.
-            throw new ImageFetchException(subject + " has an IP address in an ambiguous form: write it as four decimal numbers");
+            throw new InvalidException(subject + " has an IP address in an ambiguous form: write it as four decimal numbers");
         }
         if (uri.getHost() == null) {
-            throw new ImageFetchException(subject + " has no valid host name");
+            throw new InvalidException(subject + " has no valid host name");
         }
         if (host.contains("%")) {
-            throw new ImageFetchException(subject + " must not name an IPv6 zone");
+            throw new InvalidException(subject + " must not name an IPv6 zone");
         }
         boolean https = scheme.equals("https");
         int port = uri.getPort() == -1 ? defaultPort(https) : uri.getPort();
         if (port < 1 || port > 65535) {
-            throw new ImageFetchException(subject + " has an invalid port");
+            throw new InvalidException(subject + " has an invalid port");
         }
         // toASCIIString percent-encodes non-ASCII characters, which URI otherwise lets through.
         URI ascii = new URI(uri.toASCIIString());

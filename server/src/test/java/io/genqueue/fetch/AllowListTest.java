@@ -27,8 +27,8 @@ class AllowListTest {
         assertThat(allow.permits(InetAddress.getByName("::1"), 8081)).isFalse();
         assertThat(allow.permits(InetAddress.getByName("10.0.0.1"), 80)).isTrue();
         assertThat(allow.permits(InetAddress.getByName("10.0.0.2"), 80)).isFalse();
-        assertThat(allow.permits(FetchUrl.parse("https://images.internal/a.png"))).isTrue();
-        assertThat(allow.permits(FetchUrl.parse("http://images.internal/a.png"))).isFalse();
-        assertThat(allow.permits(FetchUrl.parse("http://[::1]:8080/a.png"))).isTrue();
+        assertThat(allow.permits(FetchUrl.parse("https://images.internal/a.png", "URL"))).isTrue();
+        assertThat(allow.permits(FetchUrl.parse("http://images.internal/a.png", "URL"))).isFalse();
+        assertThat(allow.permits(FetchUrl.parse("http://[::1]:8080/a.png", "URL"))).isTrue();
     }
 }

@@ -3,6 +3,8 @@ package io.genqueue.fetch;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -11,8 +13,9 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import javax.net.ssl.SSLContext;
 
-/** A well-behaved HTTP server on 127.0.0.1 (the JDK's), with handlers per path and a log of requests. */
+/** A well-behaved HTTP (or https) server on 127.0.0.1 (the JDK's), with handlers per path and a log of requests. */
 final class TestHttpServer implements AutoCloseable {
 
     /** What a request looked like when it arrived. */
@@ -22,12 +25,25 @@ final class TestHttpServer implements AutoCloseable {
     final List<Request> requests = new CopyOnWriteArrayList<>();
 
     private final HttpServer server;
+    private final String scheme;
     private final ExecutorService executor = Executors.newCachedThreadPool(Thread.ofPlatform().daemon().factory());
 
     TestHttpServer() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        this(HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0), "http");
+    }
+
+    private TestHttpServer(HttpServer server, String scheme) {
+        this.server = server;
+        this.scheme = scheme;
         server.setExecutor(executor);
         server.start();
+    }
+
+    /** An https server presenting {@code tls}'s certificate. */
+    static TestHttpServer https(SSLContext tls) throws IOException {
+        HttpsServer server = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.setHttpsConfigurator(new HttpsConfigurator(tls));
+        return new TestHttpServer(server, "https");
     }
 
     /** Serves {@code handler} at {@code path} (and below), recording each request. */
@@ -79,7 +95,7 @@ final class TestHttpServer implements AutoCloseable {
     }
 
     String url(String path) {
-        return "http://127.0.0.1:" + port() + path;
+        return scheme + "://127.0.0.1:" + port() + path;
     }
 
     String allowEntry() {

@@ -15,26 +15,35 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * One HTTP/1.1 {@code GET} over a socket that the caller has already connected (to an address it
- * has checked) and will close. Deliberately small: no keep-alive, no compression, no proxies.
+ * One HTTP/1.1 request and its response over a {@link CheckedConnector.Connection} that the
+ * caller has opened (to an address it has checked) and will close. Deliberately small: one
+ * request per connection ({@code Connection: close}), no compression, no proxies, no redirects
+ * (the caller decides what a 3xx means).
  *
  * <p>Every read is bounded by the shared {@link Deadline} and by a short slice
  * ({@value #READ_SLICE_MILLIS} ms), between which the thread's interrupt flag is checked: a
- * server that drips one byte at a time cannot stretch the fetch past its deadline, and a cancelled
- * job stops promptly even on a platform thread whose socket read would not notice an interrupt.
- * The response head is capped at {@value #MAX_HEADER_BYTES} bytes and {@value #MAX_HEADER_COUNT}
- * fields, the body at the caller's limit.
+ * server that drips one byte at a time cannot stretch the exchange past its deadline, and a
+ * cancelled job stops promptly even on a platform thread whose socket read would not notice an
+ * interrupt. A socket write cannot time out, so while the request is written a watchdog closes the
+ * connection when the deadline passes: a server that never reads cannot hold a request body
+ * forever. The response head is capped at {@value #MAX_HEADER_BYTES} bytes and
+ * {@value #MAX_HEADER_COUNT} fields, the body at the caller's limit.
  *
- * <p>Failures are {@link IOException}s the caller translates: {@link DeadlineExceededException},
+ * <p>Failures are {@link IOException}s the caller translates: {@link Deadline.ExceededException},
  * {@link BodyTooLargeException}, {@link ProtocolException} (a malformed response),
  * {@link EOFException} (the connection closed before the response was complete), or plain I/O
- * errors. An interrupt is an {@link InterruptedException}, with the interrupt flag cleared.
+ * errors (after the deadline passed, any of them means it passed). An interrupt is an
+ * {@link InterruptedException}, with the interrupt flag cleared.
  */
-final class HttpGet {
+final class HttpExchange {
 
     static final int MAX_HEADER_BYTES = 64 * 1024;
     static final int MAX_HEADER_COUNT = 100;
@@ -44,6 +53,15 @@ final class HttpGet {
 
     private static final Pattern STATUS_LINE = Pattern.compile("HTTP/1\\.[01] ([1-9][0-9]{2})(?: .*)?");
     private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+\\-.^_`|~0-9A-Za-z]+");
+
+    /** Fields that frame the message: the exchange writes them itself. */
+    private static final Set<String> FRAMING = Set.of("host", "content-length", "transfer-encoding", "connection");
+
+    /**
+     * Closes connections whose request write outlived its deadline. One daemon thread for all
+     * exchanges; a cancelled watch leaves its queue at once.
+     */
+    private static final ScheduledThreadPoolExecutor WATCHDOG = watchdog();
 
     /** The status and header fields of a response; names are lower case, values in arrival order. */
     record Head(int status, Map<String, List<String>> headers) {
@@ -59,13 +77,6 @@ final class HttpGet {
         }
     }
 
-    /** The whole fetch ran out of time. */
-    static final class DeadlineExceededException extends IOException {
-        DeadlineExceededException() {
-            super("deadline exceeded");
-        }
-    }
-
     /** The body is (or says it will be) larger than the caller's limit. */
     static final class BodyTooLargeException extends IOException {
         BodyTooLargeException() {
@@ -73,6 +84,31 @@ final class HttpGet {
         }
     }
 
+    /**
+     * A request checked and encoded, so that a bad one fails before any connection is made.
+     * Compared by identity (it holds arrays); never shared between threads while sent.
+     */
+    record Request(byte[] head, byte[] body) {
+
+        /**
+         * A request without a body (a {@code GET}).
+         *
+         * @param headers fields to send after {@code Host}, in the map's order; not the framing
+         *     fields ({@code Host}, {@code Content-Length}, {@code Transfer-Encoding}, {@code Connection})
+         * @throws IllegalArgumentException when the method or a field name is not a token, a value
+         *     is not printable ASCII, or a field is a framing one
+         */
+        static Request of(String method, FetchUrl url, Map<String, String> headers) {
+            return new Request(encodeHead(method, url, headers, -1), new byte[0]);
+        }
+
+        /** A request with {@code body}, framed by {@code Content-Length}; otherwise as {@link #of(String, FetchUrl, Map)}. */
+        static Request of(String method, FetchUrl url, Map<String, String> headers, byte[] body) {
+            return new Request(encodeHead(method, url, headers, body.length), body);
+        }
+    }
+
+    private final CheckedConnector.Connection connection;
     private final Socket socket;
     private final Deadline deadline;
     private final InputStream in;
@@ -81,33 +117,58 @@ final class HttpGet {
     private int limit;
     private int headerBytes;
 
-    HttpGet(Socket socket, Deadline deadline) throws IOException {
-        this.socket = socket;
+    HttpExchange(CheckedConnector.Connection connection, Deadline deadline) throws IOException {
+        this.connection = connection;
+        this.socket = connection.socket();
         this.deadline = deadline;
         this.in = socket.getInputStream();
     }
 
-    /**
-     * Sends the request.
-     *
-     * @param host the {@code Host} field: the host as written in the URL, with the port unless default
-     * @param target the origin-form request target ({@code /path?query}), already ASCII
-     */
-    void send(String host, String target) throws IOException {
-        requireVisibleAscii(host);
-        requireVisibleAscii(target);
-        String request = "GET " + target + " HTTP/1.1\r\n"
-                + "Host: " + host + "\r\n"
-                + "User-Agent: genqueue-fetch\r\n"
-                + "Accept: image/*\r\n"
-                + "Accept-Encoding: identity\r\n"
-                + "Connection: close\r\n"
-                + "\r\n";
-        // At most about 8 KiB (FetchUrl caps URLs): it fits the socket's send buffer, so the
-        // write does not block on a server that never reads.
-        OutputStream out = socket.getOutputStream();
-        out.write(request.getBytes(StandardCharsets.US_ASCII));
-        out.flush();
+    private static byte[] encodeHead(String method, FetchUrl url, Map<String, String> headers, long contentLength) {
+        if (!TOKEN.matcher(method).matches()) {
+            throw new IllegalArgumentException("not an HTTP method: " + method);
+        }
+        requireVisibleAscii(url.hostHeader());
+        requireVisibleAscii(url.requestTarget());
+        StringBuilder head = new StringBuilder()
+                .append(method).append(' ').append(url.requestTarget()).append(" HTTP/1.1\r\n")
+                .append("Host: ").append(url.hostHeader()).append("\r\n");
+        headers.forEach((name, value) -> {
+            if (!TOKEN.matcher(name).matches() || FRAMING.contains(name.toLowerCase(Locale.ROOT))) {
+                throw new IllegalArgumentException("header field name not allowed here: " + name);
+            }
+            requireFieldValue(name, value);
+            head.append(name).append(": ").append(value).append("\r\n");
+        });
+        if (contentLength >= 0) {
+            head.append("Content-Length: ").append(contentLength).append("\r\n");
+        }
+        return head.append("Connection: close\r\n\r\n").toString().getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** Sends the request within the deadline: past it, the watchdog closes the connection under a blocked write. */
+    void send(Request request) throws IOException, InterruptedException {
+        deadline.throwIfExpired();
+        ScheduledFuture<?> watch = WATCHDOG.schedule(connection::close, deadline.remainingNanos(), TimeUnit.NANOSECONDS);
+        try {
+            OutputStream out = socket.getOutputStream();
+            out.write(request.head());
+            out.write(request.body());
+            out.flush();
+        } catch (IOException e) {
+            if (Thread.interrupted()) {
+                // The channel under the socket closed itself on the interrupt.
+                throw interrupted(e);
+            }
+            if (deadline.expired()) {
+                Deadline.ExceededException exceeded = new Deadline.ExceededException();
+                exceeded.initCause(e);
+                throw exceeded;
+            }
+            throw e;
+        } finally {
+            watch.cancel(false);
+        }
     }
 
     /** Reads the status line and header fields, skipping interim (1xx) responses. */
@@ -131,8 +192,24 @@ final class HttpGet {
      * @throws BodyTooLargeException as soon as more than {@code maxBytes} are announced or arrive
      */
     byte[] readBody(Head head, long maxBytes) throws IOException, InterruptedException {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        readBody(head, maxBytes, body);
+        return body.toByteArray();
+    }
+
+    /**
+     * Reads and drops the body of a response whose head was just read, so that the server can
+     * finish sending it; framed and limited like {@link #readBody}.
+     *
+     * @throws BodyTooLargeException as soon as more than {@code maxBytes} are announced or arrive
+     */
+    void discardBody(Head head, long maxBytes) throws IOException, InterruptedException {
+        readBody(head, maxBytes, OutputStream.nullOutputStream());
+    }
+
+    private void readBody(Head head, long maxBytes, OutputStream sink) throws IOException, InterruptedException {
         if (head.status() == 204 || head.status() == 304) {
-            return new byte[0]; // never a body, whatever the fields say (RFC 9112 section 6.3)
+            return; // never a body, whatever the fields say (RFC 9112 section 6.3)
         }
         List<String> codings = head.headers("transfer-encoding");
         if (!codings.isEmpty()) {
@@ -141,7 +218,8 @@ final class HttpGet {
             if (codings.size() != 1 || !codings.get(0).trim().equalsIgnoreCase("chunked")) {
                 throw new ProtocolException("unsupported transfer encoding");
             }
-            return readChunked(maxBytes);
+            readChunked(maxBytes, sink);
+            return;
         }
         List<String> lengths = head.headers("content-length");
         if (!lengths.isEmpty()) {
@@ -149,11 +227,10 @@ final class HttpGet {
             if (length > maxBytes) {
                 throw new BodyTooLargeException();
             }
-            byte[] body = new byte[(int) length];
-            readFully(body, 0, body.length);
-            return body;
+            copy(length, sink);
+            return;
         }
-        return readUntilClose(maxBytes);
+        readUntilClose(maxBytes, sink);
     }
 
     private Head readOneHead() throws IOException, InterruptedException {
@@ -230,19 +307,18 @@ final class HttpGet {
         return Long.parseLong(first);
     }
 
-    private byte[] readChunked(long maxBytes) throws IOException, InterruptedException {
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
+    private void readChunked(long maxBytes, OutputStream sink) throws IOException, InterruptedException {
+        long total = 0;
         while (true) {
             long size = chunkSize(readLine(MAX_CHUNK_LINE));
             if (size == 0) {
                 break;
             }
-            if (size > maxBytes - body.size()) {
+            if (size > maxBytes - total) {
                 throw new BodyTooLargeException();
             }
-            byte[] chunk = new byte[(int) size];
-            readFully(chunk, 0, chunk.length);
-            body.write(chunk);
+            copy(size, sink);
+            total += size;
             if (!readLine(MAX_CHUNK_LINE).isEmpty()) {
                 throw new ProtocolException("malformed chunk");
             }
@@ -252,7 +328,6 @@ final class HttpGet {
         do {
             trailer = readHeaderLine();
         } while (!trailer.isEmpty());
-        return body.toByteArray();
     }
 
     private static long chunkSize(String line) throws ProtocolException {
@@ -268,29 +343,31 @@ final class HttpGet {
         }
     }
 
-    private byte[] readUntilClose(long maxBytes) throws IOException, InterruptedException {
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
+    private void readUntilClose(long maxBytes, OutputStream sink) throws IOException, InterruptedException {
+        long total = 0;
         while (true) {
             if (position == limit && !fill()) {
-                return body.toByteArray();
+                return;
             }
             int available = limit - position;
-            if (available > maxBytes - body.size()) {
+            if (available > maxBytes - total) {
                 throw new BodyTooLargeException();
             }
-            body.write(buffer, position, available);
+            sink.write(buffer, position, available);
+            total += available;
             position = limit;
         }
     }
 
-    private void readFully(byte[] target, int offset, int length) throws IOException, InterruptedException {
-        int done = 0;
+    /** Moves exactly {@code length} body bytes to {@code sink}. */
+    private void copy(long length, OutputStream sink) throws IOException, InterruptedException {
+        long done = 0;
         while (done < length) {
             if (position == limit && !fill()) {
                 throw new EOFException("connection closed before the body was complete");
             }
-            int n = Math.min(length - done, limit - position);
-            System.arraycopy(buffer, position, target, offset + done, n);
+            int n = (int) Math.min(length - done, limit - position);
+            sink.write(buffer, position, n);
             position += n;
             done += n;
         }
@@ -310,11 +387,9 @@ final class HttpGet {
     private boolean fill() throws IOException, InterruptedException {
         while (true) {
             if (Thread.interrupted()) {
-                throw new InterruptedException("fetch interrupted");
+                throw new InterruptedException("exchange interrupted");
             }
-            if (deadline.expired()) {
-                throw new DeadlineExceededException();
-            }
+            deadline.throwIfExpired();
             socket.setSoTimeout(deadline.remainingMillis(READ_SLICE_MILLIS));
             try {
                 int n = in.read(buffer, 0, buffer.length);
@@ -332,6 +407,12 @@ final class HttpGet {
         }
     }
 
+    private static InterruptedException interrupted(IOException cause) {
+        InterruptedException interrupted = new InterruptedException("exchange interrupted");
+        interrupted.initCause(cause);
+        return interrupted;
+    }
+
     private static void requireVisibleAscii(String value) {
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
@@ -339,5 +420,22 @@ final class HttpGet {
                 throw new IllegalArgumentException("request line or Host would contain character " + (int) c);
             }
         }
+    }
+
+    /** Printable ASCII, spaces and tabs: no line break can end the field early (header injection). */
+    private static void requireFieldValue(String name, String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if ((c < 0x20 && c != '\t') || c >= 0x7f) {
+                throw new IllegalArgumentException("header field " + name + " would contain character " + (int) c);
+            }
+        }
+    }
+
+    private static ScheduledThreadPoolExecutor watchdog() {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1,
+                Thread.ofPlatform().name("genqueue-fetch-write-watchdog").daemon().factory());
+        executor.setRemoveOnCancelPolicy(true);
+        return executor;
     }
 }
