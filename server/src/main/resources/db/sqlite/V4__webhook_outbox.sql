@@ -1,6 +1,9 @@
 -- Webhooks (io.genqueue.webhook): the URL a request asked to be told at when it completes, and
 -- the outbox of deliveries. Times are epoch milliseconds.
+-- webhook_base: the base URL the request was submitted at, for the links in the delivered payload
+-- (as GET .../response would give that client).
 ALTER TABLE jobs ADD COLUMN webhook_url TEXT;
+ALTER TABLE jobs ADD COLUMN webhook_base TEXT;
 
 -- One row per request with a webhook, from the moment it reached a final state until delivered
 -- or given up. due_at is both the time of the next attempt and, while an attempt is in flight,

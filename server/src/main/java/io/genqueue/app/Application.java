@@ -8,6 +8,7 @@ import io.genqueue.blob.FsBlobStore;
 import io.genqueue.blob.s3.S3BlobStore;
 import io.genqueue.fetch.FetchPolicy;
 import io.genqueue.fetch.ReferenceImageFetcher;
+import io.genqueue.fetch.WebhookPoster;
 import io.genqueue.generation.InputValidator;
 import io.genqueue.http.HttpApi;
 import io.genqueue.provider.Backoff;
@@ -19,12 +20,16 @@ import io.genqueue.store.postgres.PostgresConfig;
 import io.genqueue.store.postgres.PostgresJobStore;
 import io.genqueue.store.postgres.PostgresKeyStore;
 import io.genqueue.store.postgres.PostgresSigningKeyStore;
+import io.genqueue.store.postgres.PostgresWebhookOutbox;
 import io.genqueue.store.sqlite.SqliteDatabase;
 import io.genqueue.store.sqlite.SqliteJobStore;
 import io.genqueue.store.sqlite.SqliteKeyStore;
 import io.genqueue.store.sqlite.SqliteSigningKeyStore;
+import io.genqueue.store.sqlite.SqliteWebhookOutbox;
 import io.genqueue.webhook.SigningKey;
 import io.genqueue.webhook.SigningKeyStore;
+import io.genqueue.webhook.WebhookDeliverer;
+import io.genqueue.webhook.WebhookOutbox;
 import io.genqueue.worker.Worker;
 import java.io.PrintStream;
 import java.time.Clock;
@@ -46,6 +51,9 @@ public final class Application implements AutoCloseable {
 
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
     private final Settings settings;
+    /** Webhook attempts in flight at once, per process: receivers are other people's servers, often slow. */
+    static final int WEBHOOK_CONCURRENCY = 64;
+
     private Worker worker;
     private JobStore store;
     private SigningKeyStore signingKeys;
@@ -86,16 +94,19 @@ public final class Application implements AutoCloseable {
         applyLogLevel(settings.logLevel());
         DataDir dataDir = keep(settings.storage().postgres() ? DataDir.shared(settings.dataDir()) : DataDir.lock(settings.dataDir()));
         KeyStore keys;
+        WebhookOutbox outbox;
         if (settings.storage().postgres()) {
             PostgresJobStore pg = keep(PostgresJobStore.open(postgresConfig(settings), clock));
             store = pg;
             keys = PostgresKeyStore.beside(pg);
             signingKeys = PostgresSigningKeyStore.beside(pg);
+            outbox = PostgresWebhookOutbox.beside(pg);
         } else {
             SqliteJobStore sqlite = keep(SqliteJobStore.open(SqliteDatabase.open(dataDir.path()), clock, settings.readers()));
             store = sqlite;
             keys = SqliteKeyStore.beside(sqlite);
             signingKeys = SqliteSigningKeyStore.beside(sqlite);
+            outbox = SqliteWebhookOutbox.beside(sqlite);
         }
         BlobStore blobs = settings.storage().s3() != null
                 ? keep(new S3BlobStore(settings.storage().s3(), Clock.systemUTC())) // signs links: real time, always
@@ -119,8 +130,16 @@ public final class Application implements AutoCloseable {
             printFirstKey(out, key);
         });
         SigningKey webhookKey = signingKeys.active(); // made at the deployment's first start, once however many processes start
+        WebhookPoster webhooks = new WebhookPoster(new WebhookPoster.Settings(settings.webhookTimeout(), settings.webhookTimeout(),
+                settings.fetchAllow()));
         if (serves) {
-            startHttp(clock, provider, keys, blobs, validator, events, dataDir);
+            startHttp(clock, provider, keys, blobs, validator, events, dataDir, webhooks);
+            // Deliveries run where the API runs: their payload is the API's answer for the request.
+            WebhookDeliverer deliverer = keep(new WebhookDeliverer(outbox, signingKeys, webhooks,
+                    claim -> http.responseNow(claim.tenant(), claim.jobId(), claim.linkBase()), clock,
+                    new WebhookDeliverer.Settings(settings.webhookRetries(), settings.webhookTimeout(), WEBHOOK_CONCURRENCY)));
+            store.addListener(deliverer.listener());
+            deliverer.start();
         }
         worker.startClaiming();
         log.info("genqueue {} (role {}, store {}, data {}, models {}, providers {}, {} worker slot(s), webhook key {})",
@@ -130,11 +149,11 @@ public final class Application implements AutoCloseable {
     }
 
     private void startHttp(Clock clock, ProviderRouter provider, KeyStore keys, BlobStore blobs, InputValidator validator,
-            JobEvents events, DataDir dataDir) {
+            JobEvents events, DataDir dataDir, WebhookPoster webhooks) {
         http = new HttpApi(new HttpApi.Settings(settings.host(), settings.port(), settings.publicUrl(), settings.maxBodyBytes(),
                 settings.linkTtl(), settings.retention(), settings.models(), settings.streamKeepAlive(),
                 settings.requestTimeout()),
-                store, keys, blobs, events, validator, provider::health, signingKeys::published,
+                store, keys, blobs, events, validator, provider::health, signingKeys::published, webhooks,
                 dataDir.linkSecret(settings.linkSecret()), clock);
         port = http.start();
     }

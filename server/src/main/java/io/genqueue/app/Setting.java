@@ -64,6 +64,12 @@ enum Setting {
     WEBHOOK_KEY_GRACE("GENQUEUE_WEBHOOK_KEY_GRACE", "24h", "How long the webhook signing key that `webhook-keys rotate` replaces "
             + "stays in `/.well-known/jwks.json` (kept with the key; `rotate --grace` overrides it, `0s` after a leak).",
             Setting::duration),
+    WEBHOOK_FIRST_RETRY("GENQUEUE_WEBHOOK_FIRST_RETRY", "15s", "Bound of the wait before a failed webhook's first retry; "
+            + "it doubles per try, with full jitter.", v -> atLeast(duration(v), Duration.ofMillis(1))),
+    WEBHOOK_TRIES("GENQUEUE_WEBHOOK_TRIES", "10", "Delivery attempts of a webhook, the first included, before it is given up.",
+            v -> intIn(v, 1, 30)),
+    WEBHOOK_TIMEOUT("GENQUEUE_WEBHOOK_TIMEOUT", "10s", "Time a webhook receiver has to connect, and again to answer.",
+            v -> atLeast(duration(v), Duration.ofMillis(100))),
     SHUTDOWN_GRACE("GENQUEUE_SHUTDOWN_GRACE", "30s", "On SIGTERM, how long running jobs may finish before they are requeued.",
             Setting::duration),
     FETCH_TIMEOUT("GENQUEUE_FETCH_TIMEOUT", "10s", "Time limit for fetching one reference image, redirects included.",

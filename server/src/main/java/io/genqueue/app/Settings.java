@@ -3,6 +3,7 @@ package io.genqueue.app;
 import io.genqueue.blob.s3.S3Settings;
 import io.genqueue.provider.Backoff;
 import io.genqueue.provider.router.ProviderRouter;
+import io.genqueue.webhook.Retries;
 import java.io.IOException;
 import java.io.Reader;
 import java.net.URI;
@@ -43,6 +44,8 @@ record Settings(
         Duration linkTtl,
         String linkSecret,
         Duration webhookKeyGrace,
+        Retries webhookRetries,
+        Duration webhookTimeout,
         Duration shutdownGrace,
         Duration fetchTimeout,
         long fetchMaxBytes,
@@ -173,6 +176,8 @@ record Settings(
                 (Duration) v.get(Setting.LINK_TTL),
                 (String) v.get(Setting.LINK_SECRET),
                 (Duration) v.get(Setting.WEBHOOK_KEY_GRACE),
+                new Retries((Duration) v.get(Setting.WEBHOOK_FIRST_RETRY), (Integer) v.get(Setting.WEBHOOK_TRIES)),
+                (Duration) v.get(Setting.WEBHOOK_TIMEOUT),
                 (Duration) v.get(Setting.SHUTDOWN_GRACE),
                 (Duration) v.get(Setting.FETCH_TIMEOUT),
                 (Long) v.get(Setting.FETCH_MAX_BYTES),

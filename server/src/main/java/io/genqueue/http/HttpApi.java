@@ -2,11 +2,13 @@ package io.genqueue.http;
 
 import io.genqueue.auth.KeyStore;
 import io.genqueue.blob.BlobStore;
+import io.genqueue.fetch.WebhookPoster;
 import io.genqueue.generation.InputValidator;
 import io.genqueue.provider.ProviderHealth;
 import io.genqueue.queue.JobEvents;
 import io.genqueue.queue.JobStore;
 import io.genqueue.webhook.SigningKey;
+import io.genqueue.webhook.WebhookBody;
 import io.helidon.http.Method;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
@@ -65,17 +67,19 @@ public final class HttpApi implements AutoCloseable {
     private final WebServer server;
     private final JobEvents events;
     private final RequestDeadline deadline;
+    private final JobHandlers jobs;
 
     public HttpApi(Settings settings, JobStore store, KeyStore keys, BlobStore blobs, JobEvents events,
             InputValidator validator, Supplier<List<ProviderHealth>> providers, Supplier<List<SigningKey>> webhookKeys,
-            byte[] linkSecret, Clock clock) {
+            WebhookPoster webhooks, byte[] linkSecret, Clock clock) {
         this.events = events;
         LinkSigner links = new LinkSigner(linkSecret, settings.linkTtl(), clock);
         BaseUrl baseUrl = new BaseUrl(settings.publicUrl(), settings.port());
         JobLookup lookup = new JobLookup(new Authenticator(keys), store, settings.models());
-        SubmitHandler submit = new SubmitHandler(lookup, validator, store, baseUrl, clock, settings.maxBodyBytes());
+        SubmitHandler submit = new SubmitHandler(lookup, validator, store, baseUrl, clock, settings.maxBodyBytes(), webhooks);
         JobHandlers jobs = new JobHandlers(lookup, store, blobs, new ImageLinks(blobs, links, settings.linkTtl()), baseUrl,
                 settings.retention());
+        this.jobs = jobs;
         StatusStream stream = new StatusStream(lookup, jobs, store, events, settings.streamKeepAlive());
         FileRoute files = new FileRoute(blobs, links);
         Health health = new Health(store, blobs);
@@ -124,6 +128,14 @@ public final class HttpApi implements AutoCloseable {
                 .addProtocol(Http1Config.builder().addReceiveListener(deadline).addSendListener(deadline).build())
                 .routing(routing)
                 .build();
+    }
+
+    /**
+     * What {@code GET .../response} answers now for the tenant's request, its links under
+     * {@code base}: a webhook's payload. Thread-safe.
+     */
+    public WebhookBody.Response responseNow(String tenant, String requestId, String base) {
+        return jobs.responseNow(tenant, requestId, base);
     }
 
     /** Starts listening; returns the bound port (useful with port 0). */

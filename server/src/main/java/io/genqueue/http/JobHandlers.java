@@ -10,6 +10,7 @@ import io.genqueue.queue.JobStore;
 import io.genqueue.queue.JobView;
 import io.genqueue.queue.LogEntry;
 import io.genqueue.queue.StoredImage;
+import io.genqueue.webhook.WebhookBody;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
@@ -65,6 +66,24 @@ final class JobHandlers {
         JobLookup.Caller caller = lookup.caller(req);
         JobView job = lookup.find(caller, req).orElseThrow(ApiError::notFound);
         Responses.requestId(res, job.id());
+        Responses.json(res, 200, result(job, baseUrl.of(req)));
+    }
+
+    /**
+     * What {@code GET .../response} answers now for the tenant's request, its links under
+     * {@code base}: for a webhook's payload, which carries the same answer.
+     */
+    WebhookBody.Response responseNow(String tenant, String id, String base) {
+        try {
+            JobView job = store.find(tenant, id).orElseThrow(ApiError::notFound);
+            return new WebhookBody.Response(200, result(job, base));
+        } catch (ApiError e) {
+            return new WebhookBody.Response(e.status(), e.body());
+        }
+    }
+
+    /** The body of a succeeded job's result; any other answer is thrown as the {@link ApiError} it is. */
+    private Map<String, Object> result(JobView job, String base) {
         if (!job.state().isTerminal()) {
             throw ApiError.detail(400, "Request is still in progress");
         }
@@ -73,8 +92,7 @@ final class JobHandlers {
         }
         if (job.state() == JobState.SUCCEEDED) {
             JobResult result = store.result(job.id()).orElseThrow(this::expired);
-            Responses.json(res, 200, resultBody(req, job, result));
-            return;
+            return resultBody(base, job, result);
         }
         throw failed(job.failure());
     }
@@ -101,8 +119,7 @@ final class JobHandlers {
         return ApiError.upstream(type.httpStatus(), failure.message(), type.wire(), headers);
     }
 
-    private Map<String, Object> resultBody(ServerRequest req, JobView job, JobResult result) {
-        String base = baseUrl.of(req);
+    private Map<String, Object> resultBody(String base, JobView job, JobResult result) {
         List<Map<String, Object>> images = new ArrayList<>();
         for (StoredImage image : result.images()) {
             Map<String, Object> out = new LinkedHashMap<>();

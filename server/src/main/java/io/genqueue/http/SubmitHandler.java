@@ -3,6 +3,8 @@ package io.genqueue.http;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.genqueue.fetch.InvalidWebhookUrlException;
+import io.genqueue.fetch.WebhookPoster;
 import io.genqueue.generation.GenerationInput;
 import io.genqueue.generation.InputValidator;
 import io.genqueue.generation.ValidationException;
@@ -55,14 +57,17 @@ final class SubmitHandler implements Handler {
     private final BaseUrl baseUrl;
     private final Clock clock;
     private final long maxBodyBytes;
+    private final WebhookPoster webhooks;
 
-    SubmitHandler(JobLookup lookup, InputValidator validator, JobStore store, BaseUrl baseUrl, Clock clock, long maxBodyBytes) {
+    SubmitHandler(JobLookup lookup, InputValidator validator, JobStore store, BaseUrl baseUrl, Clock clock, long maxBodyBytes,
+            WebhookPoster webhooks) {
         this.lookup = lookup;
         this.validator = validator;
         this.store = store;
         this.baseUrl = baseUrl;
         this.clock = clock;
         this.maxBodyBytes = maxBodyBytes;
+        this.webhooks = webhooks;
     }
 
     @Override
@@ -81,10 +86,7 @@ final class SubmitHandler implements Handler {
         Priority priority = priority(req, violations);
         Duration startTimeout = startTimeout(req, violations);
         String idempotencyKey = idempotencyKey(req, violations);
-        if (req.query().contains("fal_webhook")) {
-            violations.add(new Violation(List.of("query", "fal_webhook"),
-                    "Webhooks are not supported by this server yet; poll the status_url or stream it instead.", "value_error"));
-        }
+        String webhook = webhook(req, violations);
         if (!violations.isEmpty()) {
             throw ErrorMapper.validation(violations);
         }
@@ -93,7 +95,9 @@ final class SubmitHandler implements Handler {
         String id = RequestIds.next(clock);
         NewJob job = NewJob.builder(id, caller.tenant(), caller.model(), input, now).priority(priority)
                 .startDeadline(startTimeout == null ? null : now.plus(startTimeout))
-                .idempotency(idempotencyKey, idempotencyKey == null ? null : requestHash(caller.model(), input, priority, startTimeout))
+                .idempotency(idempotencyKey, idempotencyKey == null ? null
+                        : requestHash(caller.model(), input, priority, startTimeout, webhook))
+                .webhook(webhook, webhook == null ? null : baseUrl.of(req))
                 .build();
         SubmitOutcome outcome = store.submit(job);
         JobView stored = switch (outcome) {
@@ -203,6 +207,20 @@ final class SubmitHandler implements Handler {
         return Duration.ofMillis(Math.max(1, Math.round(seconds * 1000)));
     }
 
+    /** {@code ?fal_webhook=}: checked now (scheme, form, a literal address); its name is checked again at each delivery. */
+    private String webhook(ServerRequest req, List<Violation> violations) {
+        var value = req.query().first("fal_webhook");
+        if (value.isEmpty()) {
+            return null;
+        }
+        try {
+            return webhooks.check(value.get()).url();
+        } catch (InvalidWebhookUrlException e) {
+            violations.add(new Violation(List.of("query", "fal_webhook"), e.getMessage(), "value_error"));
+            return null;
+        }
+    }
+
     private static String idempotencyKey(ServerRequest req, List<Violation> violations) {
         var value = req.headers().first(IDEMPOTENCY_KEY);
         if (value.isEmpty()) {
@@ -219,9 +237,10 @@ final class SubmitHandler implements Handler {
     }
 
     /** A digest of everything that defines a request, compared when an idempotency key is reused. */
-    private static String requestHash(String model, GenerationInput input, Priority priority, Duration startTimeout) {
+    private static String requestHash(String model, GenerationInput input, Priority priority, Duration startTimeout,
+            String webhook) {
         Map<String, Object> canonical = Map.of("model", model, "input", input, "priority", priority.wire(),
-                "start_timeout_ms", startTimeout == null ? -1 : startTimeout.toMillis());
+                "start_timeout_ms", startTimeout == null ? -1 : startTimeout.toMillis(), "webhook", webhook == null ? "" : webhook);
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(Json.writeString(new java.util.TreeMap<>(canonical))
                     .getBytes(StandardCharsets.UTF_8));

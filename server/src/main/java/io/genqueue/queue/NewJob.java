@@ -11,6 +11,7 @@ import java.time.Instant;
  * @param requestHash a digest of everything that defines the request, compared when an
  *     idempotency key is reused
  * @param webhookUrl where to POST the result once the job has ended (checked at submit), or null
+ * @param webhookBase the base URL of the links in that POST (where the client submitted), or null
  */
 public record NewJob(
         String id,
@@ -22,7 +23,8 @@ public record NewJob(
         Instant startDeadline,
         String idempotencyKey,
         String requestHash,
-        String webhookUrl) {
+        String webhookUrl,
+        String webhookBase) {
 
     /**
      * A job of {@code tenant} for {@code model}, made at {@code createdAt}: normal priority, no
@@ -44,6 +46,7 @@ public record NewJob(
         private String idempotencyKey;
         private String requestHash;
         private String webhookUrl;
+        private String webhookBase;
 
         private Builder(String id, String tenant, String model, GenerationInput input, Instant createdAt) {
             this.id = id;
@@ -71,15 +74,16 @@ public record NewJob(
             return this;
         }
 
-        /** Where to POST the result once the job has ended; null for no webhook. */
-        public Builder webhook(String url) {
+        /** Where to POST the result once the job has ended (null for no webhook), and the base URL of its links. */
+        public Builder webhook(String url, String linkBase) {
             this.webhookUrl = url;
+            this.webhookBase = linkBase;
             return this;
         }
 
         public NewJob build() {
             return new NewJob(id, tenant, model, priority, input, createdAt, startDeadline, idempotencyKey, requestHash,
-                    webhookUrl);
+                    webhookUrl, webhookBase);
         }
     }
 }

@@ -22,10 +22,12 @@ import java.util.Optional;
 public interface WebhookOutbox {
 
     /**
-     * A claimed attempt: which job, for whom, where to, how many attempts failed before it, and the
-     * lease (the claiming process and the end of the lease, which together name this claim alone).
+     * A claimed attempt: which job, for whom, where to (and the base URL of the payload's links),
+     * how many attempts failed before it, and the lease (the claiming process and the end of the
+     * lease, which together name this claim alone).
      */
-    record Claim(String jobId, String tenant, String model, String url, int failedTries, String owner, Instant leaseUntil) {
+    record Claim(String jobId, String tenant, String model, String url, String linkBase, int failedTries, String owner,
+            Instant leaseUntil) {
     }
 
     /** Claims up to {@code max} due deliveries, oldest due first, each for {@code lease}. */

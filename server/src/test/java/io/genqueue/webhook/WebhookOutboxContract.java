@@ -46,6 +46,7 @@ public abstract class WebhookOutboxContract {
     protected static final Duration LEASE = Duration.ofSeconds(30);
     private static final String URL = "https://receiver.example/hook?token=s3cret";
     private static final String MODEL = "nano_banana";
+    private static final String BASE = "https://gen.example";
 
     protected final SettableClock clock = new SettableClock();
     protected JobStore jobs;
@@ -78,7 +79,7 @@ public abstract class WebhookOutboxContract {
 
     private String submit(String webhook) {
         NewJob job = NewJob.builder(RequestIds.next(clock), "acme", MODEL, GenerationInput.builder("p " + made++).build(),
-                clock.instant()).webhook(webhook).build();
+                clock.instant()).webhook(webhook, BASE).build();
         SubmitOutcome outcome = jobs.submit(job);
         assertThat(outcome).isInstanceOf(SubmitOutcome.Created.class);
         return job.id();
@@ -129,6 +130,7 @@ public abstract class WebhookOutboxContract {
                 .containsExactlyInAnyOrder(succeeded, failed, running, queued, reaped);
         assertThat(claims).allSatisfy(d -> {
             assertThat(d.url()).isEqualTo(URL);
+            assertThat(d.linkBase()).isEqualTo(BASE);
             assertThat(d.tenant()).isEqualTo("acme");
             assertThat(d.model()).isEqualTo(MODEL);
             assertThat(d.failedTries()).isZero();
@@ -138,7 +140,7 @@ public abstract class WebhookOutboxContract {
     @Test
     void a_missed_start_deadline_owes_a_delivery_too() {
         NewJob late = NewJob.builder(RequestIds.next(clock), "acme", MODEL, GenerationInput.builder("late").build(),
-                clock.instant()).startDeadline(clock.instant().plusSeconds(1)).webhook(URL).build();
+                clock.instant()).startDeadline(clock.instant().plusSeconds(1)).webhook(URL, BASE).build();
         assertThat(jobs.submit(late)).isInstanceOf(SubmitOutcome.Created.class);
         clock.advance(Duration.ofSeconds(2));
         assertThat(jobs.failMissedStartDeadlines()).isEqualTo(1);

@@ -285,6 +285,7 @@ public final class PostgresJobStore implements JobStore {
         Long[] createdAts = new Long[n];
         Long[] deadlines = new Long[n];
         String[] webhooks = new String[n];
+        String[] webhookBases = new String[n];
         for (int m = 0; m < n; m++) {
             NewJob job = members.get(m);
             ids[m] = job.id();
@@ -294,15 +295,16 @@ public final class PostgresJobStore implements JobStore {
             createdAts[m] = job.createdAt().toEpochMilli();
             deadlines[m] = job.startDeadline() == null ? null : job.startDeadline().toEpochMilli();
             webhooks[m] = job.webhookUrl();
+            webhookBases[m] = job.webhookBase();
         }
         String sequence = tickets.sequenceOf(lane);
         try (PreparedStatement ps = c.prepareStatement("WITH inserted AS ("
                 + "INSERT INTO jobs (id, tenant, model, lane, ticket, state, input, sync_mode, run_after, start_deadline, created_at, "
-                + "webhook_url) "
+                + "webhook_url, webhook_base) "
                 + "SELECT j.id, j.tenant, ?, ?, nextval('" + sequence + "'), 'QUEUED', j.input, j.sync_mode, j.created_at, "
-                + "j.start_deadline, j.created_at, j.webhook_url FROM unnest(?::text[], ?::text[], ?::text[], ?::boolean[], "
-                + "?::bigint[], ?::bigint[], ?::text[]) WITH ORDINALITY AS j(id, tenant, input, sync_mode, created_at, "
-                + "start_deadline, webhook_url, ord) "
+                + "j.start_deadline, j.created_at, j.webhook_url, j.webhook_base FROM unnest(?::text[], ?::text[], ?::text[], "
+                + "?::boolean[], ?::bigint[], ?::bigint[], ?::text[], ?::text[]) WITH ORDINALITY AS j(id, tenant, input, "
+                + "sync_mode, created_at, start_deadline, webhook_url, webhook_base, ord) "
                 + "RETURNING ticket) "
                 + "SELECT count(*), queue_position(?, ?::smallint, min(ticket)) FROM inserted")) {
             ps.setString(1, lane.model());
@@ -314,8 +316,9 @@ public final class PostgresJobStore implements JobStore {
             ps.setArray(7, c.createArrayOf("bigint", createdAts));
             ps.setArray(8, c.createArrayOf("bigint", deadlines));
             ps.setArray(9, c.createArrayOf("text", webhooks));
-            ps.setString(10, lane.model());
-            ps.setShort(11, (short) lane.lane());
+            ps.setArray(10, c.createArrayOf("text", webhookBases));
+            ps.setString(11, lane.model());
+            ps.setShort(12, (short) lane.lane());
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 if (rs.getLong(1) != n) {

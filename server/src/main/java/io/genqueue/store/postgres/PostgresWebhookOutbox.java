@@ -46,10 +46,10 @@ public final class PostgresWebhookOutbox implements WebhookOutbox {
                     + "WHERE done_at IS NULL AND due_at <= ? ORDER BY due_at LIMIT ? FOR UPDATE SKIP LOCKED) "
                     + "UPDATE webhook_deliveries d SET due_at = ?, lease_owner = ? FROM due, jobs j "
                     + "WHERE d.job_id = due.job_id AND j.id = d.job_id "
-                    + "RETURNING d.job_id, j.tenant, j.model, j.webhook_url, d.tries", now, max, now + lease.toMillis(), owner);
+                    + "RETURNING d.job_id, j.tenant, j.model, j.webhook_url, j.webhook_base, d.tries", now, max, now + lease.toMillis(), owner);
                     ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    claims.add(new Claim(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getInt(5),
+                    claims.add(new Claim(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getInt(6),
                             owner, Instant.ofEpochMilli(now + lease.toMillis())));
                 }
             }

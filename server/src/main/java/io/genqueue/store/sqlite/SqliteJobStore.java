@@ -120,7 +120,8 @@ public final class SqliteJobStore implements JobStore {
                 }
             }
             PreparedStatement insert = tx.prepare("INSERT INTO jobs (id, tenant, model, lane, state, input, sync_mode, "
-                    + "run_after, start_deadline, created_at, webhook_url) VALUES (?, ?, ?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?) "
+                    + "run_after, start_deadline, created_at, webhook_url, webhook_base) "
+                    + "VALUES (?, ?, ?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?) "
                     + "RETURNING seq");
             insert.setString(1, job.id());
             insert.setString(2, job.tenant());
@@ -132,6 +133,7 @@ public final class SqliteJobStore implements JobStore {
             setNullableLong(insert, 8, job.startDeadline() == null ? null : job.startDeadline().toEpochMilli());
             insert.setLong(9, now);
             insert.setString(10, job.webhookUrl());
+            insert.setString(11, job.webhookBase());
             long seq;
             try (ResultSet rs = insert.executeQuery()) {
                 rs.next();

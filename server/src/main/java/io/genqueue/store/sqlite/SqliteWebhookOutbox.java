@@ -42,7 +42,7 @@ public final class SqliteWebhookOutbox implements WebhookOutbox {
         long now = clock.millis();
         long until = now + lease.toMillis();
         return writer.call(tx -> {
-            PreparedStatement due = tx.prepare("SELECT d.job_id, j.tenant, j.model, j.webhook_url, d.tries "
+            PreparedStatement due = tx.prepare("SELECT d.job_id, j.tenant, j.model, j.webhook_url, j.webhook_base, d.tries "
                     + "FROM webhook_deliveries d JOIN jobs j ON j.id = d.job_id "
                     + "WHERE d.done_at IS NULL AND d.due_at <= ? ORDER BY d.due_at LIMIT ?");
             due.setLong(1, now);
@@ -50,7 +50,7 @@ public final class SqliteWebhookOutbox implements WebhookOutbox {
             List<Claim> claims = new ArrayList<>();
             try (ResultSet rs = due.executeQuery()) {
                 while (rs.next()) {
-                    claims.add(new Claim(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getInt(5),
+                    claims.add(new Claim(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getInt(6),
                             owner, Instant.ofEpochMilli(until)));
                 }
             }
