@@ -40,17 +40,18 @@ public final class PostgresWebhookOutbox implements WebhookOutbox {
     @Override
     public List<Claim> claim(int max, Duration lease) {
         long now = clock.millis();
+        long until = now + lease.toMillis();
         return jdbc.transaction(c -> {
             List<Claim> claims = new ArrayList<>();
             try (PreparedStatement ps = Jdbc.prepare(c, "WITH due AS (SELECT job_id FROM webhook_deliveries "
                     + "WHERE done_at IS NULL AND due_at <= ? ORDER BY due_at LIMIT ? FOR UPDATE SKIP LOCKED) "
                     + "UPDATE webhook_deliveries d SET due_at = ?, lease_owner = ? FROM due, jobs j "
                     + "WHERE d.job_id = due.job_id AND j.id = d.job_id "
-                    + "RETURNING d.job_id, j.tenant, j.model, j.webhook_url, j.webhook_base, d.tries", now, max, now + lease.toMillis(), owner);
+                    + "RETURNING d.job_id, j.tenant, j.model, j.webhook_url, j.webhook_base, d.tries", now, max, until, owner);
                     ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    claims.add(new Claim(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getInt(6),
-                            owner, Instant.ofEpochMilli(now + lease.toMillis())));
+                    claims.add(new Claim(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                            rs.getInt(6), owner, Instant.ofEpochMilli(until)));
                 }
             }
             return claims;
