@@ -17,6 +17,11 @@ import java.util.UUID;
  * {@code webhook_outbox} trigger on {@code jobs}). Writes go through the job store's writer, one
  * unit at a time, so a claim and a record never interleave; the record names the claim's owner
  * and lease end, so a record after the lease passed to another claim changes nothing.
+ *
+ * <p>Claims and records are committed without waiting for the flush to disk: a process that dies
+ * keeps them (they are in the operating system's hands), and the machine losing one only means an
+ * attempt is made again, which at least once allows. The delivery itself is written, durably, with
+ * the job's final state.
  */
 public final class SqliteWebhookOutbox implements WebhookOutbox {
 
@@ -61,7 +66,7 @@ public final class SqliteWebhookOutbox implements WebhookOutbox {
                 take.executeUpdate();
             }
             return claims;
-        });
+        }, false);
     }
 
     @Override
@@ -95,7 +100,7 @@ public final class SqliteWebhookOutbox implements WebhookOutbox {
             }
             SqliteJobStore.appendLog(tx, claim.jobId(), line);
             return true;
-        });
+        }, false);
     }
 
     @Override
