@@ -84,8 +84,8 @@ public final class Harness {
         boolean isShort = Arrays.asList(args).contains("--short");
         Path root = Path.of("").toAbsolutePath();
         Path out = root.resolve(isShort ? "target/bench-short.md" : "BENCHMARKS.md");
-        // --only a,b runs the baseline and the named steps (submits, scale, pickup, slots, pg-submits,
-        // pg-pickup), for profiling one thing; its partial table never replaces BENCHMARKS.md's.
+        // --only a,b runs the baseline and the named steps (submits, scale, pickup, slots, webhooks,
+        // pg-submits, pg-pickup), for profiling one thing; its partial table never replaces BENCHMARKS.md's.
         java.util.Set<String> only = null;
         for (int i = 0; i < args.length - 1; i++) {
             if (args[i].equals("--out")) {
@@ -119,6 +119,9 @@ public final class Harness {
         }
         if (runs.test("slots")) {
             h.slotUse();
+        }
+        if (runs.test("webhooks")) {
+            h.webhooks();
         }
         if (runs.test("pg-submits")) {
             h.postgresSubmits();
@@ -276,6 +279,28 @@ public final class Harness {
             rows.add(new Row("4. gateway overhead", "submit sent to completed, minus provider time, p50 / p99",
                     latency(o50, o99), "", "p50 <= 2 ms, p99 <= 10 ms", o50 <= 2 && o99 <= 10 ? "yes" : "no"));
         }
+    }
+
+    /** W: a completion committed to its webhook at a local receiver, idle and under a steady rate of completions. */
+    private void webhooks() throws Exception {
+        int rate = 1_000;
+        int idle = plan.isShort() ? 100 : 1_000;
+        int loaded = plan.isShort() ? 2 * rate : 10 * rate;
+        step("W. webhook delivery: " + idle + " one at a time, then " + loaded + " at " + rate + "/s");
+        try (WebhookLatency w = new WebhookLatency(embeddedSettings("webhooks", 8))) {
+            w.run(plan.isShort() ? 100 : 1_000, 0); // warm-up
+            WebhookLatency.Result one = w.run(idle, 0);
+            WebhookLatency.Result busy = w.run(loaded, rate);
+            addWebhookRow("idle queue (" + one.count() + " requests)", one);
+            addWebhookRow(rate + " completions/s (" + busy.count() + " requests)", busy);
+        }
+    }
+
+    private void addWebhookRow(String load, WebhookLatency.Result r) {
+        double p50 = ms(r.p50());
+        double p99 = ms(r.p99());
+        rows.add(new Row("W. webhooks", "completion committed to the receiver's first byte, p50 / p99, " + load,
+                latency(p50, p99), "", "p50 <= 5 ms, p99 <= 20 ms", p50 <= 5 && p99 <= 20 ? "yes" : "no"));
     }
 
     /** Runs jobs through the whole path until the JIT has compiled it, as the wrk warm-ups do for the other scenarios. */

@@ -11,6 +11,7 @@ import io.genqueue.queue.WakeSignal;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -120,6 +121,9 @@ public final class WebhookDeliverer implements AutoCloseable {
                     attempts.execute(() -> {
                         try {
                             attempt(claim);
+                        } catch (RuntimeException e) {
+                            log.warn("webhook delivery of {}: its outcome could not be recorded ({}); it is due again "
+                                    + "when its lease runs out", claim.jobId(), e.getMessage());
                         } finally {
                             slots.release();
                             wake.wake();
@@ -154,9 +158,14 @@ public final class WebhookDeliverer implements AutoCloseable {
         }
     }
 
-    /** One attempt, recorded whatever happens; never throws. */
+    /**
+     * One attempt, and its record. Throws only when the record cannot be written (the store is
+     * down): the delivery is then due again when its lease runs out.
+     */
     void attempt(WebhookOutbox.Claim claim) {
         WebhookTarget target;
+        byte[] body;
+        Map<String, String> headers;
         try {
             target = poster.check(claim.url());
         } catch (InvalidWebhookUrlException e) {
@@ -164,22 +173,26 @@ public final class WebhookDeliverer implements AutoCloseable {
             return;
         }
         try {
-            byte[] body = WebhookBody.of(claim.jobId(), responses.apply(claim));
-            Map<String, String> headers = signer().headers(claim.jobId(), claim.tenant(), clock.instant().getEpochSecond(), body);
-            Delivery delivery = poster.post(target, headers, body);
-            switch (delivery) {
-                case Delivery.Answered a when a.delivered() -> outbox.delivered(claim, LogEntry.info(clock.instant(),
-                        "Webhook delivered to " + target.host() + ": " + a.status() + " in " + a.took().toMillis() + " ms."));
-                case Delivery.Answered a -> failed(claim, target.host(), String.valueOf(a.status()));
-                case Delivery.Failed f -> failed(claim, target.host(), f.reason());
-                case Delivery.Refused r -> failed(claim, target.host(), r.reason());
-            }
-        } catch (InterruptedException e) {
-            // shutting down: not recorded, so the delivery is due again when its lease runs out
-            Thread.currentThread().interrupt();
+            body = WebhookBody.of(claim.jobId(), responses.apply(claim));
+            headers = signer().headers(claim.jobId(), claim.tenant(), clock.instant().getEpochSecond(), body);
         } catch (RuntimeException e) {
-            log.warn("webhook delivery of {} failed before it was sent: {}", claim.jobId(), e.toString());
-            failed(claim, "the delivery", "could not be prepared (" + e.getClass().getSimpleName() + ")");
+            log.warn("webhook delivery of {} could not be prepared: {}", claim.jobId(), e.toString());
+            failed(claim, target.host(), "could not be prepared (" + e.getClass().getSimpleName() + ")");
+            return;
+        }
+        Delivery delivery;
+        try {
+            delivery = poster.post(target, headers, body);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // shutting down: left to its lease
+            return;
+        }
+        switch (delivery) {
+            case Delivery.Answered a when a.delivered() -> outbox.delivered(claim, LogEntry.info(clock.instant(),
+                    "Webhook delivered to " + target.host() + ": " + a.status() + " in " + a.took().toMillis() + " ms."));
+            case Delivery.Answered a -> failed(claim, target.host(), String.valueOf(a.status()));
+            case Delivery.Failed f -> failed(claim, target.host(), f.reason());
+            case Delivery.Refused r -> failed(claim, target.host(), r.reason());
         }
     }
 
@@ -190,7 +203,7 @@ public final class WebhookDeliverer implements AutoCloseable {
         if (settings.retries().another(failed)) {
             Duration wait = settings.retries().delay(failed, random);
             outbox.retry(claim, now.plus(wait), LogEntry.warn(now, "Webhook to " + where + " failed: " + reason + "; try "
-                    + (failed + 1) + " of " + tries + " in " + Units.duration(wait.truncatedTo(java.time.temporal.ChronoUnit.MILLIS))
+                    + (failed + 1) + " of " + tries + " in " + Units.duration(wait.truncatedTo(ChronoUnit.MILLIS))
                     + "."));
         } else {
             outbox.giveUp(claim, LogEntry.error(now, "Webhook to " + where + " given up after " + tries + " tries (last: "

@@ -40,17 +40,19 @@ public final class PostgresWebhookOutbox implements WebhookOutbox {
     @Override
     public List<Claim> claim(int max, Duration lease) {
         long now = clock.millis();
+        long until = now + lease.toMillis();
         return jdbc.transaction(c -> {
+            relaxed(c);
             List<Claim> claims = new ArrayList<>();
             try (PreparedStatement ps = Jdbc.prepare(c, "WITH due AS (SELECT job_id FROM webhook_deliveries "
                     + "WHERE done_at IS NULL AND due_at <= ? ORDER BY due_at LIMIT ? FOR UPDATE SKIP LOCKED) "
                     + "UPDATE webhook_deliveries d SET due_at = ?, lease_owner = ? FROM due, jobs j "
                     + "WHERE d.job_id = due.job_id AND j.id = d.job_id "
-                    + "RETURNING d.job_id, j.tenant, j.model, j.webhook_url, j.webhook_base, d.tries", now, max, now + lease.toMillis(), owner);
+                    + "RETURNING d.job_id, j.tenant, j.model, j.webhook_url, j.webhook_base, d.tries", now, max, until, owner);
                     ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    claims.add(new Claim(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getInt(6),
-                            owner, Instant.ofEpochMilli(now + lease.toMillis())));
+                    claims.add(new Claim(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                            rs.getInt(6), owner, Instant.ofEpochMilli(until)));
                 }
             }
             return claims;
@@ -78,6 +80,7 @@ public final class PostgresWebhookOutbox implements WebhookOutbox {
     /** {@code update} sets its one parameter to {@code at}; the claim's lease token guards it. */
     private boolean end(Claim claim, String update, LogEntry line, long at) {
         return jdbc.transaction(c -> {
+            relaxed(c);
             int changed = Jdbc.update(c, update + " WHERE job_id = ? AND lease_owner = ? AND due_at = ? AND done_at IS NULL",
                     at, claim.jobId(), claim.owner(), claim.leaseUntil().toEpochMilli());
             if (changed == 0) {
@@ -86,6 +89,11 @@ public final class PostgresWebhookOutbox implements WebhookOutbox {
             log(c, claim.jobId(), line);
             return true;
         });
+    }
+
+    /** Claims and records need not wait for the WAL flush: losing one in a crash only repeats an attempt. */
+    private static void relaxed(Connection c) throws SQLException {
+        Jdbc.update(c, "SET LOCAL synchronous_commit TO OFF");
     }
 
     private static void log(Connection c, String jobId, LogEntry line) throws SQLException {

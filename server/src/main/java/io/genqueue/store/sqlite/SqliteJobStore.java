@@ -377,7 +377,8 @@ public final class SqliteJobStore implements JobStore {
         });
     }
 
-    private static void appendLog(SqliteWriter.Tx tx, String jobId, LogEntry entry) throws SQLException {
+    /** Appends a line to a job's log inside the caller's writer unit (the outbox's records use it too). */
+    static void appendLog(SqliteWriter.Tx tx, String jobId, LogEntry entry) throws SQLException {
         PreparedStatement ps = tx.prepare("INSERT INTO job_logs (job_id, at, level, message) VALUES (?, ?, ?, ?)");
         ps.setString(1, jobId);
         ps.setLong(2, entry.timestamp().toEpochMilli());

@@ -4,7 +4,6 @@ import io.genqueue.queue.LogEntry;
 import io.genqueue.webhook.WebhookOutbox;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,6 +17,11 @@ import java.util.UUID;
  * {@code webhook_outbox} trigger on {@code jobs}). Writes go through the job store's writer, one
  * unit at a time, so a claim and a record never interleave; the record names the claim's owner
  * and lease end, so a record after the lease passed to another claim changes nothing.
+ *
+ * <p>Claims and records are committed without waiting for the flush to disk: a process that dies
+ * keeps them (they are in the operating system's hands), and the machine losing one only means an
+ * attempt is made again, which at least once allows. The delivery itself is written, durably, with
+ * the job's final state.
  */
 public final class SqliteWebhookOutbox implements WebhookOutbox {
 
@@ -50,8 +54,8 @@ public final class SqliteWebhookOutbox implements WebhookOutbox {
             List<Claim> claims = new ArrayList<>();
             try (ResultSet rs = due.executeQuery()) {
                 while (rs.next()) {
-                    claims.add(new Claim(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getInt(6),
-                            owner, Instant.ofEpochMilli(until)));
+                    claims.add(new Claim(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                            rs.getInt(6), owner, Instant.ofEpochMilli(until)));
                 }
             }
             PreparedStatement take = tx.prepare("UPDATE webhook_deliveries SET due_at = ?, lease_owner = ? WHERE job_id = ?");
@@ -62,7 +66,7 @@ public final class SqliteWebhookOutbox implements WebhookOutbox {
                 take.executeUpdate();
             }
             return claims;
-        });
+        }, false);
     }
 
     @Override
@@ -94,18 +98,9 @@ public final class SqliteWebhookOutbox implements WebhookOutbox {
             if (ps.executeUpdate() == 0) {
                 return false;
             }
-            log(tx, claim.jobId(), line);
+            SqliteJobStore.appendLog(tx, claim.jobId(), line);
             return true;
-        });
-    }
-
-    private static void log(SqliteWriter.Tx tx, String jobId, LogEntry line) throws SQLException {
-        PreparedStatement ps = tx.prepare("INSERT INTO job_logs (job_id, at, level, message) VALUES (?, ?, ?, ?)");
-        ps.setString(1, jobId);
-        ps.setLong(2, line.timestamp().toEpochMilli());
-        ps.setString(3, line.level().name());
-        ps.setString(4, line.message());
-        ps.executeUpdate();
+        }, false);
     }
 
     @Override
