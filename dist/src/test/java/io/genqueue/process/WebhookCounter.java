@@ -11,6 +11,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -34,7 +35,7 @@ final class WebhookCounter implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
-    private final List<String> problems = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final List<String> problems = Collections.synchronizedList(new ArrayList<>());
     private final AtomicInteger received = new AtomicInteger();
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile long minHoldMillis;
