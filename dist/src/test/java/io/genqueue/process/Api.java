@@ -57,6 +57,12 @@ final class Api {
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build());
     }
 
+    /** {@link #submit} with {@code ?fal_webhook=}: {@code encodedWebhookUrl} is already URL-encoded. */
+    Response submitWithWebhook(String json, String encodedWebhookUrl) throws IOException, InterruptedException {
+        return send(request(MODEL_PATH + "?fal_webhook=" + encodedWebhookUrl).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+    }
+
     /** {@code PUT .../requests/{id}/cancel}. */
     Response cancel(String id) throws IOException, InterruptedException {
         return send(request(MODEL_PATH + "/requests/" + id + "/cancel").PUT(HttpRequest.BodyPublishers.noBody()).build());

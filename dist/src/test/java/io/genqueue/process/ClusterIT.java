@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.genqueue.blob.s3.S3ProxyServer;
+import io.genqueue.process.Cluster.Db;
 import io.genqueue.store.postgres.TestSchemas;
 import io.genqueue.testing.Eventually;
 import java.io.IOException;
@@ -11,19 +12,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -33,7 +27,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -57,9 +50,6 @@ import org.junit.jupiter.api.Test;
  */
 class ClusterIT {
 
-    private static final String TERMINAL = "('SUCCEEDED', 'FAILED', 'CANCELLED')";
-    private static final Pattern WORKER_STARTED = Pattern.compile("genqueue running without HTTP \\(role worker");
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     /** The log line of a job requeued by the reaper (its worker stopped renewing the lease). */
     private static final String REQUEUED = "Its worker stopped responding on attempt ";
 
@@ -86,7 +76,7 @@ class ClusterIT {
         Duration lease = Duration.ofSeconds(3);
         Duration delay = Duration.ofMillis(1000);
         try (TestSchemas schemas = new TestSchemas();
-                Cluster cluster = new Cluster(schemas.newSchemaUrl(), "sigkill", Map.of(
+                Cluster cluster = new Cluster(s3, schemas.newSchemaUrl(), "sigkill", Map.of(
                         "GENQUEUE_LEASE", lease.toMillis() + "ms",
                         "GENQUEUE_WORKERS", Integer.toString(slots),
                         "GENQUEUE_PREVIEW_DELAY_MS", Long.toString(delay.toMillis()),
@@ -158,7 +148,7 @@ class ClusterIT {
     void processes_ride_out_a_postgresql_restart_mid_load_and_lose_no_acknowledged_request() throws Exception {
         long outageMs = 2_000;
         try (PrivatePostgres pg = PrivatePostgres.start();
-                Cluster cluster = new Cluster(pg.url(), "pgrestart", Map.of(
+                Cluster cluster = new Cluster(s3, pg.url(), "pgrestart", Map.of(
                         "GENQUEUE_LEASE", "3s",
                         "GENQUEUE_WORKERS", "4",
                         "GENQUEUE_PREVIEW_DELAY_MS", "300",
@@ -234,7 +224,7 @@ class ClusterIT {
         int jobs = 8; // two workers of 4 slots: both take jobs
         Duration lease = Duration.ofSeconds(3);
         try (TestSchemas schemas = new TestSchemas();
-                Cluster cluster = new Cluster(schemas.newSchemaUrl(), "pollonly", Map.of(
+                Cluster cluster = new Cluster(s3, schemas.newSchemaUrl(), "pollonly", Map.of(
                         "GENQUEUE_STORE_POLL_ONLY", "true",
                         "GENQUEUE_STORE_POLL", "200ms",
                         "GENQUEUE_LEASE", lease.toMillis() + "ms",
@@ -273,152 +263,6 @@ class ClusterIT {
             assertThat(status.path("error_type").asText()).as("the running job was cancelled: " + status).isEqualTo("cancelled");
             assertThat(messages(status)).as("its log").contains("Cancelled by the client while running.");
             assertThat(client.getOk(Api.responsePath(id)).status()).isEqualTo(499);
-        }
-    }
-
-    // ---------------------------------------------------------------- the cluster
-
-    /** The processes of one test on one store and one bucket of the class's S3Proxy; closing kills those still running. */
-    private static final class Cluster implements AutoCloseable {
-        final Path dataDir = ServerProcess.newDataDir("cluster");
-        final Map<String, String> env = new HashMap<>();
-        final Db db;
-        final List<ServerProcess> processes = new ArrayList<>();
-        String key;
-
-        Cluster(String storeUrl, String bucket, Map<String, String> settings) {
-            s3.createBucket(bucket);
-            env.put("GENQUEUE_STORE", storeUrl);
-            env.put("GENQUEUE_BLOBS", "s3://" + bucket + "/images");
-            env.put("GENQUEUE_S3_ENDPOINT", s3.endpoint().toString());
-            env.put("GENQUEUE_S3_REGION", "us-east-1");
-            env.put("GENQUEUE_S3_PATH_STYLE", "true");
-            env.put("GENQUEUE_S3_ACCESS_KEY", S3ProxyServer.ACCESS_KEY);
-            env.put("GENQUEUE_S3_SECRET_KEY", S3ProxyServer.SECRET_KEY);
-            env.putAll(settings);
-            db = new Db(storeUrl);
-        }
-
-        /** Starts one process and waits until it serves (or, a worker, until it runs); the first one makes the key. */
-        ServerProcess start(String role) {
-            ServerProcess p = launch(role);
-            awaitStarted(p, role);
-            if (key == null) {
-                key = p.printedKey().orElseThrow(() -> new AssertionError("the first process printed no key\n" + p.describe()));
-            }
-            return p;
-        }
-
-        /** Starts processes at once (after the first: they must not race to make a key), then waits for each. */
-        List<ServerProcess> startAll(String... roles) {
-            List<ServerProcess> started = new ArrayList<>();
-            for (String role : roles) {
-                started.add(launch(role));
-            }
-            for (int i = 0; i < roles.length; i++) {
-                awaitStarted(started.get(i), roles[i]);
-            }
-            return started;
-        }
-
-        private ServerProcess launch(String role) {
-            ServerProcess p = ServerProcess.serve(dataDir, env, "--role", role);
-            processes.add(p);
-            return p;
-        }
-
-        private static void awaitStarted(ServerProcess p, String role) {
-            if (role.equals("worker")) {
-                try {
-                    p.out.await(WORKER_STARTED, START_TIMEOUT);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException(e);
-                }
-            } else {
-                p.awaitHealthy(START_TIMEOUT);
-            }
-        }
-
-        /** Kills what still runs and keeps each process's output beside the data directory, for inspection. */
-        @Override
-        public void close() {
-            for (ServerProcess p : processes) {
-                p.close();
-                try {
-                    java.nio.file.Files.writeString(dataDir.resolve("process-" + p.process.pid() + ".log"), p.describe());
-                } catch (IOException e) {
-                    System.out.println("[ClusterIT] cannot keep the output of pid " + p.process.pid() + ": " + e);
-                }
-            }
-        }
-    }
-
-    /** Direct reads of the store's tables, each on a fresh connection (the server may have restarted since the last). */
-    private static final class Db {
-        private final String jdbcUrl;
-
-        Db(String storeUrl) {
-            String rest = storeUrl.substring(storeUrl.indexOf('@') + 1);
-            this.jdbcUrl = "jdbc:postgresql://" + rest + (rest.contains("?") ? "&" : "?") + "user=postgres&connectTimeout=5";
-        }
-
-        long count(String sql) {
-            return query(sql, rs -> {
-                rs.next();
-                return rs.getLong(1);
-            });
-        }
-
-        /** The first column mapped to the second, as text. */
-        Map<String, String> strings(String sql) {
-            return query(sql, rs -> {
-                Map<String, String> out = new LinkedHashMap<>();
-                while (rs.next()) {
-                    out.put(rs.getString(1), rs.getString(2));
-                }
-                return out;
-            });
-        }
-
-        /** The first column mapped to the second, a number. */
-        Map<String, Long> longs(String sql) {
-            return query(sql, rs -> {
-                Map<String, Long> out = new LinkedHashMap<>();
-                while (rs.next()) {
-                    out.put(rs.getString(1), rs.getLong(2));
-                }
-                return out;
-            });
-        }
-
-        /** How many of {@code ids} are in a final state. */
-        long terminal(Set<String> ids) {
-            return query("SELECT count(*) FROM jobs WHERE id = ANY(?) AND state IN " + TERMINAL, rs -> {
-                rs.next();
-                return rs.getLong(1);
-            }, (Object) ids.toArray(String[]::new));
-        }
-
-        interface Reader<T> {
-            T read(ResultSet rs) throws SQLException;
-        }
-
-        <T> T query(String sql, Reader<T> reader, Object... params) {
-            try (Connection c = DriverManager.getConnection(jdbcUrl); PreparedStatement ps = c.prepareStatement(sql)) {
-                for (int i = 0; i < params.length; i++) {
-                    if (params[i] instanceof String[] a) {
-                        ps.setArray(i + 1, c.createArrayOf("text", a));
-                    } else {
-                        ps.setObject(i + 1, params[i]);
-                    }
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    return reader.read(rs);
-                }
-            } catch (SQLException e) {
-                throw new AssertionError("reading the store's tables (" + sql + ") failed: " + e.getMessage(), e);
-            }
         }
     }
 

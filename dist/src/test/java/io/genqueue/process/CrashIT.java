@@ -332,27 +332,15 @@ class CrashIT {
 
     /** The job states in a copy of the database files of a killed server (the original is left for the next start to recover). */
     private static Snapshot snapshot(Path dataDir) throws IOException, SQLException {
-        Path copy = Files.createTempDirectory(dataDir.getParent(), dataDir.getFileName() + "-snapshot-");
-        for (String name : List.of("genqueue.db", "genqueue.db-wal")) {
-            if (Files.exists(dataDir.resolve(name))) {
-                Files.copy(dataDir.resolve(name), copy.resolve(name));
+        return DatabaseCopy.read(dataDir, db -> {
+            Map<String, String> states = new LinkedHashMap<>();
+            try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery("SELECT id, state FROM jobs ORDER BY seq")) {
+                while (rs.next()) {
+                    states.put(rs.getString(1), rs.getString(2));
+                }
             }
-        }
-        Map<String, String> states = new LinkedHashMap<>();
-        try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + copy.resolve("genqueue.db"));
-                Statement s = db.createStatement();
-                ResultSet rs = s.executeQuery("SELECT id, state FROM jobs ORDER BY seq")) {
-            while (rs.next()) {
-                states.put(rs.getString(1), rs.getString(2));
-            }
-        }
-        try (Stream<Path> files = Files.list(copy)) {
-            for (Path f : files.toList()) {
-                Files.delete(f);
-            }
-        }
-        Files.delete(copy);
-        return new Snapshot(states);
+            return new Snapshot(states);
+        });
     }
 
     // ---------------------------------------------------------------- after the restart
