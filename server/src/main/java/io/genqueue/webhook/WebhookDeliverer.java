@@ -20,7 +20,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,7 +59,6 @@ public final class WebhookDeliverer implements AutoCloseable {
     private final Function<WebhookOutbox.Claim, WebhookBody.Response> responses;
     private final Clock clock;
     private final Settings settings;
-    private final RandomGenerator random = RandomGenerator.getDefault();
     private final WakeSignal wake = new WakeSignal();
     private final Semaphore slots;
     private final ExecutorService attempts = Executors.newThreadPerTaskExecutor(
@@ -201,7 +199,7 @@ public final class WebhookDeliverer implements AutoCloseable {
         int tries = settings.retries().tries();
         Instant now = clock.instant();
         if (settings.retries().another(failed)) {
-            Duration wait = settings.retries().delay(failed, random);
+            Duration wait = settings.retries().delay(failed);
             outbox.retry(claim, now.plus(wait), LogEntry.warn(now, "Webhook to " + where + " failed: " + reason + "; try "
                     + (failed + 1) + " of " + tries + " in " + Units.duration(wait.truncatedTo(ChronoUnit.MILLIS))
                     + "."));
