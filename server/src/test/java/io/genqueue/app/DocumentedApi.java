@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
@@ -37,6 +38,13 @@ final class DocumentedApi {
 
     /** Where the document's schemas are registered for the validator; never fetched. */
     private static final String IRI = "https://genqueue.invalid/openapi.json";
+
+    /**
+     * What the HTTP layer answers on any route before the route runs ({@code ErrorMapper.directHandler}):
+     * the only statuses an operation's {@code default} response stands for here. Any other status
+     * a route answers must be listed under its own code.
+     */
+    private static final Set<Integer> HTTP_LAYER_STATUSES = Set.of(400, 413, 414, 431, 501, 505);
 
     private static final DocumentedApi INSTANCE = new DocumentedApi();
 
@@ -95,6 +103,9 @@ final class DocumentedApi {
         }
         JsonNode responses = operation.get("responses");
         String statusKey = Integer.toString(status);
+        if (!responses.has(statusKey) && HTTP_LAYER_STATUSES.contains(status) && responses.has("default")) {
+            statusKey = "default";
+        }
         if (!responses.has(statusKey)) {
             throw new AssertionError(where + " answered " + status + ", which the OpenAPI document does not list ("
                     + fieldNames(responses) + "); body: " + body);
@@ -125,6 +136,45 @@ final class DocumentedApi {
                 validate(label + " event", mediaPointer + "/x-event-data-schema", data);
             }
         }
+    }
+
+    /**
+     * {@link #check} for a raw exchange: the method and target are read from the request line of
+     * {@code request}; a request without a well-formed one is not checked.
+     */
+    void checkRaw(byte[] request, RawHttp.Answer answer) {
+        String text = new String(request, 0, Math.min(request.length, 8192), StandardCharsets.ISO_8859_1);
+        int end = text.indexOf("\r\n");
+        String[] line = (end < 0 ? text : text.substring(0, end)).split(" ", -1);
+        if (line.length != 3 || !line[0].matches("[A-Z]+") || !line[1].startsWith("/")) {
+            return;
+        }
+        URI uri;
+        try {
+            uri = new URI(line[1]);
+        } catch (java.net.URISyntaxException e) {
+            return;
+        }
+        HttpHeaders headers = HttpHeaders.of(answer.headers(), (name, value) -> true);
+        check(line[0], uri, answer.status(), headers, answer.bodyText());
+    }
+
+    /**
+     * Fails when a webhook delivery breaks the document's {@code webhooks.requestCompleted}: a
+     * required header missing, or a body its schema does not allow.
+     *
+     * @param headers the delivery's headers, names in lower case
+     */
+    void checkWebhook(Map<String, String> headers, String body) {
+        String pointer = "/webhooks/requestCompleted/post";
+        for (JsonNode parameter : at(pointer + "/parameters")) {
+            String name = parameter.get("name").asText().toLowerCase(Locale.ROOT);
+            if (parameter.path("required").asBoolean(false) && !headers.containsKey(name)) {
+                throw new AssertionError("a webhook delivery lacks the header " + name + " that the OpenAPI document requires; "
+                        + "headers: " + headers.keySet());
+            }
+        }
+        validate("webhook delivery", pointer + "/requestBody/content/application~1json/schema", body);
     }
 
     private void checkHeaders(String label, JsonNode response, HttpHeaders headers) {

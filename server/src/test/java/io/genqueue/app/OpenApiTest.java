@@ -119,6 +119,11 @@ class OpenApiTest {
                 "{\"message\":\"nope\"}")).isInstanceOf(AssertionError.class).hasMessageContaining("schema");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> DocumentedApi.get().check("POST", submit, 418, json,
                 "{\"detail\":\"teapot\"}")).isInstanceOf(AssertionError.class).hasMessageContaining("does not list");
+        // an operation's default stands only for what the HTTP layer answers before any route runs
+        URI status = URI.create(server.base + TestServer.statusPath("req_01jdx8c2m1w4n6q8s0t2v4x6z8"));
+        DocumentedApi.get().check("GET", status, 431, json, "{\"detail\":\"Request headers are too large.\"}");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> DocumentedApi.get().check("GET", status, 409, json,
+                "{\"detail\":\"conflict\"}")).isInstanceOf(AssertionError.class).hasMessageContaining("does not list");
     }
 
     @Test
