@@ -4,6 +4,8 @@ import io.genqueue.auth.KeyStore;
 import io.genqueue.blob.BlobStore;
 import io.genqueue.fetch.WebhookPoster;
 import io.genqueue.generation.InputValidator;
+import io.genqueue.metrics.HttpMeters;
+import io.genqueue.metrics.Metrics;
 import io.genqueue.provider.ProviderHealth;
 import io.genqueue.queue.JobEvents;
 import io.genqueue.queue.JobStore;
@@ -11,7 +13,10 @@ import io.genqueue.webhook.SigningKey;
 import io.genqueue.webhook.WebhookBody;
 import io.helidon.http.Method;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.RoutingRequest;
+import io.helidon.webserver.http.RoutingResponse;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.helidon.webserver.http1.Http1Config;
@@ -37,7 +42,12 @@ import java.util.regex.Pattern;
  * GET  /v1/models                                           models, their providers and health
  * GET  /.well-known/jwks.json                                webhook signing keys (public parts)
  * GET  /healthz, /readyz                                     liveness, readiness
+ * GET  /metrics                                              Prometheus text (unless off, or on its own port)
  * </pre>
+ *
+ * <p>Every answer is timed by route template ({@code http_server_requests_seconds}), and every
+ * {@code 429} counted ({@code genqueue_rate_limited_total}), by one filter in front of the routes:
+ * a handler that answers 429 needs to do nothing more.
  */
 public final class HttpApi implements AutoCloseable {
 
@@ -51,7 +61,9 @@ public final class HttpApi implements AutoCloseable {
             Duration retention,
             Set<String> models,
             Duration streamKeepAlive,
-            Duration requestTimeout) {
+            Duration requestTimeout,
+            MetricsAccess metricsAccess,
+            boolean metricsOwnPort) {
     }
 
     /** Known paths, to tell a wrong method (405) from an unknown path (404). */
@@ -71,14 +83,16 @@ public final class HttpApi implements AutoCloseable {
 
     public HttpApi(Settings settings, JobStore store, KeyStore keys, BlobStore blobs, JobEvents events,
             InputValidator validator, Supplier<List<ProviderHealth>> providers, Supplier<List<SigningKey>> webhookKeys,
-            WebhookPoster webhooks, byte[] linkSecret, Clock clock) {
+            WebhookPoster webhooks, byte[] linkSecret, Metrics metrics, Clock clock) {
         this.events = events;
         LinkSigner links = new LinkSigner(linkSecret, settings.linkTtl(), clock);
         BaseUrl baseUrl = new BaseUrl(settings.publicUrl(), settings.port());
-        JobLookup lookup = new JobLookup(new Authenticator(keys), store, settings.models());
-        SubmitHandler submit = new SubmitHandler(lookup, validator, store, baseUrl, clock, settings.maxBodyBytes(), webhooks);
+        Authenticator auth = new Authenticator(keys);
+        JobLookup lookup = new JobLookup(auth, store, settings.models());
+        SubmitHandler submit = new SubmitHandler(lookup, validator, store, baseUrl, clock, settings.maxBodyBytes(), webhooks,
+                metrics.jobs());
         JobHandlers jobs = new JobHandlers(lookup, store, blobs, new ImageLinks(blobs, links, settings.linkTtl()), baseUrl,
-                settings.retention());
+                settings.retention(), metrics.jobs());
         this.jobs = jobs;
         StatusStream stream = new StatusStream(lookup, jobs, store, events, settings.streamKeepAlive());
         FileRoute files = new FileRoute(blobs, links);
@@ -86,7 +100,9 @@ public final class HttpApi implements AutoCloseable {
         ModelsRoute models = new ModelsRoute(settings.models(), providers);
         JwksRoute jwks = new JwksRoute(webhookKeys);
 
+        HttpMeters meters = metrics.http();
         HttpRouting.Builder routing = HttpRouting.builder()
+                .addFilter((chain, req, res) -> timed(meters, chain, req, res))
                 .post("/v1/queue/{model}", submit)
                 .get("/v1/queue/{model}/requests/{request_id}/status", jobs::status)
                 .get("/v1/queue/{model}/requests/{request_id}/status/stream", stream::handle)
@@ -97,8 +113,11 @@ public final class HttpApi implements AutoCloseable {
                 .get("/v1/models", models::handle)
                 .get("/.well-known/jwks.json", jwks::handle)
                 .get("/healthz", health::live)
-                .get("/readyz", health::ready)
-                .any(HttpApi::unrouted)
+                .get("/readyz", health::ready);
+        if (settings.metricsAccess() != MetricsAccess.OFF && !settings.metricsOwnPort()) {
+            routing.get(MetricsRoute.PATH, new MetricsRoute(metrics, settings.metricsAccess(), auth)::handle);
+        }
+        routing.any(HttpApi::unrouted)
                 .error(Throwable.class, ErrorMapper::handle);
 
         this.deadline = new RequestDeadline(settings.requestTimeout());
@@ -146,6 +165,23 @@ public final class HttpApi implements AutoCloseable {
 
     public int port() {
         return server.port();
+    }
+
+    /**
+     * Times the request from here to its last byte under the template of the route it matched (or
+     * {@link HttpMeters#UNMATCHED}): the raw path, with its ids, is never a label.
+     */
+    private static void timed(HttpMeters meters, FilterChain chain, RoutingRequest req, RoutingResponse res) {
+        long started = System.nanoTime();
+        res.whenSent(() -> {
+            int status = res.status().code();
+            meters.request(req.prologue().method().text(), req.matchingPattern().orElse(HttpMeters.UNMATCHED), status,
+                    System.nanoTime() - started);
+            if (status == 429) {
+                meters.rateLimited();
+            }
+        });
+        chain.proceed();
     }
 
     private static void unrouted(ServerRequest req, ServerResponse res) {

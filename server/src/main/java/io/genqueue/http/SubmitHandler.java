@@ -9,6 +9,7 @@ import io.genqueue.generation.GenerationInput;
 import io.genqueue.generation.InputValidator;
 import io.genqueue.generation.ValidationException;
 import io.genqueue.generation.Violation;
+import io.genqueue.metrics.JobMeters;
 import io.genqueue.json.Json;
 import io.genqueue.queue.JobStore;
 import io.genqueue.queue.JobView;
@@ -58,9 +59,11 @@ final class SubmitHandler implements Handler {
     private final Clock clock;
     private final long maxBodyBytes;
     private final WebhookPoster webhooks;
+    private final JobMeters meters;
 
     SubmitHandler(JobLookup lookup, InputValidator validator, JobStore store, BaseUrl baseUrl, Clock clock, long maxBodyBytes,
-            WebhookPoster webhooks) {
+            WebhookPoster webhooks, JobMeters meters) {
+        this.meters = meters;
         this.lookup = lookup;
         this.validator = validator;
         this.store = store;
@@ -101,7 +104,10 @@ final class SubmitHandler implements Handler {
                 .build();
         SubmitOutcome outcome = store.submit(job);
         JobView stored = switch (outcome) {
-            case SubmitOutcome.Created c -> c.job();
+            case SubmitOutcome.Created c -> {
+                meters.submitted(caller.model(), caller.tenant());
+                yield c.job();
+            }
             case SubmitOutcome.Existing e -> e.job();
             case SubmitOutcome.Conflict c -> throw ApiError.detail(409, "Idempotency-Key was already used within 24 h for a "
                     + "different request (" + c.existingId() + "); use a new key for a new request.");

@@ -112,6 +112,13 @@ public interface JobStore extends AutoCloseable {
     /** Records that an expired job's blobs are gone. */
     void markPurged(Collection<String> jobIds);
 
+    /**
+     * The queued and running jobs of every model that has any, and the oldest queued one's submit
+     * time, over the whole store (every process of a cluster). A read for metrics, asked every few
+     * seconds: it counts the unfinished jobs, never the finished ones.
+     */
+    List<QueueDepth> queueDepth();
+
     /** When the earliest job waiting out a retry delay becomes due, if any. */
     Optional<Instant> nextDelayedRun();
 
