@@ -761,7 +761,8 @@ public final class PostgresJobStore implements JobStore {
             try (PreparedStatement ps = Jdbc.prepare(c, QUEUE_DEPTH); ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     long oldest = rs.getLong(4);
-                    out.add(new QueueDepth(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.wasNull() ? null : Instant.ofEpochMilli(oldest)));
+                    Instant oldestQueued = rs.wasNull() ? null : Instant.ofEpochMilli(oldest);
+                    out.add(new QueueDepth(rs.getString(1), rs.getLong(2), rs.getLong(3), oldestQueued));
                 }
             }
             return out;
