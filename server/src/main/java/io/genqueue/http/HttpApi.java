@@ -175,7 +175,8 @@ public final class HttpApi implements AutoCloseable {
         long started = System.nanoTime();
         res.whenSent(() -> {
             int status = res.status().code();
-            meters.request(req.prologue().method().text(), req.matchingPattern().orElse(HttpMeters.UNMATCHED), status,
+            String route = req.matchingPattern().orElse(""); // empty for the catch-all of unknown paths
+            meters.request(req.prologue().method().text(), route.isEmpty() ? HttpMeters.UNMATCHED : route, status,
                     System.nanoTime() - started);
             if (status == 429) {
                 meters.rateLimited();

@@ -4,6 +4,7 @@ import io.genqueue.auth.KeyStore;
 import io.genqueue.metrics.Metrics;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http1.Http1Config;
 import java.time.Duration;
 import java.util.Map;
 
@@ -26,7 +27,8 @@ public final class MetricsServer implements AutoCloseable {
                 .host(host)
                 .port(port)
                 .shutdownHook(false)
-                .protocolsDiscoverServices(false)
+                .protocolsDiscoverServices(false) // HTTP/1.1 only, as the API's port (see HttpApi)
+                .addProtocol(Http1Config.create())
                 .idleConnectionTimeout(HttpApi.IDLE_CONNECTION_TIMEOUT)
                 .idleConnectionPeriod(Duration.ofSeconds(5))
                 .errorHandling(e -> e.includeEntity(false))
