@@ -11,6 +11,9 @@ import io.genqueue.fetch.ReferenceImageFetcher;
 import io.genqueue.fetch.WebhookPoster;
 import io.genqueue.generation.InputValidator;
 import io.genqueue.http.HttpApi;
+import io.genqueue.http.MetricsAccess;
+import io.genqueue.http.MetricsServer;
+import io.genqueue.metrics.Metrics;
 import io.genqueue.limit.LocalRateLimiter;
 import io.genqueue.limit.QueueDepthGate;
 import io.genqueue.limit.RateLimiter;
@@ -58,6 +61,8 @@ public final class Application implements AutoCloseable {
     private final Settings settings;
     /** Webhook attempts in flight at once, per process: receivers are other people's servers, often slow. */
     static final int WEBHOOK_CONCURRENCY = 64;
+    /** How long one count of the queue (a store query) answers the queue gauges of every scrape. */
+    static final Duration QUEUE_DEPTH_CACHE = Duration.ofSeconds(5);
 
     private Worker worker;
     private JobStore store;
@@ -65,9 +70,12 @@ public final class Application implements AutoCloseable {
     private String firstKey;
     private HttpApi http;
     private int port;
+    private final Metrics metrics;
+    private int metricsPort = -1;
 
-    private Application(Settings settings) {
+    private Application(Settings settings, Metrics metrics) {
         this.settings = settings;
+        this.metrics = keep(metrics);
     }
 
     /**
@@ -76,16 +84,25 @@ public final class Application implements AutoCloseable {
      * @param out where the first API key is printed, once
      */
     static Application start(Settings settings, Clock clock, PrintStream out) {
-        return start(settings, clock, out, settings.upstreams().router(settings.previewDelay(), clock));
+        Metrics metrics = metrics(settings);
+        return start(settings, clock, out, settings.upstreams().router(settings.previewDelay(), clock, metrics.providers()), metrics);
     }
 
     /** Starts with one given provider (tests, embedding), behind the router with the configured limits. */
     static Application start(Settings settings, Clock clock, PrintStream out, ImageProvider provider) {
-        return start(settings, clock, out, new ProviderRouter(List.of(provider), settings.upstreams().limits(), clock));
+        Metrics metrics = metrics(settings);
+        return start(settings, clock, out, new ProviderRouter(List.of(provider), settings.upstreams().limits(), clock,
+                metrics.providers()), metrics);
     }
 
-    private static Application start(Settings settings, Clock clock, PrintStream out, ProviderRouter provider) {
-        Application app = new Application(settings);
+    /** The process's meters: none at all when metrics are off, so the hot paths record nothing. */
+    private static Metrics metrics(Settings settings) {
+        return settings.metrics().access() == MetricsAccess.OFF ? Metrics.none()
+                : Metrics.prometheus(settings.models(), settings.metrics().tenantLabel());
+    }
+
+    private static Application start(Settings settings, Clock clock, PrintStream out, ProviderRouter provider, Metrics metrics) {
+        Application app = new Application(settings, metrics);
         try {
             app.startParts(clock, out, provider);
             return app;
@@ -134,7 +151,10 @@ public final class Application implements AutoCloseable {
         int slots = runsJobs(settings) ? Math.min(settings.workers(), provider.capacity()) : 0;
         // close() shuts the worker's claiming down before closing resources, so leases of finishing jobs are renewed to the end.
         worker = keep(new Worker(store, blobs, provider, new ReferenceImageFetcher(fetchPolicy), clock, new Worker.Settings(slots,
-                settings.lease(), settings.maxAttempts(), new Backoff(settings.retryBase(), settings.retryMax()), settings.retention())));
+                settings.lease(), settings.maxAttempts(), new Backoff(settings.retryBase(), settings.retryMax()), settings.retention()),
+                metrics.jobs()));
+        metrics.queueDepth(settings.models(), store::queueDepth, QUEUE_DEPTH_CACHE, clock);
+        metrics.breakers(provider::health);
 
         keys.createFirst(DEFAULT_TENANT).ifPresent(key -> {
             firstKey = key.secret();
@@ -145,13 +165,19 @@ public final class Application implements AutoCloseable {
                 settings.fetchAllow()));
         if (serves) {
             startHttp(clock, provider, keys, blobs, validator, events, dataDir, webhooks, rates,
-                    new QueueDepthGate(store::queueDepth, settings.maxQueued(), depthRefresh, clock));
+                    new QueueDepthGate(store::queuedJobs, settings.maxQueued(), depthRefresh, clock));
             // Deliveries run where the API runs: their payload is the API's answer for the request.
             WebhookDeliverer deliverer = keep(new WebhookDeliverer(outbox, signingKeys, webhooks,
                     claim -> http.responseNow(claim.tenant(), claim.jobId(), claim.linkBase()), clock,
-                    new WebhookDeliverer.Settings(settings.webhookRetries(), settings.webhookTimeout(), WEBHOOK_CONCURRENCY)));
+                    new WebhookDeliverer.Settings(settings.webhookRetries(), settings.webhookTimeout(), WEBHOOK_CONCURRENCY),
+                    metrics.webhooks()));
             store.addListener(deliverer.listener());
             deliverer.start();
+        }
+        if (settings.metrics().ownPort() && metrics.enabled()) { // in every role: a worker is scraped here
+            MetricsServer server = keep(new MetricsServer(settings.host(), settings.metrics().port(), metrics,
+                    settings.metrics().access(), keys));
+            metricsPort = server.start();
         }
         worker.startClaiming();
         log.info("genqueue {} (role {}, store {}, data {}, models {}, providers {}, {} worker slot(s), webhook key {})",
@@ -164,9 +190,9 @@ public final class Application implements AutoCloseable {
             JobEvents events, DataDir dataDir, WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth) {
         http = new HttpApi(new HttpApi.Settings(settings.host(), settings.port(), settings.publicUrl(), settings.maxBodyBytes(),
                 settings.linkTtl(), settings.retention(), settings.models(), settings.streamKeepAlive(),
-                settings.requestTimeout()),
+                settings.requestTimeout(), settings.metrics().access(), settings.metrics().ownPort()),
                 store, keys, blobs, events, validator, provider::health, signingKeys::published, webhooks, rates, depth,
-                dataDir.linkSecret(settings.linkSecret()), clock);
+                dataDir.linkSecret(settings.linkSecret()), metrics, clock);
         port = http.start();
     }
 
@@ -192,6 +218,11 @@ public final class Application implements AutoCloseable {
     /** The routes this process serves (none without HTTP): what the OpenAPI document must cover. */
     List<HttpApi.Route> httpRoutes() {
         return http == null ? List.of() : http.routes();
+    }
+
+    /** The port {@code /metrics} has to itself, or -1 when it has none. */
+    int metricsPort() {
+        return metricsPort;
     }
 
     /** Where the webhook signing keys are, so tests sign with the key the server publishes. */

@@ -1,5 +1,6 @@
 package io.genqueue.app;
 
+import io.genqueue.http.MetricsAccess;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
@@ -93,6 +94,12 @@ enum Setting {
             + "then its connection is closed.", v -> atLeast(duration(v), Duration.ofSeconds(1))),
     STREAM_KEEPALIVE("GENQUEUE_STREAM_KEEPALIVE", "15s", "Silence after which a status stream sends a `: keep-alive` comment.",
             v -> atLeast(duration(v), Duration.ofMillis(100))),
+    METRICS("GENQUEUE_METRICS", "open", "Who may read `GET /metrics` (Prometheus text): `open` anyone who reaches the port, "
+            + "`admin` only admin keys, `off` nobody (404).", Setting::metricsAccess),
+    METRICS_PORT("GENQUEUE_METRICS_PORT", "", "Serve `/metrics` on this port of its own (also in role `worker`) instead of "
+            + "the API's port; empty: on the API's port.", v -> v.isEmpty() ? null : intIn(v, 0, 65535)),
+    METRICS_TENANT_LABEL("GENQUEUE_METRICS_TENANT_LABEL", "false", "Label the request counters with the tenant too "
+            + "(one series per tenant and model: mind the cardinality).", Setting::bool),
     PROVIDERS("GENQUEUE_PROVIDERS", "", "Comma-separated providers in order of preference: `gemini`, `openrouter`, `fal`, "
             + "`preview`. Empty: those with a key, in that order; `preview` when none has one.", Setting::providers),
     GEMINI_API_KEY("GEMINI_API_KEY", "", "Key for the Gemini API (sent as `x-goog-api-key`; never logged).", v -> v),
@@ -307,6 +314,15 @@ enum Setting {
             throw new IllegalArgumentException("must be at least 32 characters");
         }
         return v.isEmpty() ? null : v;
+    }
+
+    private static MetricsAccess metricsAccess(String v) {
+        return switch (v.toLowerCase(Locale.ROOT)) {
+            case "off" -> MetricsAccess.OFF;
+            case "open" -> MetricsAccess.OPEN;
+            case "admin" -> MetricsAccess.ADMIN;
+            default -> throw new IllegalArgumentException("'" + v + "' is not one of off, open, admin");
+        };
     }
 
     private static String logLevel(String v) {

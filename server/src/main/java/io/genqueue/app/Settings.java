@@ -1,6 +1,7 @@
 package io.genqueue.app;
 
 import io.genqueue.blob.s3.S3Settings;
+import io.genqueue.http.MetricsAccess;
 import io.genqueue.provider.Backoff;
 import io.genqueue.provider.router.ProviderRouter;
 import io.genqueue.webhook.Retries;
@@ -57,6 +58,7 @@ record Settings(
         Duration requestTimeout,
         Duration streamKeepAlive,
         Upstreams upstreams,
+        MetricsSettings metrics,
         int readers,
         String logLevel) {
 
@@ -191,6 +193,8 @@ record Settings(
                 (Duration) v.get(Setting.REQUEST_TIMEOUT),
                 (Duration) v.get(Setting.STREAM_KEEPALIVE),
                 upstreams(v),
+                new MetricsSettings((MetricsAccess) v.get(Setting.METRICS), (Integer) v.get(Setting.METRICS_PORT),
+                        (Boolean) v.get(Setting.METRICS_TENANT_LABEL)),
                 (Integer) v.get(Setting.READERS),
                 (String) v.get(Setting.LOG_LEVEL));
     }

@@ -1,5 +1,6 @@
 package io.genqueue.app;
 
+import io.genqueue.metrics.ProviderMeters;
 import io.genqueue.provider.ImageProvider;
 import io.genqueue.provider.ProviderSettings;
 import io.genqueue.provider.fal.FalProvider;
@@ -59,12 +60,12 @@ record Upstreams(List<String> order, Map<String, String> keys, Map<String, URI> 
     }
 
     /** Builds the configured providers behind one router. */
-    ProviderRouter router(Duration previewDelay, Clock clock) {
+    ProviderRouter router(Duration previewDelay, Clock clock, ProviderMeters meters) {
         List<ImageProvider> providers = new ArrayList<>();
         for (String name : effectiveOrder()) {
             providers.add(create(name, previewDelay));
         }
-        return new ProviderRouter(providers, limits, clock);
+        return new ProviderRouter(providers, limits, clock, meters);
     }
 
     private ImageProvider create(String name, Duration previewDelay) {

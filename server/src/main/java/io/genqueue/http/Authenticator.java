@@ -20,6 +20,11 @@ final class Authenticator {
         this.keys = keys;
     }
 
+    /** Whether the caller's key is an admin key ({@code keys create --admin}); 401 for a missing or bad key, as {@link #key}. */
+    boolean isAdmin(ServerRequest req) {
+        return key(req).admin();
+    }
+
     /** The caller's key (its tenant and limits). @throws ApiError 401 */
     ApiKey key(ServerRequest req) {
         List<String> values = req.headers().values(HeaderNames.AUTHORIZATION);

@@ -6,6 +6,8 @@ import io.genqueue.fetch.WebhookPoster;
 import io.genqueue.generation.InputValidator;
 import io.genqueue.limit.QueueDepthGate;
 import io.genqueue.limit.RateLimiter;
+import io.genqueue.metrics.HttpMeters;
+import io.genqueue.metrics.Metrics;
 import io.genqueue.provider.ProviderHealth;
 import io.genqueue.queue.JobEvents;
 import io.genqueue.queue.JobStore;
@@ -14,7 +16,10 @@ import io.genqueue.webhook.WebhookBody;
 import io.helidon.http.Method;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.Handler;
+import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.RoutingRequest;
+import io.helidon.webserver.http.RoutingResponse;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.helidon.webserver.http1.Http1Config;
@@ -41,12 +46,17 @@ import java.util.stream.Collectors;
  * GET  /v1/models                                           models, their providers and health
  * GET  /.well-known/jwks.json                                webhook signing keys (public parts)
  * GET  /healthz, /readyz                                     liveness, readiness
+ * GET  /metrics                                              Prometheus text (unless off, or on its own port)
  * GET  /openapi.json                                         the OpenAPI 3.1 document of all of these
  * GET  /docs, /docs/{file}                                   that document rendered (Swagger UI)
  * </pre>
  *
  * <p>The table is data ({@link #routes()}): the same list registers the routes, tells a wrong
  * method (405) from an unknown path (404), and is what the OpenAPI document is checked against.
+ *
+ * <p>Every answer is timed by route template ({@code http_server_requests_seconds}), and every
+ * {@code 429} counted ({@code genqueue_rate_limited_total}), by one filter in front of the routes:
+ * a handler that answers 429 needs to do nothing more.
  */
 public final class HttpApi implements AutoCloseable {
 
@@ -60,7 +70,9 @@ public final class HttpApi implements AutoCloseable {
             Duration retention,
             Set<String> models,
             Duration streamKeepAlive,
-            Duration requestTimeout) {
+            Duration requestTimeout,
+            MetricsAccess metricsAccess,
+            boolean metricsOwnPort) {
     }
 
     /** One registered route: its method and its path template ({@code {name}} matches one segment). */
@@ -101,15 +113,16 @@ public final class HttpApi implements AutoCloseable {
 
     public HttpApi(Settings settings, JobStore store, KeyStore keys, BlobStore blobs, JobEvents events,
             InputValidator validator, Supplier<List<ProviderHealth>> providers, Supplier<List<SigningKey>> webhookKeys,
-            WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth, byte[] linkSecret, Clock clock) {
+            WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth, byte[] linkSecret, Metrics metrics, Clock clock) {
         this.events = events;
         LinkSigner links = new LinkSigner(linkSecret, settings.linkTtl(), clock);
         BaseUrl baseUrl = new BaseUrl(settings.publicUrl(), settings.port());
-        JobLookup lookup = new JobLookup(new Authenticator(keys), store, settings.models());
+        Authenticator auth = new Authenticator(keys);
+        JobLookup lookup = new JobLookup(auth, store, settings.models());
         SubmitHandler submit = new SubmitHandler(lookup, validator, store, baseUrl, clock, settings.maxBodyBytes(), webhooks,
-                rates, depth);
+                rates, depth, metrics.jobs());
         JobHandlers jobs = new JobHandlers(lookup, store, blobs, new ImageLinks(blobs, links, settings.linkTtl()), baseUrl,
-                settings.retention());
+                settings.retention(), metrics.jobs());
         this.jobs = jobs;
         StatusStream stream = new StatusStream(lookup, jobs, store, events, settings.streamKeepAlive());
         FileRoute files = new FileRoute(blobs, links);
@@ -119,7 +132,7 @@ public final class HttpApi implements AutoCloseable {
 
         ApiDocs docs = new ApiDocs();
 
-        List<Registered> table = List.of(
+        List<Registered> table = new java.util.ArrayList<>(List.of(
                 route(Method.POST, "/v1/queue/{model}", submit),
                 route(Method.GET, "/v1/queue/{model}/requests/{request_id}/status", jobs::status),
                 route(Method.GET, "/v1/queue/{model}/requests/{request_id}/status/stream", stream::handle),
@@ -133,9 +146,13 @@ public final class HttpApi implements AutoCloseable {
                 route(Method.GET, "/readyz", health::ready),
                 route(Method.GET, "/openapi.json", docs::document),
                 route(Method.GET, "/docs", docs::page),
-                route(Method.GET, "/docs/{file}", docs::file));
+                route(Method.GET, "/docs/{file}", docs::file)));
+        if (settings.metricsAccess() != MetricsAccess.OFF && !settings.metricsOwnPort()) {
+            table.add(route(Method.GET, MetricsRoute.PATH, new MetricsRoute(metrics, settings.metricsAccess(), auth)::handle));
+        }
         this.routes = table.stream().map(Registered::route).toList();
-        HttpRouting.Builder routing = HttpRouting.builder();
+        HttpMeters meters = metrics.http();
+        HttpRouting.Builder routing = HttpRouting.builder().addFilter((chain, req, res) -> timed(meters, chain, req, res));
         for (Registered r : table) {
             routing.route(r.route().method(), r.route().template(), r.handler());
         }
@@ -195,6 +212,24 @@ public final class HttpApi implements AutoCloseable {
 
     private static Registered route(Method method, String template, Handler handler) {
         return new Registered(new Route(method, template), handler);
+    }
+
+    /**
+     * Times the request from here to its last byte under the template of the route it matched (or
+     * {@link HttpMeters#UNMATCHED}): the raw path, with its ids, is never a label.
+     */
+    private static void timed(HttpMeters meters, FilterChain chain, RoutingRequest req, RoutingResponse res) {
+        long started = System.nanoTime();
+        res.whenSent(() -> {
+            int status = res.status().code();
+            String route = req.matchingPattern().orElse(""); // empty for the catch-all of unknown paths
+            meters.request(req.prologue().method().text(), route.isEmpty() ? HttpMeters.UNMATCHED : route, status,
+                    System.nanoTime() - started);
+            if (status == 429) {
+                meters.rateLimited();
+            }
+        });
+        chain.proceed();
     }
 
     private void unrouted(ServerRequest req, ServerResponse res) {

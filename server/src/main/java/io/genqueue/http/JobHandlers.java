@@ -2,6 +2,7 @@ package io.genqueue.http;
 
 import io.genqueue.blob.BlobStore;
 import io.genqueue.generation.ErrorType;
+import io.genqueue.metrics.JobMeters;
 import io.genqueue.queue.CancelOutcome;
 import io.genqueue.queue.Failure;
 import io.genqueue.queue.JobResult;
@@ -32,8 +33,11 @@ final class JobHandlers {
     private final ImageLinks links;
     private final BaseUrl baseUrl;
     private final Duration retention;
+    private final JobMeters meters;
 
-    JobHandlers(JobLookup lookup, JobStore store, BlobStore blobs, ImageLinks links, BaseUrl baseUrl, Duration retention) {
+    JobHandlers(JobLookup lookup, JobStore store, BlobStore blobs, ImageLinks links, BaseUrl baseUrl, Duration retention,
+            JobMeters meters) {
+        this.meters = meters;
         this.lookup = lookup;
         this.store = store;
         this.blobs = blobs;
@@ -153,6 +157,9 @@ final class JobHandlers {
         CancelOutcome outcome = job == null ? CancelOutcome.NOT_FOUND : store.cancel(caller.tenant(), job.id());
         if (job != null) {
             Responses.requestId(res, job.id());
+        }
+        if (outcome == CancelOutcome.CANCELLED) { // a running job's cancel is counted where its run ends
+            meters.cancelled(job.model(), job.tenant());
         }
         switch (outcome) {
             case CANCELLED, REQUESTED -> Responses.json(res, 202, Map.of("status", "CANCELLATION_REQUESTED"));

@@ -9,6 +9,7 @@ import io.genqueue.generation.GenerationInput;
 import io.genqueue.generation.InputValidator;
 import io.genqueue.generation.ValidationException;
 import io.genqueue.generation.Violation;
+import io.genqueue.metrics.JobMeters;
 import io.genqueue.json.Json;
 import io.genqueue.limit.QueueDepthGate;
 import io.genqueue.limit.RateLimiter;
@@ -64,9 +65,11 @@ final class SubmitHandler implements Handler {
     private final WebhookPoster webhooks;
     private final RateLimiter rates;
     private final QueueDepthGate depth;
+    private final JobMeters meters;
 
     SubmitHandler(JobLookup lookup, InputValidator validator, JobStore store, BaseUrl baseUrl, Clock clock, long maxBodyBytes,
-            WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth) {
+            WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth, JobMeters meters) {
+        this.meters = meters;
         this.lookup = lookup;
         this.validator = validator;
         this.store = store;
@@ -118,7 +121,10 @@ final class SubmitHandler implements Handler {
                 .build();
         SubmitOutcome outcome = store.submit(job);
         JobView stored = switch (outcome) {
-            case SubmitOutcome.Created c -> c.job();
+            case SubmitOutcome.Created c -> {
+                meters.submitted(caller.model(), caller.tenant());
+                yield c.job();
+            }
             case SubmitOutcome.Existing e -> e.job();
             case SubmitOutcome.Conflict c -> throw ApiError.detail(409, "Idempotency-Key was already used within 24 h for a "
                     + "different request (" + c.existingId() + "); use a new key for a new request.");

@@ -10,7 +10,9 @@ import java.time.Instant;
  *
  * @param upstream the upstream reference an earlier attempt kept with the job (see
  *     {@link JobStore#saveUpstream}), or null
+ * @param dueAt since when the job could be claimed: its submit, the end of its retry delay, or its
+ *     return to the queue (how long it waited for a worker is {@code claimedAt - dueAt})
  */
 public record Claim(String jobId, String tenant, String model, int attempt, GenerationInput input, Instant claimedAt,
-        String upstream) {
+        String upstream, Instant dueAt) {
 }

@@ -40,7 +40,7 @@ public interface JobStore extends AutoCloseable {
      * Queued jobs of every model (waiting to start, not running). Cheap on SQLite (the queue index);
      * a count on PostgreSQL, so callers ask at most every so often.
      */
-    long queueDepth();
+    long queuedJobs();
 
     /** The job with this id if it belongs to this tenant; another tenant's job is absent. */
     Optional<JobView> find(String tenant, String id);
@@ -122,6 +122,13 @@ public interface JobStore extends AutoCloseable {
 
     /** Records that an expired job's blobs are gone. */
     void markPurged(Collection<String> jobIds);
+
+    /**
+     * The queued and running jobs of every model that has any, and the oldest queued one's submit
+     * time, over the whole store (every process of a cluster). A read for metrics, asked every few
+     * seconds: it counts the unfinished jobs, never the finished ones.
+     */
+    List<QueueDepth> queueDepth();
 
     /** When the earliest job waiting out a retry delay becomes due, if any. */
     Optional<Instant> nextDelayedRun();

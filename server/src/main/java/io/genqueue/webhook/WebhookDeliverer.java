@@ -5,6 +5,7 @@ import io.genqueue.fetch.InvalidWebhookUrlException;
 import io.genqueue.fetch.WebhookPoster;
 import io.genqueue.fetch.WebhookTarget;
 import io.genqueue.image.Units;
+import io.genqueue.metrics.WebhookMeters;
 import io.genqueue.queue.JobListener;
 import io.genqueue.queue.LogEntry;
 import io.genqueue.queue.WakeSignal;
@@ -59,6 +60,7 @@ public final class WebhookDeliverer implements AutoCloseable {
     private final Function<WebhookOutbox.Claim, WebhookBody.Response> responses;
     private final Clock clock;
     private final Settings settings;
+    private final WebhookMeters meters;
     private final WakeSignal wake = new WakeSignal();
     private final Semaphore slots;
     private final ExecutorService attempts = Executors.newThreadPerTaskExecutor(
@@ -69,9 +71,11 @@ public final class WebhookDeliverer implements AutoCloseable {
 
     /**
      * @param responses what {@code GET .../response} answers now for a claimed delivery's request
+     * @param meters hears each attempt's recorded outcome
      */
     public WebhookDeliverer(WebhookOutbox outbox, SigningKeyStore keys, WebhookPoster poster,
-            Function<WebhookOutbox.Claim, WebhookBody.Response> responses, Clock clock, Settings settings) {
+            Function<WebhookOutbox.Claim, WebhookBody.Response> responses, Clock clock, Settings settings, WebhookMeters meters) {
+        this.meters = meters;
         this.outbox = outbox;
         this.keys = keys;
         this.poster = poster;
@@ -186,8 +190,11 @@ public final class WebhookDeliverer implements AutoCloseable {
             return;
         }
         switch (delivery) {
-            case Delivery.Answered a when a.delivered() -> outbox.delivered(claim, LogEntry.info(clock.instant(),
-                    "Webhook delivered to " + target.host() + ": " + a.status() + " in " + a.took().toMillis() + " ms."));
+            case Delivery.Answered a when a.delivered() -> {
+                outbox.delivered(claim, LogEntry.info(clock.instant(),
+                        "Webhook delivered to " + target.host() + ": " + a.status() + " in " + a.took().toMillis() + " ms."));
+                meters.delivered();
+            }
             case Delivery.Answered a -> failed(claim, target.host(), String.valueOf(a.status()));
             case Delivery.Failed f -> failed(claim, target.host(), f.reason());
             case Delivery.Refused r -> failed(claim, target.host(), r.reason());
@@ -203,9 +210,11 @@ public final class WebhookDeliverer implements AutoCloseable {
             outbox.retry(claim, now.plus(wait), LogEntry.warn(now, "Webhook to " + where + " failed: " + reason + "; try "
                     + (failed + 1) + " of " + tries + " in " + Units.duration(wait.truncatedTo(ChronoUnit.MILLIS))
                     + "."));
+            meters.retried();
         } else {
             outbox.giveUp(claim, LogEntry.error(now, "Webhook to " + where + " given up after " + tries + " tries (last: "
                     + reason + ")."));
+            meters.givenUp();
         }
     }
 

@@ -10,6 +10,7 @@ import io.genqueue.image.ImageData;
 import io.genqueue.image.ImageInfo;
 import io.genqueue.image.ImageProbe;
 import io.genqueue.image.ImageRejectedException;
+import io.genqueue.metrics.JobMeters;
 import io.genqueue.provider.Backoff;
 import io.genqueue.provider.CallContext;
 import io.genqueue.provider.GenerationRequest;
@@ -60,9 +61,11 @@ final class JobRunner {
     private final RunningJobs running;
     private final Clock clock;
     private final Limits limits;
+    private final JobMeters meters;
 
     JobRunner(JobStore store, BlobStore blobs, ImageProvider provider, ReferenceImageFetcher fetcher,
-            RunningJobs running, Clock clock, Limits limits) {
+            RunningJobs running, Clock clock, Limits limits, JobMeters meters) {
+        this.meters = meters;
         this.store = store;
         this.blobs = blobs;
         this.provider = provider;
@@ -76,6 +79,7 @@ final class JobRunner {
     public void run(Claim claim) {
         RunningJobs.Run run = running.register(claim);
         long started = System.nanoTime();
+        meters.pickedUp(Duration.between(claim.dueAt(), claim.claimedAt()));
         try {
             store.log(claim, LogEntry.info(clock.instant(), "Attempt " + claim.attempt() + " started."));
             Outcome outcome = attempt(run, started);
@@ -101,6 +105,7 @@ final class JobRunner {
             }
         } finally {
             running.unregister(run);
+            meters.ran(System.nanoTime() - started);
         }
     }
 
@@ -167,7 +172,13 @@ final class JobRunner {
             case Outcome.Cancelled c -> LogEntry.info(clock.instant(), "Cancelled by the client while running.");
         };
         startRecording(run);
-        if (!finishRetrying(claim, outcome, line)) {
+        if (finishRetrying(claim, outcome, line)) {
+            switch (outcome) {
+                case Outcome.Succeeded s -> meters.succeeded(claim.model(), claim.tenant());
+                case Outcome.Failed f -> meters.failed(claim.model(), claim.tenant(), f.failure().type());
+                case Outcome.Cancelled c -> meters.cancelled(claim.model(), claim.tenant());
+            }
+        } else {
             log.info("job {} attempt {}: the lease was lost before the outcome was recorded; another run owns it", claim.jobId(),
                     claim.attempt());
         }

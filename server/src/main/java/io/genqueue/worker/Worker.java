@@ -2,6 +2,7 @@ package io.genqueue.worker;
 
 import io.genqueue.blob.BlobStore;
 import io.genqueue.fetch.ReferenceImageFetcher;
+import io.genqueue.metrics.JobMeters;
 import io.genqueue.provider.Backoff;
 import io.genqueue.provider.router.ProviderRouter;
 import io.genqueue.queue.JobStore;
@@ -34,15 +35,16 @@ public final class Worker implements AutoCloseable {
     private final Maintenance maintenance;
     private final Dispatcher dispatcher; // null without slots
 
+    /** @param meters hears each claim's wait and each run's duration and outcome */
     public Worker(JobStore store, BlobStore blobs, ProviderRouter provider, ReferenceImageFetcher fetcher, Clock clock,
-            Settings settings) {
+            Settings settings, JobMeters meters) {
         RunningJobs running = new RunningJobs(clock);
         store.addListener(running);
         maintenance = new Maintenance(store, blobs, running, clock, new Maintenance.Settings(settings.lease(),
                 settings.maxAttempts(), settings.retention(), REAP_INTERVAL, SWEEP_INTERVAL));
         if (settings.slots() > 0) {
             JobRunner runner = new JobRunner(store, blobs, provider, fetcher, running, clock,
-                    new JobRunner.Limits(settings.maxAttempts(), settings.backoff()));
+                    new JobRunner.Limits(settings.maxAttempts(), settings.backoff()), meters);
             dispatcher = new Dispatcher(store, runner, running, clock, settings.slots(), settings.lease(), provider::downFor);
         } else {
             dispatcher = null;

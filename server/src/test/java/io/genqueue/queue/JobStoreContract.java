@@ -157,6 +157,47 @@ public abstract class JobStoreContract {
     // ---------------------------------------------------------------- submit and read
 
     @Test
+    void queue_depth_counts_the_queued_and_running_jobs_of_each_model_and_the_oldest_queued_submit() {
+        assertThat(store.queueDepth()).isEmpty();
+        Instant first = clock.instant();
+        submit("t1");
+        clock.advance(Duration.ofSeconds(5));
+        submit("t2");
+        submit(NewJob.builder(RequestIds.next(clock), "t1", "other_model", input("x"), clock.instant()).build());
+        String done = submit("t1");
+        Claim running = claimOne(); // the oldest: nano_banana's first
+        assertThat(running.dueAt()).isEqualTo(first);
+        claimOne();
+        claimOne(); // now other_model's is running too
+        assertThat(finish(store.claim(1, LEASE).get(0), success())).isTrue();
+        assertThat(view(done).state()).isEqualTo(JobState.SUCCEEDED);
+        submit("t1");
+        submit("t1");
+
+        List<QueueDepth> depth = store.queueDepth();
+        assertThat(depth).extracting(QueueDepth::model).containsExactly(MODEL, "other_model");
+        QueueDepth banana = depth.get(0);
+        assertThat(banana.queued()).isEqualTo(2);
+        assertThat(banana.running()).isEqualTo(2);
+        assertThat(banana.oldestQueued()).isEqualTo(clock.instant());
+        assertThat(depth.get(1)).isEqualTo(new QueueDepth("other_model", 0, 1, null));
+    }
+
+    @Test
+    void a_claim_says_since_when_its_job_was_due() {
+        Instant submitted = clock.instant();
+        submit("t1");
+        clock.advance(Duration.ofSeconds(7));
+        Claim claim = claimOne();
+        assertThat(claim.dueAt()).isEqualTo(submitted);
+        assertThat(claim.claimedAt()).isEqualTo(submitted.plusSeconds(7));
+        Instant runAfter = clock.instant().plusSeconds(3);
+        assertThat(store.retry(claim, runAfter, LogEntry.warn(clock.instant(), "again"))).isTrue();
+        clock.advance(Duration.ofSeconds(10));
+        assertThat(claimOne().dueAt()).isEqualTo(runAfter);
+    }
+
+    @Test
     void submitted_job_is_queued_and_visible_only_to_its_tenant() {
         String id = submit("t1");
         JobView job = view(id);

@@ -2,6 +2,9 @@ package io.genqueue.provider.router;
 
 import io.genqueue.generation.ErrorType;
 import io.genqueue.image.OutputFormat;
+import io.genqueue.metrics.Metrics;
+import io.genqueue.metrics.ProviderMeters;
+import io.genqueue.metrics.ProviderMeters.CallOutcome;
 import io.genqueue.provider.Backoff;
 import io.genqueue.provider.GenerationRequest;
 import io.genqueue.provider.GenerationResult;
@@ -95,12 +98,18 @@ public final class ProviderRouter implements ImageProvider {
     private final Set<OutputFormat> formats;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition slotFreed = lock.newCondition();
+    private final ProviderMeters meters;
 
-    public ProviderRouter(List<ImageProvider> providers, Limits limits, Clock clock) {
-        this(providers, limits, clock, d -> Thread.sleep(d.toMillis()));
+    /** @param meters hears every call to a provider: its outcome and duration */
+    public ProviderRouter(List<ImageProvider> providers, Limits limits, Clock clock, ProviderMeters meters) {
+        this(providers, limits, clock, d -> Thread.sleep(d.toMillis()), meters);
     }
 
     ProviderRouter(List<ImageProvider> providers, Limits limits, Clock clock, Sleeper sleeper) {
+        this(providers, limits, clock, sleeper, Metrics.none().providers());
+    }
+
+    private ProviderRouter(List<ImageProvider> providers, Limits limits, Clock clock, Sleeper sleeper, ProviderMeters meters) {
         if (providers.isEmpty()) {
             throw new IllegalArgumentException("no provider");
         }
@@ -115,6 +124,8 @@ public final class ProviderRouter implements ImageProvider {
         this.backoff = limits.backoff();
         this.sleeper = sleeper;
         this.formats = Set.copyOf(union);
+        this.meters = meters;
+        routes.forEach(r -> meters.register(r.provider.name()));
     }
 
     /** The providers' names in order, joined by commas. */
@@ -194,19 +205,24 @@ public final class ProviderRouter implements ImageProvider {
         String name = route.provider.name();
         for (int attempt = 1; ; attempt++) {
             ProviderException failure;
+            long started = System.nanoTime();
             try {
                 GenerationResult result = route.provider.generate(request);
                 route.breaker.succeeded();
+                meters.call(name, CallOutcome.SUCCEEDED, System.nanoTime() - started);
                 return result;
             } catch (ProviderException e) {
                 failure = e;
                 if (countsAgainstHealth(e)) {
                     route.breaker.failed();
+                    meters.call(name, CallOutcome.FAILED, System.nanoTime() - started);
                 } else {
                     route.breaker.succeeded(); // it answered; the request was at fault
+                    meters.call(name, CallOutcome.REJECTED, System.nanoTime() - started);
                 }
             } catch (InterruptedException | RuntimeException e) {
                 route.breaker.abandoned();
+                meters.call(name, CallOutcome.ABANDONED, System.nanoTime() - started);
                 throw e;
             }
             if (!failure.retryable() || attempt > limits.retries()) {

@@ -16,6 +16,7 @@ import io.genqueue.queue.JobView;
 import io.genqueue.queue.LogEntry;
 import io.genqueue.queue.NewJob;
 import io.genqueue.queue.Outcome;
+import io.genqueue.queue.QueueDepth;
 import io.genqueue.queue.Quota;
 import io.genqueue.queue.StoreException;
 import io.genqueue.queue.SubmitOutcome;
@@ -206,7 +207,7 @@ public final class PostgresJobStore implements JobStore {
     }
 
     @Override
-    public long queueDepth() {
+    public long queuedJobs() {
         return jdbc.autocommit(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM jobs WHERE state = 'QUEUED'");
                     ResultSet rs = ps.executeQuery()) {
@@ -566,14 +567,15 @@ public final class PostgresJobStore implements JobStore {
                     + "ORDER BY lane, seq LIMIT ? FOR UPDATE SKIP LOCKED) "
                     + "UPDATE jobs SET state = 'RUNNING', attempt = attempt + 1, lease_owner = ?, lease_until = ?, "
                     + "started_at = COALESCE(started_at, ?), run_started_at = ? FROM next WHERE jobs.id = next.id "
-                    + "RETURNING jobs.seq, jobs.id, jobs.tenant, jobs.model, jobs.lane, jobs.attempt, jobs.input, jobs.upstream",
+                    + "RETURNING jobs.seq, jobs.id, jobs.tenant, jobs.model, jobs.lane, jobs.attempt, jobs.input, jobs.upstream, jobs.run_after",
                     now, now, max, owner, now + lease.toMillis(), now, now);
                     ResultSet rs = ps.executeQuery()) {
                 List<Row> out = new ArrayList<>();
                 while (rs.next()) {
                     GenerationInput input = Json.read(rs.getString("input"), GenerationInput.class);
                     out.add(new Row(rs.getLong("seq"), rs.getInt("lane"), new Claim(rs.getString("id"), rs.getString("tenant"),
-                            rs.getString("model"), rs.getInt("attempt"), input, Instant.ofEpochMilli(now), rs.getString("upstream"))));
+                            rs.getString("model"), rs.getInt("attempt"), input, Instant.ofEpochMilli(now), rs.getString("upstream"),
+                            Instant.ofEpochMilli(rs.getLong("run_after")))));
                 }
                 return out;
             }
@@ -855,6 +857,27 @@ public final class PostgresJobStore implements JobStore {
         }
         jdbc.autocommit(c -> Jdbc.update(c, "UPDATE jobs SET purged = TRUE WHERE id = ANY(?)", (Object) jobIds.toArray(String[]::new)));
     }
+
+    @Override
+    public List<QueueDepth> queueDepth() {
+        return jdbc.autocommit(c -> {
+            List<QueueDepth> out = new ArrayList<>();
+            try (PreparedStatement ps = Jdbc.prepare(c, QUEUE_DEPTH); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long oldest = rs.getLong(4);
+                    Instant oldestQueued = rs.wasNull() ? null : Instant.ofEpochMilli(oldest);
+                    out.add(new QueueDepth(rs.getString(1), rs.getLong(2), rs.getLong(3), oldestQueued));
+                }
+            }
+            return out;
+        });
+    }
+
+    /** Unfinished jobs per model: each half reads only the rows of its state (the partial indexes). */
+    private static final String QUEUE_DEPTH = "SELECT model, SUM(q), SUM(r), MIN(oldest) FROM ("
+            + "SELECT model, COUNT(*) AS q, 0 AS r, MIN(created_at) AS oldest FROM jobs WHERE state = 'QUEUED' GROUP BY model "
+            + "UNION ALL SELECT model, 0, COUNT(*), NULL FROM jobs WHERE state = 'RUNNING' GROUP BY model) AS unfinished "
+            + "GROUP BY model ORDER BY model";
 
     @Override
     public Optional<Instant> nextDelayedRun() {

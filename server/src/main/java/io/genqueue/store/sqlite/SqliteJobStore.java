@@ -16,6 +16,7 @@ import io.genqueue.queue.JobView;
 import io.genqueue.queue.LogEntry;
 import io.genqueue.queue.NewJob;
 import io.genqueue.queue.Outcome;
+import io.genqueue.queue.QueueDepth;
 import io.genqueue.queue.Quota;
 import io.genqueue.queue.SubmitOutcome;
 import java.sql.PreparedStatement;
@@ -220,7 +221,7 @@ public final class SqliteJobStore implements JobStore {
     }
 
     @Override
-    public long queueDepth() {
+    public long queuedJobs() {
         return index.size();
     }
 
@@ -403,7 +404,7 @@ public final class SqliteJobStore implements JobStore {
                     + "lease_until = ?, started_at = COALESCE(started_at, ?), run_started_at = ? "
                     + "WHERE seq IN (SELECT seq FROM jobs WHERE state = 'QUEUED' AND run_after <= ? "
                     + "AND (start_deadline IS NULL OR started_at IS NOT NULL OR start_deadline > ?) ORDER BY lane, seq LIMIT ?) "
-                    + "RETURNING seq, id, tenant, model, lane, attempt, input, upstream");
+                    + "RETURNING seq, id, tenant, model, lane, attempt, input, upstream, run_after");
             ps.setString(1, owner);
             ps.setLong(2, now + lease.toMillis());
             ps.setLong(3, now);
@@ -418,7 +419,8 @@ public final class SqliteJobStore implements JobStore {
                 while (rs.next()) {
                     GenerationInput input = Json.read(rs.getString("input"), GenerationInput.class);
                     rows.add(new Row(rs.getLong("seq"), rs.getInt("lane"), new Claim(rs.getString("id"), rs.getString("tenant"),
-                            rs.getString("model"), rs.getInt("attempt"), input, Instant.ofEpochMilli(now), rs.getString("upstream"))));
+                            rs.getString("model"), rs.getInt("attempt"), input, Instant.ofEpochMilli(now), rs.getString("upstream"),
+                            Instant.ofEpochMilli(rs.getLong("run_after")))));
                 }
             }
             rows.sort(Comparator.comparingInt(Row::lane).thenComparingLong(Row::seq));
@@ -697,6 +699,27 @@ public final class SqliteJobStore implements JobStore {
             return null;
         });
     }
+
+    @Override
+    public List<QueueDepth> queueDepth() {
+        return readers.read(r -> {
+            List<QueueDepth> out = new ArrayList<>();
+            try (ResultSet rs = r.prepare(QUEUE_DEPTH).executeQuery()) {
+                while (rs.next()) {
+                    long oldest = rs.getLong(4);
+                    Instant oldestQueued = rs.wasNull() ? null : Instant.ofEpochMilli(oldest);
+                    out.add(new QueueDepth(rs.getString(1), rs.getLong(2), rs.getLong(3), oldestQueued));
+                }
+            }
+            return out;
+        });
+    }
+
+    /** Unfinished jobs per model: each half reads only the rows of its state (the partial indexes). */
+    private static final String QUEUE_DEPTH = "SELECT model, SUM(q), SUM(r), MIN(oldest) FROM ("
+            + "SELECT model, COUNT(*) AS q, 0 AS r, MIN(created_at) AS oldest FROM jobs WHERE state = 'QUEUED' GROUP BY model "
+            + "UNION ALL SELECT model, 0, COUNT(*), NULL FROM jobs WHERE state = 'RUNNING' GROUP BY model) AS unfinished "
+            + "GROUP BY model ORDER BY model";
 
     @Override
     public Optional<Instant> nextDelayedRun() {
