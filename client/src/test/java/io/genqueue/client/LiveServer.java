@@ -14,14 +14,14 @@ import java.util.Map;
  * The real server in this JVM ({@link Embedded}) on a free port, on SQLite in its own data
  * directory or on a fresh PostgreSQL schema; the client tests reach it only over HTTP.
  */
-final class LiveServer implements AutoCloseable {
+public final class LiveServer implements AutoCloseable {
 
-    enum Store { SQLITE, POSTGRESQL }
+    public enum Store { SQLITE, POSTGRESQL }
 
     private final Embedded server;
     private final TestSchemas schemas;
-    final String base;
-    final String key;
+    public final String base;
+    public final String key;
 
     private LiveServer(Embedded server, TestSchemas schemas) {
         this.server = server;
@@ -31,7 +31,7 @@ final class LiveServer implements AutoCloseable {
     }
 
     /** A server on {@code store} with {@code settings} ({@code GENQUEUE_*} names) over the test defaults. */
-    static LiveServer start(Store store, Map<String, String> settings, ImageProvider provider) {
+    public static LiveServer start(Store store, Map<String, String> settings, ImageProvider provider) {
         TestSchemas schemas = store == Store.POSTGRESQL ? new TestSchemas() : null;
         try {
             Map<String, String> all = new HashMap<>(Map.of(

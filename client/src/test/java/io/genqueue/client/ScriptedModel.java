@@ -13,7 +13,7 @@ import java.util.Set;
  * The preview model, failing as a prompt asks: {@code [content]} a content-policy block,
  * {@code [error]} a final upstream error. Anything else renders a preview.
  */
-final class ScriptedModel implements ImageProvider {
+public final class ScriptedModel implements ImageProvider {
 
     private final PreviewProvider preview = new PreviewProvider();
 
