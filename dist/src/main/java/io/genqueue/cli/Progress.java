@@ -17,7 +17,7 @@ final class Progress implements Consumer<Status> {
     private final PrintWriter err;
     private final boolean terminal;
     private int logsShown;
-    private String lastLine;
+    private String lastState;
     private long runningSince;
     private boolean lineOpen;
 
@@ -37,11 +37,16 @@ final class Progress implements Consumer<Status> {
             err.println("  " + log.level().toLowerCase(Locale.ROOT) + ": " + log.message());
         }
         logsShown = Math.max(logsShown, status.logs().size());
-        String line = switch (status.state()) {
+        // what the line says, without the clock: a plain line is printed only when this changes
+        String state = switch (status.state()) {
             case IN_QUEUE -> status.requestId() + ": in queue, position " + status.queuePosition();
-            case IN_PROGRESS -> status.requestId() + ": running" + (terminal ? ", " + elapsed() : "");
-            case COMPLETED -> status.requestId() + ": " + (status.succeeded() ? "completed" : status.errorTypeWire())
-                    + (runningSince == 0 ? "" : " after " + elapsed());
+            case IN_PROGRESS -> status.requestId() + ": running";
+            case COMPLETED -> status.requestId() + ": " + (status.succeeded() ? "completed" : status.errorTypeWire());
+        };
+        String line = state + switch (status.state()) {
+            case IN_QUEUE -> "";
+            case IN_PROGRESS -> ", " + elapsed();
+            case COMPLETED -> runningSince == 0 ? "" : " after " + elapsed();
         };
         if (terminal) {
             err.print("\r\033[K" + line);
@@ -50,11 +55,11 @@ final class Progress implements Consumer<Status> {
                 err.println();
                 lineOpen = false;
             }
-        } else if (!line.equals(lastLine)) {
+        } else if (!state.equals(lastState)) {
             err.println(line);
         }
         err.flush();
-        lastLine = line;
+        lastState = state;
     }
 
     private void clearLine() {

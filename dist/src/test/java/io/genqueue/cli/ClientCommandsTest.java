@@ -3,7 +3,9 @@ package io.genqueue.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.genqueue.client.LiveServer;
+import io.genqueue.client.LogLine;
 import io.genqueue.client.ScriptedModel;
+import io.genqueue.client.Status;
 import io.genqueue.testing.TestImages;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -60,6 +62,21 @@ class ClientCommandsTest {
             assertThat(r.err()).contains(": in queue, position 0").contains(": completed");
             assertThat(r.err()).doesNotContain(server.key).doesNotContain("\r");
         }
+    }
+
+    @Test
+    void on_a_terminal_the_progress_line_is_redrawn_in_place() {
+        StringWriter err = new StringWriter();
+        Progress progress = new Progress(new PrintWriter(err, true), true);
+        progress.accept(new Status(Status.State.IN_QUEUE, "req_1", 2, List.of(), null, null, null));
+        progress.accept(new Status(Status.State.IN_PROGRESS, "req_1", null,
+                List.of(new LogLine("calling the model", "INFO", null)), null, null, null));
+        progress.accept(new Status(Status.State.COMPLETED, "req_1", null, List.of(), 1.0, null, null));
+        List<String> lines = List.of(err.toString().split("\n"));
+
+        assertThat(err.toString()).startsWith("\r\033[Kreq_1: in queue, position 2");
+        assertThat(lines).anySatisfy(l -> assertThat(l).contains("info: calling the model"));
+        assertThat(lines.getLast()).contains("\r\033[Kreq_1: running, ").contains("\r\033[Kreq_1: completed after ");
     }
 
     @Test
