@@ -186,15 +186,15 @@ public final class Harness {
      * {@code ?fal_webhook=}: what deliveries cost the submits. genqueue runs in this JVM with
      * {@link CannedProvider}, so the jobs cost only the queue's own work and complete as fast as
      * it can take them: the deliveries are as many as the queue can make. Fresh servers in turn,
-     * without then with, {@code pairs} times, so drift on a shared machine falls on both sides;
-     * the ratio is of the summed rates.
+     * without then with, {@code pairs} times, so drift on a shared machine falls on both sides of
+     * a pair; the figure is the median pair's ratio.
      */
     private void submitsWithWebhooks() throws Exception {
-        int pairs = plan.isShort() ? 1 : 3;
+        int pairs = plan.isShort() ? 1 : 5;
         step("1w. durable submits while webhooks are delivered, against without (" + pairs + " pairs)");
         try (WebhookReceiver receiver = new WebhookReceiver((id, at) -> { })) {
+            double[] ratios = new double[pairs];
             double without = 0;
-            double with = 0;
             double completions = 0;
             double deliveries = 0;
             Wrk.Result last = null;
@@ -205,18 +205,20 @@ public final class Harness {
                 System.out.printf(Locale.ROOT, "   without: %,.0f submits/s, %,.0f jobs done/s; with: %,.0f submits/s, %,.0f jobs done/s, "
                         + "%,.0f webhooks delivered/s%n", off.submits().requestsPerSecond(), off.completionsPerSecond(),
                         on.submits().requestsPerSecond(), on.completionsPerSecond(), on.deliveriesPerSecond());
-                without += off.submits().requestsPerSecond();
-                with += on.submits().requestsPerSecond();
+                ratios[i] = on.submits().requestsPerSecond() / off.submits().requestsPerSecond();
+                without += off.submits().requestsPerSecond() / pairs;
                 completions += on.completionsPerSecond() / pairs;
                 deliveries += on.deliveriesPerSecond() / pairs;
                 errors += off.submits().errors() + on.submits().errors();
                 last = on.submits();
             }
-            double ratio = with / without;
+            Arrays.sort(ratios);
+            double ratio = ratios[pairs / 2]; // the median pair: a burst of other work on the machine spoils one pair, not the figure
             rows.add(new Row("1w. durable submits, webhooks delivered", String.format(Locale.ROOT,
                     "req/s with ?fal_webhook= (p50 / p99 of the last run) while 4 workers finish %,.0f jobs/s and %,.0f webhooks "
-                    + "arrive/s; without: %,.0f req/s", completions, deliveries, without / pairs), rps(last),
-                    ratio(ratio) + " of without", ">= 0.95 x without webhooks", errors > 0 ? "no (errors)" : ratio >= 0.95 ? "yes" : "no"));
+                    + "arrive/s; without: %,.0f req/s (means of %d pairs)", completions, deliveries, without, pairs), rps(last),
+                    ratio(ratio) + " of without (median pair)", ">= 0.95 x without webhooks",
+                    errors > 0 ? "no (errors)" : ratio >= 0.95 ? "yes" : "no"));
         }
     }
 

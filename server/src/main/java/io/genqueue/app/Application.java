@@ -11,6 +11,9 @@ import io.genqueue.fetch.ReferenceImageFetcher;
 import io.genqueue.fetch.WebhookPoster;
 import io.genqueue.generation.InputValidator;
 import io.genqueue.http.HttpApi;
+import io.genqueue.limit.LocalRateLimiter;
+import io.genqueue.limit.QueueDepthGate;
+import io.genqueue.limit.RateLimiter;
 import io.genqueue.provider.Backoff;
 import io.genqueue.provider.ImageProvider;
 import io.genqueue.provider.router.ProviderRouter;
@@ -19,6 +22,7 @@ import io.genqueue.queue.JobStore;
 import io.genqueue.store.postgres.PostgresConfig;
 import io.genqueue.store.postgres.PostgresJobStore;
 import io.genqueue.store.postgres.PostgresKeyStore;
+import io.genqueue.store.postgres.PostgresRateLimiter;
 import io.genqueue.store.postgres.PostgresSigningKeyStore;
 import io.genqueue.store.postgres.PostgresWebhookOutbox;
 import io.genqueue.store.sqlite.SqliteDatabase;
@@ -33,6 +37,7 @@ import io.genqueue.webhook.WebhookOutbox;
 import io.genqueue.worker.Worker;
 import java.io.PrintStream;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -95,18 +100,24 @@ public final class Application implements AutoCloseable {
         DataDir dataDir = keep(settings.storage().postgres() ? DataDir.shared(settings.dataDir()) : DataDir.lock(settings.dataDir()));
         KeyStore keys;
         WebhookOutbox outbox;
+        RateLimiter rates;
+        Duration depthRefresh;
         if (settings.storage().postgres()) {
             PostgresJobStore pg = keep(PostgresJobStore.open(postgresConfig(settings), clock));
             store = pg;
             keys = PostgresKeyStore.beside(pg);
             signingKeys = PostgresSigningKeyStore.beside(pg);
             outbox = PostgresWebhookOutbox.beside(pg);
+            rates = PostgresRateLimiter.beside(pg); // one bucket per key for the whole cluster
+            depthRefresh = settings.storage().poll(); // the depth is a count on PostgreSQL
         } else {
             SqliteJobStore sqlite = keep(SqliteJobStore.open(SqliteDatabase.open(dataDir.path()), clock, settings.readers()));
             store = sqlite;
             keys = SqliteKeyStore.beside(sqlite);
             signingKeys = SqliteSigningKeyStore.beside(sqlite);
             outbox = SqliteWebhookOutbox.beside(sqlite);
+            rates = new LocalRateLimiter(clock); // one process owns the store
+            depthRefresh = Duration.ZERO; // the depth is the queue index's, free
         }
         BlobStore blobs = settings.storage().s3() != null
                 ? keep(new S3BlobStore(settings.storage().s3(), Clock.systemUTC())) // signs links: real time, always
@@ -133,7 +144,8 @@ public final class Application implements AutoCloseable {
         WebhookPoster webhooks = new WebhookPoster(new WebhookPoster.Settings(settings.webhookTimeout(), settings.webhookTimeout(),
                 settings.fetchAllow()));
         if (serves) {
-            startHttp(clock, provider, keys, blobs, validator, events, dataDir, webhooks);
+            startHttp(clock, provider, keys, blobs, validator, events, dataDir, webhooks, rates,
+                    new QueueDepthGate(store::queueDepth, settings.maxQueued(), depthRefresh, clock));
             // Deliveries run where the API runs: their payload is the API's answer for the request.
             WebhookDeliverer deliverer = keep(new WebhookDeliverer(outbox, signingKeys, webhooks,
                     claim -> http.responseNow(claim.tenant(), claim.jobId(), claim.linkBase()), clock,
@@ -149,11 +161,11 @@ public final class Application implements AutoCloseable {
     }
 
     private void startHttp(Clock clock, ProviderRouter provider, KeyStore keys, BlobStore blobs, InputValidator validator,
-            JobEvents events, DataDir dataDir, WebhookPoster webhooks) {
+            JobEvents events, DataDir dataDir, WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth) {
         http = new HttpApi(new HttpApi.Settings(settings.host(), settings.port(), settings.publicUrl(), settings.maxBodyBytes(),
                 settings.linkTtl(), settings.retention(), settings.models(), settings.streamKeepAlive(),
                 settings.requestTimeout()),
-                store, keys, blobs, events, validator, provider::health, signingKeys::published, webhooks,
+                store, keys, blobs, events, validator, provider::health, signingKeys::published, webhooks, rates, depth,
                 dataDir.linkSecret(settings.linkSecret()), clock);
         port = http.start();
     }
@@ -175,6 +187,11 @@ public final class Application implements AutoCloseable {
 
     int port() {
         return port;
+    }
+
+    /** The routes this process serves (none without HTTP): what the OpenAPI document must cover. */
+    List<HttpApi.Route> httpRoutes() {
+        return http == null ? List.of() : http.routes();
     }
 
     /** Where the webhook signing keys are, so tests sign with the key the server publishes. */
