@@ -19,6 +19,7 @@ import io.genqueue.limit.QueueDepthGate;
 import io.genqueue.limit.RateLimiter;
 import io.genqueue.provider.Backoff;
 import io.genqueue.provider.ImageProvider;
+import io.genqueue.provider.ProviderHealth;
 import io.genqueue.provider.router.ProviderRouter;
 import io.genqueue.queue.JobEvents;
 import io.genqueue.queue.JobStore;
@@ -154,7 +155,8 @@ public final class Application implements AutoCloseable {
                 settings.lease(), settings.maxAttempts(), new Backoff(settings.retryBase(), settings.retryMax()), settings.retention()),
                 metrics.jobs()));
         metrics.queueDepth(settings.models(), store::queueDepth, QUEUE_DEPTH_CACHE, clock);
-        metrics.breakers(provider::health);
+        metrics.breakers(() -> provider.health().stream()
+                .collect(java.util.stream.Collectors.toMap(ProviderHealth::provider, ProviderHealth::state, (a, b) -> a)));
 
         keys.createFirst(DEFAULT_TENANT).ifPresent(key -> {
             firstKey = key.secret();
