@@ -68,6 +68,7 @@ public final class Application implements AutoCloseable {
     private Worker worker;
     private JobStore store;
     private SigningKeyStore signingKeys;
+    private KeyStore keys;
     private String firstKey;
     private HttpApi http;
     private int port;
@@ -116,7 +117,6 @@ public final class Application implements AutoCloseable {
     private void startParts(Clock clock, PrintStream out, ProviderRouter provider) {
         applyLogLevel(settings.logLevel());
         DataDir dataDir = keep(settings.storage().postgres() ? DataDir.shared(settings.dataDir()) : DataDir.lock(settings.dataDir()));
-        KeyStore keys;
         WebhookOutbox outbox;
         RateLimiter rates;
         Duration depthRefresh;
@@ -225,6 +225,11 @@ public final class Application implements AutoCloseable {
     /** The port {@code /metrics} has to itself, or -1 when it has none. */
     int metricsPort() {
         return metricsPort;
+    }
+
+    /** The API keys of this server's store (for tests that make keys with limits). */
+    KeyStore keys() {
+        return keys;
     }
 
     /** Where the webhook signing keys are, so tests sign with the key the server publishes. */
