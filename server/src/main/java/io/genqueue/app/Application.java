@@ -20,12 +20,15 @@ import io.genqueue.store.postgres.PostgresConfig;
 import io.genqueue.store.postgres.PostgresJobStore;
 import io.genqueue.store.postgres.PostgresKeyStore;
 import io.genqueue.store.postgres.PostgresSigningKeyStore;
+import io.genqueue.store.postgres.PostgresUsageStore;
 import io.genqueue.store.postgres.PostgresWebhookOutbox;
 import io.genqueue.store.sqlite.SqliteDatabase;
 import io.genqueue.store.sqlite.SqliteJobStore;
 import io.genqueue.store.sqlite.SqliteKeyStore;
 import io.genqueue.store.sqlite.SqliteSigningKeyStore;
+import io.genqueue.store.sqlite.SqliteUsageStore;
 import io.genqueue.store.sqlite.SqliteWebhookOutbox;
+import io.genqueue.usage.UsageStore;
 import io.genqueue.webhook.SigningKey;
 import io.genqueue.webhook.SigningKeyStore;
 import io.genqueue.webhook.WebhookDeliverer;
@@ -95,18 +98,21 @@ public final class Application implements AutoCloseable {
         DataDir dataDir = keep(settings.storage().postgres() ? DataDir.shared(settings.dataDir()) : DataDir.lock(settings.dataDir()));
         KeyStore keys;
         WebhookOutbox outbox;
+        UsageStore usage;
         if (settings.storage().postgres()) {
             PostgresJobStore pg = keep(PostgresJobStore.open(postgresConfig(settings), clock));
             store = pg;
             keys = PostgresKeyStore.beside(pg);
             signingKeys = PostgresSigningKeyStore.beside(pg);
             outbox = PostgresWebhookOutbox.beside(pg);
+            usage = PostgresUsageStore.beside(pg);
         } else {
             SqliteJobStore sqlite = keep(SqliteJobStore.open(SqliteDatabase.open(dataDir.path()), clock, settings.readers()));
             store = sqlite;
             keys = SqliteKeyStore.beside(sqlite);
             signingKeys = SqliteSigningKeyStore.beside(sqlite);
             outbox = SqliteWebhookOutbox.beside(sqlite);
+            usage = SqliteUsageStore.beside(sqlite);
         }
         BlobStore blobs = settings.storage().s3() != null
                 ? keep(new S3BlobStore(settings.storage().s3(), Clock.systemUTC())) // signs links: real time, always
@@ -133,7 +139,7 @@ public final class Application implements AutoCloseable {
         WebhookPoster webhooks = new WebhookPoster(new WebhookPoster.Settings(settings.webhookTimeout(), settings.webhookTimeout(),
                 settings.fetchAllow()));
         if (serves) {
-            startHttp(clock, provider, keys, blobs, validator, events, dataDir, webhooks);
+            startHttp(clock, provider, keys, usage, blobs, validator, events, dataDir, webhooks);
             // Deliveries run where the API runs: their payload is the API's answer for the request.
             WebhookDeliverer deliverer = keep(new WebhookDeliverer(outbox, signingKeys, webhooks,
                     claim -> http.responseNow(claim.tenant(), claim.jobId(), claim.linkBase()), clock,
@@ -148,12 +154,12 @@ public final class Application implements AutoCloseable {
                 workerSlots(), webhookKey.kid());
     }
 
-    private void startHttp(Clock clock, ProviderRouter provider, KeyStore keys, BlobStore blobs, InputValidator validator,
+    private void startHttp(Clock clock, ProviderRouter provider, KeyStore keys, UsageStore usage, BlobStore blobs, InputValidator validator,
             JobEvents events, DataDir dataDir, WebhookPoster webhooks) {
         http = new HttpApi(new HttpApi.Settings(settings.host(), settings.port(), settings.publicUrl(), settings.maxBodyBytes(),
                 settings.linkTtl(), settings.retention(), settings.models(), settings.streamKeepAlive(),
                 settings.requestTimeout()),
-                store, keys, blobs, events, validator, provider::health, signingKeys::published, webhooks,
+                store, keys, usage, blobs, events, validator, provider::health, signingKeys::published, webhooks,
                 dataDir.linkSecret(settings.linkSecret()), clock);
         port = http.start();
     }

@@ -7,6 +7,7 @@ import io.genqueue.generation.InputValidator;
 import io.genqueue.provider.ProviderHealth;
 import io.genqueue.queue.JobEvents;
 import io.genqueue.queue.JobStore;
+import io.genqueue.usage.UsageStore;
 import io.genqueue.webhook.SigningKey;
 import io.genqueue.webhook.WebhookBody;
 import io.helidon.http.Method;
@@ -34,6 +35,7 @@ import java.util.regex.Pattern;
  * GET  /v1/queue/{model}/requests/{request_id}               result (fal's alias)
  * PUT  /v1/queue/{model}/requests/{request_id}/cancel        cancel
  * GET  /files/{job}/{file}                                   signed image links
+ * GET  /v1/usage                                            the caller's tenant's usage (?from=&to=)
  * GET  /v1/models                                           models, their providers and health
  * GET  /.well-known/jwks.json                                webhook signing keys (public parts)
  * GET  /healthz, /readyz                                     liveness, readiness
@@ -60,7 +62,7 @@ public final class HttpApi implements AutoCloseable {
             Pattern.compile("/v1/queue/[^/]+/requests/[^/]+(/response|/status|/status/stream)?"), "GET",
             Pattern.compile("/v1/queue/[^/]+/requests/[^/]+/cancel"), "PUT",
             Pattern.compile("/files/[^/]+/[^/]+"), "GET",
-            Pattern.compile("/(healthz|readyz|v1/models|\\.well-known/jwks\\.json)"), "GET");
+            Pattern.compile("/(healthz|readyz|v1/models|v1/usage|\\.well-known/jwks\\.json)"), "GET");
 
     static final Duration IDLE_CONNECTION_TIMEOUT = Duration.ofSeconds(60);
 
@@ -69,13 +71,14 @@ public final class HttpApi implements AutoCloseable {
     private final RequestDeadline deadline;
     private final JobHandlers jobs;
 
-    public HttpApi(Settings settings, JobStore store, KeyStore keys, BlobStore blobs, JobEvents events,
+    public HttpApi(Settings settings, JobStore store, KeyStore keys, UsageStore usage, BlobStore blobs, JobEvents events,
             InputValidator validator, Supplier<List<ProviderHealth>> providers, Supplier<List<SigningKey>> webhookKeys,
             WebhookPoster webhooks, byte[] linkSecret, Clock clock) {
         this.events = events;
         LinkSigner links = new LinkSigner(linkSecret, settings.linkTtl(), clock);
         BaseUrl baseUrl = new BaseUrl(settings.publicUrl(), settings.port());
-        JobLookup lookup = new JobLookup(new Authenticator(keys), store, settings.models());
+        Authenticator auth = new Authenticator(keys);
+        JobLookup lookup = new JobLookup(auth, store, settings.models());
         SubmitHandler submit = new SubmitHandler(lookup, validator, store, baseUrl, clock, settings.maxBodyBytes(), webhooks);
         JobHandlers jobs = new JobHandlers(lookup, store, blobs, new ImageLinks(blobs, links, settings.linkTtl()), baseUrl,
                 settings.retention());
@@ -85,6 +88,7 @@ public final class HttpApi implements AutoCloseable {
         Health health = new Health(store, blobs);
         ModelsRoute models = new ModelsRoute(settings.models(), providers);
         JwksRoute jwks = new JwksRoute(webhookKeys);
+        UsageRoute usageRoute = new UsageRoute(auth, usage, clock);
 
         HttpRouting.Builder routing = HttpRouting.builder()
                 .post("/v1/queue/{model}", submit)
@@ -94,6 +98,7 @@ public final class HttpApi implements AutoCloseable {
                 .get("/v1/queue/{model}/requests/{request_id}", jobs::response)
                 .put("/v1/queue/{model}/requests/{request_id}/cancel", jobs::cancel)
                 .get("/files/{job}/{file}", files::handle)
+                .get("/v1/usage", usageRoute::handle)
                 .get("/v1/models", models::handle)
                 .get("/.well-known/jwks.json", jwks::handle)
                 .get("/healthz", health::live)
