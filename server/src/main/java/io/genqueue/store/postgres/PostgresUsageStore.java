@@ -19,7 +19,7 @@ import java.util.Optional;
  */
 public final class PostgresUsageStore implements UsageStore, AutoCloseable {
 
-    private static final int OWN_POOL_SIZE = 1;
+    private static final int OWN_POOL_SIZE = 2; // migrating takes two
 
     private final Jdbc jdbc;
     private final PostgresDatabase ownDatabase; // null when sharing the job store's pool
@@ -29,7 +29,7 @@ public final class PostgresUsageStore implements UsageStore, AutoCloseable {
         this.ownDatabase = ownDatabase;
     }
 
-    /** Usage with a connection of its own (the command line); migrates the schema. */
+    /** Usage with a small pool of its own (the command line); migrates the schema. */
     public static PostgresUsageStore open(PostgresConfig config) {
         PostgresDatabase db = PostgresDatabase.open(config.withPoolSize(OWN_POOL_SIZE), "genqueue-usage");
         return new PostgresUsageStore(new Jdbc(db.pool()), db);
