@@ -84,7 +84,7 @@ public final class Harness {
         boolean isShort = Arrays.asList(args).contains("--short");
         Path root = Path.of("").toAbsolutePath();
         Path out = root.resolve(isShort ? "target/bench-short.md" : "BENCHMARKS.md");
-        // --only a,b runs the baseline and the named steps (submits, scale, pickup, slots, webhooks,
+        // --only a,b runs the baseline and the named steps (submits, submit-webhooks, scale, pickup, slots, webhooks,
         // pg-submits, pg-pickup), for profiling one thing; its partial table never replaces BENCHMARKS.md's.
         java.util.Set<String> only = null;
         for (int i = 0; i < args.length - 1; i++) {
@@ -110,6 +110,9 @@ public final class Harness {
         h.baseline();
         if (runs.test("submits")) {
             h.submitsAndStatusReads();
+        }
+        if (runs.test("submit-webhooks")) {
+            h.submitsWithWebhooks();
         }
         if (runs.test("scale")) {
             h.scale();
@@ -174,6 +177,71 @@ public final class Harness {
             double readRatio = reads.requestsPerSecond() / bareGet.requestsPerSecond();
             rows.add(new Row("2. status reads", "req/s (p50 / p99)", rps(reads), ratio(readRatio), ">= 0.6 x bare GET",
                     met(readRatio >= 0.6, reads)));
+        }
+    }
+
+    /**
+     * 1w: durable submits as in 1 while four workers run the jobs and each job's webhook is
+     * delivered to a receiver on this machine, against the same server and load without
+     * {@code ?fal_webhook=}: what deliveries cost the submits. genqueue runs in this JVM with
+     * {@link CannedProvider}, so the jobs cost only the queue's own work and complete as fast as
+     * it can take them: the deliveries are as many as the queue can make. Fresh servers in turn,
+     * without then with, {@code pairs} times, so drift on a shared machine falls on both sides of
+     * a pair; the figure is the median pair's ratio.
+     */
+    private void submitsWithWebhooks() throws Exception {
+        int pairs = plan.isShort() ? 1 : 5;
+        step("1w. durable submits while webhooks are delivered, against without (" + pairs + " pairs)");
+        try (WebhookReceiver receiver = new WebhookReceiver((id, at) -> { })) {
+            double[] ratios = new double[pairs];
+            double without = 0;
+            double completions = 0;
+            double deliveries = 0;
+            Wrk.Result last = null;
+            long errors = 0;
+            for (int i = 0; i < pairs; i++) {
+                WorkedSubmits off = workedSubmits("", receiver);
+                WorkedSubmits on = workedSubmits(receiver.query(), receiver);
+                System.out.printf(Locale.ROOT, "   without: %,.0f submits/s, %,.0f jobs done/s; with: %,.0f submits/s, %,.0f jobs done/s, "
+                        + "%,.0f webhooks delivered/s%n", off.submits().requestsPerSecond(), off.completionsPerSecond(),
+                        on.submits().requestsPerSecond(), on.completionsPerSecond(), on.deliveriesPerSecond());
+                ratios[i] = on.submits().requestsPerSecond() / off.submits().requestsPerSecond();
+                without += off.submits().requestsPerSecond() / pairs;
+                completions += on.completionsPerSecond() / pairs;
+                deliveries += on.deliveriesPerSecond() / pairs;
+                errors += off.submits().errors() + on.submits().errors();
+                last = on.submits();
+            }
+            Arrays.sort(ratios);
+            double ratio = ratios[pairs / 2]; // the median pair: a burst of other work on the machine spoils one pair, not the figure
+            rows.add(new Row("1w. durable submits, webhooks delivered", String.format(Locale.ROOT,
+                    "req/s with ?fal_webhook= (p50 / p99 of the last run) while 4 workers finish %,.0f jobs/s and %,.0f webhooks "
+                    + "arrive/s; without: %,.0f req/s (means of %d pairs)", completions, deliveries, without, pairs), rps(last),
+                    ratio(ratio) + " of without (median pair)", ">= 0.95 x without webhooks",
+                    errors > 0 ? "no (errors)" : ratio >= 0.95 ? "yes" : "no"));
+        }
+    }
+
+    /** One run of scenario 1w: wrk's figures, and the jobs finished and webhooks arrived while it measured. */
+    record WorkedSubmits(Wrk.Result submits, double completionsPerSecond, double deliveriesPerSecond) {
+    }
+
+    private WorkedSubmits workedSubmits(String query, WebhookReceiver receiver) throws Exception {
+        Map<String, String> settings = embeddedSettings("submit-webhooks", 4);
+        settings.put("GENQUEUE_FETCH_ALLOW", receiver.allow());
+        settings.put("GENQUEUE_SHUTDOWN_GRACE", "0s");
+        CannedProvider provider = new CannedProvider();
+        try (Embedded server = Embedded.start(settings, Clock.systemUTC(), provider)) {
+            String url = "http://127.0.0.1:" + server.port() + "/v1/queue/nano_banana" + query;
+            Map<String, String> env = Map.of("GENQUEUE_KEY", server.firstKey());
+            Path submit = root.resolve("bench/lua/submit.lua");
+            Wrk.run(url, submit, CONNECTIONS, plan.warmup(), env);
+            long delivered = receiver.deliveries();
+            long done = provider.calls();
+            long start = System.nanoTime();
+            Wrk.Result submits = Wrk.run(url, submit, CONNECTIONS, plan.measure(), env);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            return new WorkedSubmits(submits, (provider.calls() - done) / seconds, (receiver.deliveries() - delivered) / seconds);
         }
     }
 

@@ -1,21 +1,15 @@
 package io.genqueue.bench;
 
-import com.sun.net.httpserver.HttpServer;
 import io.genqueue.app.Embedded;
 import io.genqueue.json.Json;
 import io.genqueue.provider.preview.PreviewProvider;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -31,27 +25,15 @@ final class WebhookLatency implements AutoCloseable {
     record Result(long p50, long p99, int count) {
     }
 
-    private final HttpServer receiver;
+    private final WebhookReceiver receiver;
     private final Map<String, CompletableFuture<Long>> arrived = new ConcurrentHashMap<>();
     private final Map<String, CompletableFuture<Long>> committed = new ConcurrentHashMap<>();
     private final Embedded server;
 
     WebhookLatency(Map<String, String> settings) throws IOException {
-        receiver = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1024);
-        receiver.createContext("/hook", exchange -> {
-            long at = System.nanoTime();
-            String id = exchange.getRequestHeaders().getFirst("X-Fal-Webhook-Request-Id");
-            exchange.getRequestBody().readAllBytes();
-            exchange.sendResponseHeaders(204, -1);
-            exchange.close();
-            if (id != null) {
-                future(arrived, id).complete(at);
-            }
-        });
-        receiver.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        receiver.start();
+        receiver = new WebhookReceiver((id, at) -> future(arrived, id).complete(at));
         Map<String, String> all = new java.util.HashMap<>(settings);
-        all.put("GENQUEUE_FETCH_ALLOW", "127.0.0.1:" + receiver.getAddress().getPort());
+        all.put("GENQUEUE_FETCH_ALLOW", receiver.allow());
         TimingProvider provider = new TimingProvider(new PreviewProvider(Duration.ZERO));
         server = Embedded.start(all, Clock.systemUTC(), provider);
         server.addListener(new io.genqueue.queue.JobListener() {
@@ -68,13 +50,9 @@ final class WebhookLatency implements AutoCloseable {
         return map.computeIfAbsent(id, k -> new CompletableFuture<>());
     }
 
-    private String url() {
-        return URLEncoder.encode("http://127.0.0.1:" + receiver.getAddress().getPort() + "/hook", StandardCharsets.UTF_8);
-    }
-
     /** Submits {@code count} requests, {@code perSecond} a second (0: one after another, each delivered before the next). */
     Result run(int count, int perSecond) throws Exception {
-        String path = "/v1/queue/nano_banana?fal_webhook=" + url();
+        String path = "/v1/queue/nano_banana" + receiver.query();
         String[] ids = new String[count];
         try (RawClient client = new RawClient(server.port())) {
             long start = System.nanoTime();
@@ -105,6 +83,6 @@ final class WebhookLatency implements AutoCloseable {
     @Override
     public void close() {
         server.close();
-        receiver.stop(0);
+        receiver.close();
     }
 }

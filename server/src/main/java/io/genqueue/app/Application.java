@@ -183,6 +183,11 @@ public final class Application implements AutoCloseable {
         return port;
     }
 
+    /** The routes this process serves (none without HTTP): what the OpenAPI document must cover. */
+    List<HttpApi.Route> httpRoutes() {
+        return http == null ? List.of() : http.routes();
+    }
+
     /** Where the webhook signing keys are, so tests sign with the key the server publishes. */
     SigningKeyStore signingKeys() {
         return signingKeys;

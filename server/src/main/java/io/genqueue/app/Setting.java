@@ -61,9 +61,12 @@ enum Setting {
             v -> atLeast(duration(v), Duration.ofSeconds(1))),
     LINK_SECRET("GENQUEUE_LINK_SECRET", "", "Secret (32+ characters) that signs image links; empty: one is generated "
             + "and kept in the data directory.", Setting::linkSecret),
+    WEBHOOK_KEY_LEAD("GENQUEUE_WEBHOOK_KEY_LEAD", "24h", "How long the key that `webhook-keys rotate` makes is in "
+            + "`/.well-known/jwks.json` before it signs, so receivers that cache the JWKS (fal suggests up to 24 h) hold it first "
+            + "(kept with the key; `rotate --lead` overrides it, `0s` after a leak).", Setting::duration),
     WEBHOOK_KEY_GRACE("GENQUEUE_WEBHOOK_KEY_GRACE", "24h", "How long the webhook signing key that `webhook-keys rotate` replaces "
-            + "stays in `/.well-known/jwks.json` (kept with the key; `rotate --grace` overrides it, `0s` after a leak).",
-            Setting::duration),
+            + "stays in `/.well-known/jwks.json` after its last signature (kept with the key; `rotate --grace` overrides it, "
+            + "`0s` after a leak).", Setting::duration),
     WEBHOOK_FIRST_RETRY("GENQUEUE_WEBHOOK_FIRST_RETRY", "15s", "Bound of the wait before a failed webhook's first retry; "
             + "it doubles per try, with full jitter.", v -> atLeast(duration(v), Duration.ofMillis(1))),
     WEBHOOK_TRIES("GENQUEUE_WEBHOOK_TRIES", "10", "Delivery attempts of a webhook, the first included, before it is given up.",

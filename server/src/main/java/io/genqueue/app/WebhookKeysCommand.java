@@ -47,10 +47,15 @@ final class WebhookKeysCommand implements Runnable {
     }
 
     @Command(name = "rotate", mixinStandardHelpOptions = true,
-            description = "Make a new signing key and retire the current one; the new key's id alone is printed on the last line.")
+            description = "Publish a new signing key now, which signs after --lead while the current one signs until then; "
+                    + "the new key's id alone is printed on the last line.")
     static final class Rotate extends KeysCommand.DataDirOption implements Runnable {
-        @Option(names = "--grace", description = "How long the replaced key stays in the JWKS, e.g. 24h, or 0s after a leak "
-                + "(default GENQUEUE_WEBHOOK_KEY_GRACE, 24h).")
+        @Option(names = "--lead", description = "How long the new key is published before it signs, so receivers that cache "
+                + "the JWKS have it first, e.g. 24h, or 0s after a leak (default GENQUEUE_WEBHOOK_KEY_LEAD, 24h).")
+        String lead;
+
+        @Option(names = "--grace", description = "How long the replaced key stays in the JWKS after its last signature, "
+                + "e.g. 24h, or 0s after a leak (default GENQUEUE_WEBHOOK_KEY_GRACE, 24h).")
         String grace;
 
         @Spec
@@ -58,24 +63,37 @@ final class WebhookKeysCommand implements Runnable {
 
         @Override
         public void run() {
-            Duration flag;
-            try {
-                flag = grace == null ? null : Setting.duration(grace.strip());
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--grace: " + e.getMessage(), e);
-            }
+            Duration leadFlag = flag("--lead", lead);
+            Duration graceFlag = flag("--grace", grace);
             PrintWriter out = spec.commandLine().getOut();
             withSigningKeys(this, (keys, settings) -> {
-                Duration keepOld = flag != null ? flag : settings.webhookKeyGrace();
+                Duration ahead = leadFlag != null ? leadFlag : settings.webhookKeyLead();
+                Duration keepOld = graceFlag != null ? graceFlag : settings.webhookKeyGrace();
                 boolean replaces = !keys.list().isEmpty(); // for the message only
-                SigningKey next = keys.rotate(keepOld);
-                out.println("Webhooks are signed with the new key from now on. " + (!replaces ? "It is the first."
-                        : keepOld.isZero() ? "The key it replaces has left /.well-known/jwks.json."
-                        : "The key it replaces stays in /.well-known/jwks.json until " + next.createdAt().plus(keepOld) + "."));
+                SigningKey next = keys.rotate(ahead, keepOld);
+                if (!replaces) {
+                    out.println("Webhooks are signed with the new key" + (ahead.isZero() ? " from now on" : " from " + next.signsFrom())
+                            + ". It is the first.");
+                } else {
+                    Instant until = next.signsFrom().plus(keepOld);
+                    out.println((ahead.isZero() ? "Webhooks are signed with the new key from now on. "
+                            : "The new key is in /.well-known/jwks.json now and signs from " + next.signsFrom()
+                                    + "; the current key signs until then. ")
+                            + (keepOld.isZero() ? "The key it replaces leaves /.well-known/jwks.json " + (ahead.isZero() ? "now." : "then.")
+                                    : "The key it replaces stays in /.well-known/jwks.json until " + until + "."));
+                }
                 out.println(next.kid());
                 return null;
             });
             out.flush();
+        }
+
+        private static Duration flag(String name, String value) {
+            try {
+                return value == null ? null : Setting.duration(value.strip());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
+            }
         }
     }
 
@@ -92,14 +110,23 @@ final class WebhookKeysCommand implements Runnable {
                 Instant now = Instant.now();
                 out.printf("%-44s %-21s %s%n", "KID", "CREATED", "STATE");
                 for (SigningKey k : all) {
-                    String state = !k.retired() ? "active (signs)"
-                            : "retired " + seconds(k.retiredAt()) + (k.publishedAt(now)
-                                    ? ", published until " + seconds(k.publishedUntil()) : ", no longer published");
-                    out.printf("%-44s %-21s %s%n", k.kid(), seconds(k.createdAt()), state);
+                    out.printf("%-44s %-21s %s%n", k.kid(), seconds(k.createdAt()), state(k, now));
                 }
                 return null;
             });
             out.flush();
+        }
+
+        private static String state(SigningKey k, Instant now) {
+            if (k.signsFrom().isAfter(now)) {
+                return "next: published, signs from " + seconds(k.signsFrom());
+            }
+            if (k.signsAt(now)) {
+                return k.retired() ? "active (signs) until " + seconds(k.retiredAt()) + ", published until " + seconds(k.publishedUntil())
+                        : "active (signs)";
+            }
+            return "retired " + seconds(k.retiredAt()) + (k.publishedAt(now)
+                    ? ", published until " + seconds(k.publishedUntil()) : ", no longer published");
         }
 
         private static String seconds(Instant t) {

@@ -12,6 +12,7 @@ import io.genqueue.webhook.SigningKey;
 import io.genqueue.webhook.WebhookBody;
 import io.helidon.http.Method;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -23,6 +24,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * The HTTP face of the service: the route table, and the Helidon server that serves it.
@@ -39,7 +41,12 @@ import java.util.regex.Pattern;
  * GET  /v1/models                                           models, their providers and health
  * GET  /.well-known/jwks.json                                webhook signing keys (public parts)
  * GET  /healthz, /readyz                                     liveness, readiness
+ * GET  /openapi.json                                         the OpenAPI 3.1 document of all of these
+ * GET  /docs, /docs/{file}                                   that document rendered (Swagger UI)
  * </pre>
+ *
+ * <p>The table is data ({@link #routes()}): the same list registers the routes, tells a wrong
+ * method (405) from an unknown path (404), and is what the OpenAPI document is checked against.
  */
 public final class HttpApi implements AutoCloseable {
 
@@ -56,13 +63,33 @@ public final class HttpApi implements AutoCloseable {
             Duration requestTimeout) {
     }
 
-    /** Known paths, to tell a wrong method (405) from an unknown path (404). */
-    private static final Map<Pattern, String> ALLOWED = Map.of(
-            Pattern.compile("/v1/queue/[^/]+"), "POST",
-            Pattern.compile("/v1/queue/[^/]+/requests/[^/]+(/response|/status|/status/stream)?"), "GET",
-            Pattern.compile("/v1/queue/[^/]+/requests/[^/]+/cancel"), "PUT",
-            Pattern.compile("/files/[^/]+/[^/]+"), "GET",
-            Pattern.compile("/(healthz|readyz|v1/models|v1/usage|\\.well-known/jwks\\.json)"), "GET");
+    /** One registered route: its method and its path template ({@code {name}} matches one segment). */
+    public record Route(Method method, String template) {
+
+        /** Whether {@code path} is one this template matches. */
+        boolean matches(String path) {
+            return pattern().matcher(path).matches();
+        }
+
+        private Pattern pattern() {
+            StringBuilder regex = new StringBuilder();
+            for (String part : template.split("\\{[^/}]+}", -1)) {
+                if (!regex.isEmpty()) {
+                    regex.append("[^/]+");
+                }
+                regex.append(Pattern.quote(part));
+            }
+            return Pattern.compile(regex.toString());
+        }
+
+        @Override
+        public String toString() {
+            return method.text() + " " + template;
+        }
+    }
+
+    private record Registered(Route route, Handler handler) {
+    }
 
     static final Duration IDLE_CONNECTION_TIMEOUT = Duration.ofSeconds(60);
 
@@ -70,6 +97,7 @@ public final class HttpApi implements AutoCloseable {
     private final JobEvents events;
     private final RequestDeadline deadline;
     private final JobHandlers jobs;
+    private final List<Route> routes;
 
     public HttpApi(Settings settings, JobStore store, KeyStore keys, UsageStore usage, BlobStore blobs, JobEvents events,
             InputValidator validator, Supplier<List<ProviderHealth>> providers, Supplier<List<SigningKey>> webhookKeys,
@@ -90,21 +118,30 @@ public final class HttpApi implements AutoCloseable {
         JwksRoute jwks = new JwksRoute(webhookKeys);
         UsageRoute usageRoute = new UsageRoute(auth, usage, clock);
 
-        HttpRouting.Builder routing = HttpRouting.builder()
-                .post("/v1/queue/{model}", submit)
-                .get("/v1/queue/{model}/requests/{request_id}/status", jobs::status)
-                .get("/v1/queue/{model}/requests/{request_id}/status/stream", stream::handle)
-                .get("/v1/queue/{model}/requests/{request_id}/response", jobs::response)
-                .get("/v1/queue/{model}/requests/{request_id}", jobs::response)
-                .put("/v1/queue/{model}/requests/{request_id}/cancel", jobs::cancel)
-                .get("/files/{job}/{file}", files::handle)
-                .get("/v1/usage", usageRoute::handle)
-                .get("/v1/models", models::handle)
-                .get("/.well-known/jwks.json", jwks::handle)
-                .get("/healthz", health::live)
-                .get("/readyz", health::ready)
-                .any(HttpApi::unrouted)
-                .error(Throwable.class, ErrorMapper::handle);
+        ApiDocs docs = new ApiDocs();
+
+        List<Registered> table = List.of(
+                route(Method.POST, "/v1/queue/{model}", submit),
+                route(Method.GET, "/v1/queue/{model}/requests/{request_id}/status", jobs::status),
+                route(Method.GET, "/v1/queue/{model}/requests/{request_id}/status/stream", stream::handle),
+                route(Method.GET, "/v1/queue/{model}/requests/{request_id}/response", jobs::response),
+                route(Method.GET, "/v1/queue/{model}/requests/{request_id}", jobs::response),
+                route(Method.PUT, "/v1/queue/{model}/requests/{request_id}/cancel", jobs::cancel),
+                route(Method.GET, "/files/{job}/{file}", files::handle),
+                route(Method.GET, "/v1/usage", usageRoute::handle),
+                route(Method.GET, "/v1/models", models::handle),
+                route(Method.GET, "/.well-known/jwks.json", jwks::handle),
+                route(Method.GET, "/healthz", health::live),
+                route(Method.GET, "/readyz", health::ready),
+                route(Method.GET, "/openapi.json", docs::document),
+                route(Method.GET, "/docs", docs::page),
+                route(Method.GET, "/docs/{file}", docs::file));
+        this.routes = table.stream().map(Registered::route).toList();
+        HttpRouting.Builder routing = HttpRouting.builder();
+        for (Registered r : table) {
+            routing.route(r.route().method(), r.route().template(), r.handler());
+        }
+        routing.any(this::unrouted).error(Throwable.class, ErrorMapper::handle);
 
         this.deadline = new RequestDeadline(settings.requestTimeout());
         this.server = WebServer.builder()
@@ -153,7 +190,16 @@ public final class HttpApi implements AutoCloseable {
         return server.port();
     }
 
-    private static void unrouted(ServerRequest req, ServerResponse res) {
+    /** Every route this server registers, in the order they are matched. */
+    public List<Route> routes() {
+        return routes;
+    }
+
+    private static Registered route(Method method, String template, Handler handler) {
+        return new Registered(new Route(method, template), handler);
+    }
+
+    private void unrouted(ServerRequest req, ServerResponse res) {
         String path = req.path().path() == null ? "" : req.path().path();
         Method method = req.prologue().method();
         if (method == Method.PUT && path.startsWith("/v1/queue/") && path.endsWith("/cancel")) {
@@ -161,15 +207,12 @@ public final class HttpApi implements AutoCloseable {
             Responses.json(res, 404, Map.of("status", "NOT_FOUND"));
             return;
         }
-        for (var entry : ALLOWED.entrySet()) {
-            if (entry.getKey().matcher(path).matches()) {
-                String allowed = entry.getValue();
-                if (!method.text().equals(allowed)) {
-                    res.header("Allow", allowed);
-                    Responses.json(res, 405, Map.of("detail", "Method " + method.text() + " is not allowed here; use " + allowed + "."));
-                    return;
-                }
-            }
+        String allowed = routes.stream().filter(r -> r.matches(path)).map(r -> r.method().text()).distinct()
+                .collect(Collectors.joining(", "));
+        if (!allowed.isEmpty()) {
+            res.header("Allow", allowed);
+            Responses.json(res, 405, Map.of("detail", "Method " + method.text() + " is not allowed here; use " + allowed + "."));
+            return;
         }
         Responses.json(res, 404, Map.of("detail", "Not found"));
     }

@@ -837,6 +837,7 @@ class BadInputCorpusTest {
         }
         try {
             HttpResponse<byte[]> r = server.client.send(c.request(), HttpResponse.BodyHandlers.ofByteArray());
+            DocumentedApi.get().check(c.request().method(), c.request().uri(), r.statusCode(), r.headers(), new String(r.body(), UTF_8));
             return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(null), r.body());
         } catch (HttpTimeoutException e) {
             return fail("no answer within " + BOUND + " (a hung request)", e);

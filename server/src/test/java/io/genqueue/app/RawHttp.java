@@ -20,7 +20,8 @@ import java.util.Map;
  * exactly one HTTP/1.1 response (status line, headers, then a {@code Content-Length} or chunked
  * body). It never waits for the server to close the connection (Helidon 4.5.0 keeps a connection
  * open after answering {@code Connection: close}, helidon-io/helidon#12324), and it never waits
- * longer than the given bound: a server that does not answer in time is a {@link TimedOut}.
+ * longer than the given bound: a server that does not answer in time is a {@link TimedOut}. A
+ * whole answer is checked against the OpenAPI document ({@link DocumentedApi#checkRaw}).
  */
 final class RawHttp {
 
@@ -83,7 +84,11 @@ final class RawHttp {
                 }
             });
             try {
-                return new Reader(socket, deadline).response(isHead(request));
+                Result result = new Reader(socket, deadline).response(isHead(request));
+                if (result instanceof Answer answer) {
+                    DocumentedApi.get().checkRaw(request, answer);
+                }
+                return result;
             } finally {
                 socket.close(); // ends a write the server stopped reading
                 writer.join(Duration.ofSeconds(5));

@@ -216,9 +216,14 @@ final class TestServer implements AutoCloseable {
                 .header("Authorization", "Bearer " + key);
     }
 
+    /**
+     * Sends {@code request} and checks the answer against the OpenAPI document ({@link DocumentedApi}):
+     * an answer its route's documentation does not allow fails the test that got it.
+     */
     Response send(HttpRequest request) {
         try {
             HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
+            DocumentedApi.get().check(request.method(), request.uri(), r.statusCode(), r.headers(), r.body());
             return new Response(r.statusCode(), r.body(), r);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

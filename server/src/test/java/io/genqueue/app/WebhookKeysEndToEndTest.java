@@ -112,7 +112,7 @@ class WebhookKeysEndToEndTest {
     }
 
     @Test
-    void a_rotation_from_the_command_line_is_published_at_once_and_the_old_key_leaves_after_the_grace() {
+    void a_rotation_from_the_command_line_publishes_the_next_key_a_lead_ahead_and_the_old_key_leaves_after_the_grace() {
         SettableClock clock = new SettableClock(Instant.now()); // the command line rotates at real time
         try (TestServer server = TestServer.start(Map.of(), clock, null)) {
             SigningKey old = server.app.signingKeys().active();
@@ -121,22 +121,28 @@ class WebhookKeysEndToEndTest {
 
             Cli.Result rotated = Cli.run("webhook-keys", "rotate", "--grace", "1h", "--data-dir", server.dataDir.toString());
             assertThat(rotated.code()).as(rotated.toString()).isZero();
+            assertThat(rotated.out()).contains("in /.well-known/jwks.json now and signs from");
             String newKid = rotated.lastLine();
             assertThat(newKid).isNotEqualTo(old.kid()).matches("[A-Za-z0-9_-]{43}");
 
-            TestServer.Response both = jwks(server, server.base);
-            assertThat(kids(both)).containsExactly(newKid, old.kid());
-            SigningKey active = server.app.signingKeys().active();
-            assertThat(active.kid()).isEqualTo(newKid);
-            Map<String, String> signedByNew = new WebhookSigner(active).headers("req_01abc", "default", signedAt, BODY);
-            assertThat(FalReceiver.trusting(both.body()).accepts(signedByNew, BODY, signedAt)).isTrue();
-            assertThat(FalReceiver.trusting(both.body()).accepts(signedByOld, BODY, signedAt)).as("the old key, in its grace").isTrue();
-
+            TestServer.Response cachedAtRotation = jwks(server, server.base);
+            assertThat(kids(cachedAtRotation)).containsExactly(newKid, old.kid());
+            assertThat(server.app.signingKeys().active().kid()).as("the current key signs through the lead (GENQUEUE_WEBHOOK_KEY_LEAD, 24h)")
+                    .isEqualTo(old.kid());
             Cli.Result listed = Cli.run("webhook-keys", "list", "--data-dir", server.dataDir.toString());
             assertThat(listed.code()).isZero();
-            assertThat(listed.out()).contains(newKid + " ").contains(old.kid() + " ").contains("active").contains("retired");
+            assertThat(listed.out()).contains(newKid + " ").contains("next: published, signs from").contains("active (signs) until");
 
-            clock.advance(Duration.ofHours(1).plusMinutes(1));
+            clock.advance(Duration.ofHours(24).plusMinutes(1));
+            SigningKey active = server.app.signingKeys().active();
+            assertThat(active.kid()).isEqualTo(newKid);
+            long now = clock.instant().getEpochSecond();
+            Map<String, String> signedByNew = new WebhookSigner(active).headers("req_01abc", "default", now, BODY);
+            assertThat(FalReceiver.trusting(cachedAtRotation.body()).accepts(signedByNew, BODY, now))
+                    .as("a receiver that cached the JWKS at the rotation verifies the new key's signatures").isTrue();
+            assertThat(kids(jwks(server, server.base))).as("the old key, in its grace after its last signature").containsExactly(newKid, old.kid());
+
+            clock.advance(Duration.ofHours(1));
             TestServer.Response after = jwks(server, server.base);
             assertThat(kids(after)).containsExactly(newKid);
             assertThat(FalReceiver.trusting(after.body()).accepts(signedByOld, BODY, signedAt)).as("the old key, after its grace").isFalse();
@@ -144,17 +150,24 @@ class WebhookKeysEndToEndTest {
     }
 
     @Test
-    void a_rotation_after_a_leak_withdraws_the_old_key_at_once() {
+    void a_rotation_during_a_lead_is_refused_and_one_after_a_leak_replaces_and_withdraws_every_key_at_once() {
         try (TestServer server = TestServer.start()) {
             String old = kids(jwks(server, server.base)).get(0);
-            Cli.Result rotated = Cli.run("webhook-keys", "rotate", "--grace", "0s", "--data-dir", server.dataDir.toString());
-            assertThat(rotated.code()).as(rotated.toString()).isZero();
-            assertThat(rotated.out()).contains("has left");
-            assertThat(kids(jwks(server, server.base))).containsExactly(rotated.lastLine()).doesNotContain(old);
+            Cli.Result ahead = Cli.run("webhook-keys", "rotate", "--data-dir", server.dataDir.toString());
+            assertThat(ahead.code()).as(ahead.toString()).isZero();
+            Cli.Result again = Cli.run("webhook-keys", "rotate", "--data-dir", server.dataDir.toString());
+            assertThat(again.code()).isEqualTo(2);
+            assertThat(again.err()).contains("a rotation is under way").contains(ahead.lastLine()).contains("0s");
 
-            Cli.Result bad = Cli.run("webhook-keys", "rotate", "--grace", "soon", "--data-dir", server.dataDir.toString());
+            Cli.Result rotated = Cli.run("webhook-keys", "rotate", "--lead", "0s", "--grace", "0s", "--data-dir", server.dataDir.toString());
+            assertThat(rotated.code()).as(rotated.toString()).isZero();
+            assertThat(rotated.out()).contains("from now on").contains("leaves /.well-known/jwks.json now");
+            assertThat(kids(jwks(server, server.base))).containsExactly(rotated.lastLine()).doesNotContain(old, ahead.lastLine());
+            assertThat(server.app.signingKeys().active().kid()).isEqualTo(rotated.lastLine());
+
+            Cli.Result bad = Cli.run("webhook-keys", "rotate", "--lead", "soon", "--data-dir", server.dataDir.toString());
             assertThat(bad.code()).isEqualTo(2);
-            assertThat(bad.err()).contains("--grace").contains("not a duration");
+            assertThat(bad.err()).contains("--lead").contains("not a duration");
             assertThat(kids(jwks(server, server.base))).as("nothing rotated").containsExactly(rotated.lastLine());
         }
     }
@@ -168,7 +181,7 @@ class WebhookKeysEndToEndTest {
             assertThat(jwks(cluster, bases.get(1)).body()).isEqualTo(first);
             assertThat(cluster.nodes().get(1).signingKeys().active()).isEqualTo(cluster.nodes().get(0).signingKeys().active());
 
-            SigningKey next = cluster.nodes().get(0).signingKeys().rotate(Duration.ofHours(24));
+            SigningKey next = cluster.nodes().get(0).signingKeys().rotate(Duration.ZERO, Duration.ofHours(24));
             assertThat(kids(jwks(cluster, bases.get(1))).get(0)).isEqualTo(next.kid());
             assertThat(cluster.nodes().get(1).signingKeys().active()).isEqualTo(next);
         }

@@ -97,8 +97,13 @@ final class WebhookReceiver implements AutoCloseable {
         return "127.0.0.1:" + server.getAddress().getPort();
     }
 
+    /** What arrived so far; each body and its headers checked against the OpenAPI document's webhook. */
     List<Delivery> deliveries() {
-        return List.copyOf(deliveries);
+        List<Delivery> all = List.copyOf(deliveries);
+        for (Delivery d : all) {
+            DocumentedApi.get().checkWebhook(d.headers(), new String(d.body(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+        return all;
     }
 
     @Override

@@ -26,11 +26,14 @@ import org.junit.jupiter.api.Test;
 /**
  * What every {@link SigningKeyStore} must do. A backend's test says how to open a store on the
  * test's database, which is empty when the test starts; each opening stands for another process
- * (its own connections). The grace period is tested by stepping the clock, never by sleeping.
+ * (its own connections). The lead and the grace period are tested by stepping the clock, never by sleeping.
  */
 public abstract class SigningKeyStoreContract {
 
     protected static final Duration GRACE = Duration.ofHours(24);
+    protected static final Duration LEAD = Duration.ofHours(24);
+    /** A rotation's lead of zero: the new key signs at once. */
+    protected static final Duration AT_ONCE = Duration.ZERO;
     private static final byte[] BODY = "{\"status\":\"OK\"}".getBytes(StandardCharsets.UTF_8);
 
     protected final SettableClock clock = new SettableClock();
@@ -134,7 +137,7 @@ public abstract class SigningKeyStoreContract {
         Map<String, String> signedByOld = signedBy(old);
         clock.advance(Duration.ofHours(1));
         Instant rotatedAt = clock.instant();
-        SigningKey next = store.rotate(GRACE);
+        SigningKey next = store.rotate(AT_ONCE, GRACE);
 
         assertThat(next.kid()).isNotEqualTo(old.kid());
         assertThat(next.retired()).isFalse();
@@ -157,7 +160,7 @@ public abstract class SigningKeyStoreContract {
     void a_signature_by_the_old_key_verifies_with_the_jwks_of_the_grace_period_and_not_after() {
         SigningKeyStore store = opening();
         SigningKey old = store.active();
-        store.rotate(GRACE);
+        store.rotate(AT_ONCE, GRACE);
         long signedAt = nowSeconds();
         Map<String, String> signedByOld = signedBy(old);
         assertThat(receiverOf(store.published()).accepts(signedByOld, BODY, signedAt)).isTrue();
@@ -169,7 +172,7 @@ public abstract class SigningKeyStoreContract {
     void with_no_grace_the_old_key_leaves_the_jwks_at_the_rotation() {
         SigningKeyStore store = opening();
         store.active();
-        SigningKey next = store.rotate(Duration.ZERO);
+        SigningKey next = store.rotate(AT_ONCE, Duration.ZERO);
         assertThat(store.published()).containsExactly(next);
     }
 
@@ -177,9 +180,9 @@ public abstract class SigningKeyStoreContract {
     void each_retired_key_keeps_the_grace_its_rotation_gave_it() {
         SigningKeyStore store = opening();
         SigningKey first = store.active();
-        SigningKey second = store.rotate(Duration.ofHours(1));
+        SigningKey second = store.rotate(AT_ONCE, Duration.ofHours(1));
         clock.advance(Duration.ofMinutes(10));
-        SigningKey third = store.rotate(Duration.ofHours(48));
+        SigningKey third = store.rotate(AT_ONCE, Duration.ofHours(48));
         assertThat(store.published()).extracting(SigningKey::kid).containsExactly(third.kid(), second.kid(), first.kid());
         clock.advance(Duration.ofMinutes(50));
         assertThat(store.published()).as("the first's hour is up, measured from its own rotation")
@@ -192,7 +195,7 @@ public abstract class SigningKeyStoreContract {
     void a_rotation_by_one_process_is_seen_by_the_next_call_of_another() {
         SigningKeyStore server = opening();
         SigningKey old = server.active();
-        SigningKey next = opening().rotate(GRACE);
+        SigningKey next = opening().rotate(AT_ONCE, GRACE);
         assertThat(server.active()).isEqualTo(next);
         assertThat(server.published()).extracting(SigningKey::kid).containsExactly(next.kid(), old.kid());
     }
@@ -200,7 +203,7 @@ public abstract class SigningKeyStoreContract {
     @Test
     void a_rotation_before_any_key_exists_makes_the_first() {
         SigningKeyStore store = opening();
-        SigningKey made = store.rotate(GRACE);
+        SigningKey made = store.rotate(AT_ONCE, GRACE);
         assertThat(store.list()).containsExactly(made);
         assertThat(store.active()).isEqualTo(made);
     }
@@ -222,7 +225,7 @@ public abstract class SigningKeyStoreContract {
                     start.await();
                     List<SigningKey> mine = new ArrayList<>();
                     for (int i = 0; i < each; i++) {
-                        mine.add(store.rotate(GRACE));
+                        mine.add(store.rotate(AT_ONCE, GRACE));
                         clock.advance(Duration.ofMillis(1));
                     }
                     return mine;
@@ -237,6 +240,83 @@ public abstract class SigningKeyStoreContract {
             assertThat(all.stream().filter(k -> !k.retired()).toList()).singleElement()
                     .satisfies(active -> assertThat(rotated).contains(active.kid()));
             assertThat(all.stream().map(SigningKey::kid).collect(Collectors.toSet())).containsAll(rotated).contains(first.kid());
+        }
+    }
+
+    @Test
+    void a_rotation_with_a_lead_publishes_the_next_key_at_once_and_signs_with_it_only_after_the_lead() {
+        SigningKeyStore store = opening();
+        SigningKey old = store.active();
+        clock.advance(Duration.ofHours(1));
+        Instant rotatedAt = clock.instant();
+        SigningKey next = store.rotate(LEAD, GRACE);
+        FalReceiver cachedAtRotation = receiverOf(store.published());
+
+        assertThat(next.signsFrom()).isEqualTo(rotatedAt.plus(LEAD));
+        assertThat(store.active().kid()).as("the current key signs through the lead").isEqualTo(old.kid());
+        assertThat(store.published()).extracting(SigningKey::kid).containsExactly(next.kid(), old.kid());
+        clock.advance(LEAD.minusMillis(1));
+        assertThat(store.active().kid()).isEqualTo(old.kid());
+        clock.advance(Duration.ofMillis(1));
+        assertThat(store.active()).as("the next key signs once the lead is over").isEqualTo(next);
+        assertThat(cachedAtRotation.accepts(signedBy(store.active()), BODY, nowSeconds()))
+                .as("a receiver that cached the JWKS at the rotation verifies the next key's first signature").isTrue();
+
+        clock.advance(GRACE.minusMillis(1));
+        assertThat(store.published()).as("the grace is counted from the old key's last signature")
+                .extracting(SigningKey::kid).containsExactly(next.kid(), old.kid());
+        clock.advance(Duration.ofMillis(1));
+        assertThat(store.published()).extracting(SigningKey::kid).containsExactly(next.kid());
+    }
+
+    @Test
+    void a_second_rotation_during_a_lead_is_refused_and_one_at_once_replaces_every_key() {
+        SigningKeyStore store = opening();
+        SigningKey old = store.active();
+        SigningKey ahead = store.rotate(LEAD, GRACE);
+        clock.advance(Duration.ofHours(1));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.rotate(LEAD, GRACE))
+                .isInstanceOf(RotationPendingException.class).hasMessageContaining(ahead.kid());
+        assertThat(store.list()).hasSize(2);
+
+        SigningKey replacement = store.rotate(AT_ONCE, Duration.ZERO); // after a leak
+        assertThat(store.active()).isEqualTo(replacement);
+        assertThat(store.published()).containsExactly(replacement);
+        clock.advance(LEAD);
+        assertThat(store.active()).as("the key published ahead never signs").isEqualTo(replacement);
+        assertThat(store.list()).extracting(SigningKey::kid).contains(old.kid(), ahead.kid());
+    }
+
+    @Test
+    void of_rotations_with_a_lead_from_many_processes_at_once_exactly_one_takes_effect() throws Exception {
+        int processes = 6;
+        List<SigningKeyStore> stores = new ArrayList<>();
+        for (int i = 0; i < processes; i++) {
+            stores.add(opening());
+        }
+        SigningKey old = stores.get(0).active();
+        CyclicBarrier start = new CyclicBarrier(processes);
+        List<Future<SigningKey>> answers = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(processes)) {
+            for (SigningKeyStore store : stores) {
+                answers.add(pool.submit(() -> {
+                    start.await();
+                    try {
+                        return store.rotate(LEAD, GRACE);
+                    } catch (RotationPendingException refused) {
+                        return null;
+                    }
+                }));
+            }
+            List<SigningKey> made = new ArrayList<>();
+            for (Future<SigningKey> answer : answers) {
+                if (answer.get() != null) {
+                    made.add(answer.get());
+                }
+            }
+            assertThat(made).hasSize(1);
+            assertThat(stores.get(0).list()).extracting(SigningKey::kid).containsExactly(made.get(0).kid(), old.kid());
+            assertThat(stores.get(1).active().kid()).isEqualTo(old.kid());
         }
     }
 }

@@ -41,7 +41,7 @@ class WebhookSignerTest {
     }
 
     private static SigningKey rfcKey() {
-        return new SigningKey(Jwks.thumbprint(RFC_PUBLIC), concat(PKCS8_PREFIX, RFC_SEED), RFC_PUBLIC, Instant.EPOCH, null, null);
+        return new SigningKey(Jwks.thumbprint(RFC_PUBLIC), concat(PKCS8_PREFIX, RFC_SEED), RFC_PUBLIC, Instant.EPOCH, Instant.EPOCH, null, null);
     }
 
     private static String jwks(SigningKey... keys) {
@@ -96,7 +96,7 @@ class WebhookSignerTest {
 
     @Test
     void a_changed_body_timestamp_request_id_or_user_id_fails_verification() {
-        SigningKey key = SigningKey.generate(Instant.EPOCH);
+        SigningKey key = SigningKey.generate(Instant.EPOCH, Instant.EPOCH);
         FalReceiver receiver = FalReceiver.trusting(jwks(key));
         Map<String, String> signed = new WebhookSigner(key).headers("req_01abc", "acme", NOW, BODY);
         assertThat(receiver.accepts(signed, BODY, NOW)).isTrue();
@@ -107,13 +107,13 @@ class WebhookSignerTest {
         assertThat(receiver.accepts(with(signed, "X-Fal-Webhook-Timestamp", Long.toString(NOW + 1)), BODY, NOW)).as("timestamp").isFalse();
         assertThat(receiver.accepts(with(signed, "X-Fal-Webhook-Request-Id", "req_01abd"), BODY, NOW)).as("request id").isFalse();
         assertThat(receiver.accepts(with(signed, "X-Fal-Webhook-User-Id", "acme2"), BODY, NOW)).as("user id").isFalse();
-        assertThat(FalReceiver.trusting(jwks(SigningKey.generate(Instant.EPOCH))).accepts(signed, BODY, NOW)).as("another key").isFalse();
+        assertThat(FalReceiver.trusting(jwks(SigningKey.generate(Instant.EPOCH, Instant.EPOCH))).accepts(signed, BODY, NOW)).as("another key").isFalse();
         assertThat(receiver.accepts(signed, BODY, NOW + FalReceiver.TOLERANCE_SECONDS + 1)).as("too old for fal's receivers").isFalse();
     }
 
     @Test
     void the_signature_is_the_same_for_the_same_input_and_another_for_other_input() {
-        WebhookSigner signer = new WebhookSigner(SigningKey.generate(Instant.EPOCH));
+        WebhookSigner signer = new WebhookSigner(SigningKey.generate(Instant.EPOCH, Instant.EPOCH));
         String once = signer.signature("req_1", "acme", NOW, BODY);
         assertThat(signer.signature("req_1", "acme", NOW, BODY)).as("Ed25519 is deterministic").isEqualTo(once);
         // the fields are separated: moving a character from one to the next is another message
@@ -122,7 +122,7 @@ class WebhookSignerTest {
 
     @Test
     void values_that_would_break_the_message_or_a_header_are_refused() {
-        WebhookSigner signer = new WebhookSigner(SigningKey.generate(Instant.EPOCH));
+        WebhookSigner signer = new WebhookSigner(SigningKey.generate(Instant.EPOCH, Instant.EPOCH));
         assertThatThrownBy(() -> signer.signature("req_1\nacme", "x", NOW, BODY)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("line break");
         assertThatThrownBy(() -> signer.signature("req_1", "acme\r", NOW, BODY)).isInstanceOf(IllegalArgumentException.class);
@@ -132,9 +132,9 @@ class WebhookSignerTest {
 
     @Test
     void the_private_key_is_in_neither_the_jwks_nor_any_to_string() {
-        SigningKey made = SigningKey.generate(Instant.EPOCH);
-        SigningKey key = new SigningKey(made.kid(), made.privateKey(), made.x(), made.createdAt(), Instant.EPOCH.plusSeconds(60), Instant.EPOCH.plusSeconds(120));
-        SigningKey active = SigningKey.generate(Instant.EPOCH);
+        SigningKey made = SigningKey.generate(Instant.EPOCH, Instant.EPOCH);
+        SigningKey key = new SigningKey(made.kid(), made.privateKey(), made.x(), made.createdAt(), made.signsFrom(), Instant.EPOCH.plusSeconds(60), Instant.EPOCH.plusSeconds(120));
+        SigningKey active = SigningKey.generate(Instant.EPOCH, Instant.EPOCH);
         byte[] pkcs8 = key.privateKey();
         byte[] seed = Arrays.copyOfRange(pkcs8, pkcs8.length - 32, pkcs8.length);
         List<String> forms = List.of(HexFormat.of().formatHex(seed), Base64.getEncoder().encodeToString(seed),
@@ -154,18 +154,18 @@ class WebhookSignerTest {
 
     @Test
     void a_key_is_its_kid_and_bytes_and_holds_copies() {
-        SigningKey key = SigningKey.generate(Instant.EPOCH);
+        SigningKey key = SigningKey.generate(Instant.EPOCH, Instant.EPOCH);
         byte[] x = key.x();
         x[0] ^= 1;
         assertThat(key.x()).isNotEqualTo(x);
-        assertThat(new SigningKey(key.kid(), key.privateKey(), key.x(), key.createdAt(), null, null)).isEqualTo(key);
+        assertThat(new SigningKey(key.kid(), key.privateKey(), key.x(), key.createdAt(), key.signsFrom(), null, null)).isEqualTo(key);
         assertThat(key.kid()).isEqualTo(Jwks.thumbprint(key.x())).hasSize(43);
-        assertThatThrownBy(() -> new SigningKey("k", new byte[48], new byte[31], Instant.EPOCH, null, null))
+        assertThatThrownBy(() -> new SigningKey("k", new byte[48], new byte[31], Instant.EPOCH, Instant.EPOCH, null, null))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new SigningKey(key.kid(), key.privateKey(), key.x(), key.createdAt(), Instant.EPOCH, null))
+        assertThatThrownBy(() -> new SigningKey(key.kid(), key.privateKey(), key.x(), key.createdAt(), key.signsFrom(), Instant.EPOCH, null))
                 .as("retired without an end of publication").isInstanceOf(IllegalArgumentException.class);
         Map<SigningKey, String> byKey = new HashMap<>();
         byKey.put(key, "a");
-        assertThat(byKey).containsKey(new SigningKey(key.kid(), key.privateKey(), key.x(), key.createdAt(), null, null));
+        assertThat(byKey).containsKey(new SigningKey(key.kid(), key.privateKey(), key.x(), key.createdAt(), key.signsFrom(), null, null));
     }
 }

@@ -1,5 +1,6 @@
 package io.genqueue.store.postgres;
 
+import io.genqueue.webhook.RotationPendingException;
 import io.genqueue.webhook.SigningKey;
 import io.genqueue.webhook.SigningKeyStore;
 import java.sql.Connection;
@@ -25,7 +26,7 @@ public final class PostgresSigningKeyStore implements SigningKeyStore, AutoClose
     private static final int OWN_POOL_SIZE = 2;
     /** The advisory lock that serialises making and rotating signing keys ("gqsig" in ASCII). */
     private static final long SIGNING_KEY_LOCK = 0x6771736967L;
-    private static final String COLUMNS = "kid, private_key, public_key, created_at, retired_at, published_until";
+    private static final String COLUMNS = "kid, private_key, public_key, created_at, signs_from, retired_at, published_until";
 
     private final Jdbc jdbc;
     private final Clock clock;
@@ -50,31 +51,41 @@ public final class PostgresSigningKeyStore implements SigningKeyStore, AutoClose
 
     @Override
     public SigningKey active() {
-        Optional<SigningKey> active = jdbc.autocommit(PostgresSigningKeyStore::readActive);
+        Instant now = now();
+        Optional<SigningKey> active = jdbc.autocommit(c -> readActive(c, now));
         if (active.isPresent()) {
             return active.get();
         }
-        SigningKey made = SigningKey.generate(now());
+        SigningKey made = SigningKey.generate(now, now);
         return jdbc.transaction(c -> {
             lock(c);
-            Jdbc.update(c, "INSERT INTO webhook_signing_keys (" + COLUMNS + ") SELECT ?, ?, ?, ?, NULL, NULL "
+            Jdbc.update(c, "INSERT INTO webhook_signing_keys (" + COLUMNS + ") SELECT ?, ?, ?, ?, ?, NULL, NULL "
                     + "WHERE NOT EXISTS (SELECT 1 FROM webhook_signing_keys WHERE retired_at IS NULL)",
-                    made.kid(), made.privateKey(), made.x(), made.createdAt().toEpochMilli());
+                    made.kid(), made.privateKey(), made.x(), made.createdAt().toEpochMilli(), made.signsFrom().toEpochMilli());
             // ours, or the one another process made before we had the lock
-            return readActive(c).orElseThrow(() -> new IllegalStateException("no active webhook signing key after making one"));
+            return readActive(c, now).orElseThrow(() -> new IllegalStateException("no webhook signing key signs at " + now));
         });
     }
 
     @Override
-    public SigningKey rotate(Duration grace) {
+    public SigningKey rotate(Duration lead, Duration grace) {
         Instant now = now();
-        SigningKey next = SigningKey.generate(now);
+        Instant from = now.plus(lead);
+        SigningKey next = SigningKey.generate(now, from);
         jdbc.transaction(c -> {
             lock(c);
-            Jdbc.update(c, "UPDATE webhook_signing_keys SET retired_at = ?, published_until = ? WHERE retired_at IS NULL",
-                    now.toEpochMilli(), now.plus(grace).toEpochMilli());
-            return Jdbc.update(c, "INSERT INTO webhook_signing_keys (" + COLUMNS + ") VALUES (?, ?, ?, ?, NULL, NULL)",
-                    next.kid(), next.privateKey(), next.x(), next.createdAt().toEpochMilli());
+            if (lead.isPositive()) {
+                try (PreparedStatement ps = Jdbc.prepare(c, "SELECT kid, signs_from FROM webhook_signing_keys WHERE signs_from > ? LIMIT 1",
+                        now.toEpochMilli()); ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        throw new RotationPendingException(rs.getString(1), Instant.ofEpochMilli(rs.getLong(2)));
+                    }
+                }
+            }
+            Jdbc.update(c, "UPDATE webhook_signing_keys SET retired_at = ?, published_until = ? WHERE retired_at IS NULL OR retired_at > ?",
+                    from.toEpochMilli(), from.plus(grace).toEpochMilli(), from.toEpochMilli());
+            return Jdbc.update(c, "INSERT INTO webhook_signing_keys (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, NULL, NULL)",
+                    next.kid(), next.privateKey(), next.x(), next.createdAt().toEpochMilli(), next.signsFrom().toEpochMilli());
         });
         return next;
     }
@@ -111,8 +122,9 @@ public final class PostgresSigningKeyStore implements SigningKeyStore, AutoClose
         }
     }
 
-    private static Optional<SigningKey> readActive(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM webhook_signing_keys WHERE retired_at IS NULL");
+    private static Optional<SigningKey> readActive(Connection c, Instant now) throws SQLException {
+        try (PreparedStatement ps = Jdbc.prepare(c, "SELECT " + COLUMNS + " FROM webhook_signing_keys "
+                + "WHERE signs_from <= ? AND (retired_at IS NULL OR retired_at > ?)", now.toEpochMilli(), now.toEpochMilli());
                 ResultSet rs = ps.executeQuery()) {
             return rs.next() ? Optional.of(key(rs)) : Optional.empty();
         }
@@ -126,7 +138,7 @@ public final class PostgresSigningKeyStore implements SigningKeyStore, AutoClose
         Long retired = Jdbc.nullableLong(rs, "retired_at");
         Long until = Jdbc.nullableLong(rs, "published_until");
         return new SigningKey(rs.getString("kid"), rs.getBytes("private_key"), rs.getBytes("public_key"),
-                Instant.ofEpochMilli(rs.getLong("created_at")), retired == null ? null : Instant.ofEpochMilli(retired),
+                Instant.ofEpochMilli(rs.getLong("created_at")), Instant.ofEpochMilli(rs.getLong("signs_from")), retired == null ? null : Instant.ofEpochMilli(retired),
                 until == null ? null : Instant.ofEpochMilli(until));
     }
 

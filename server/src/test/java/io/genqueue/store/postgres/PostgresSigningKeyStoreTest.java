@@ -77,7 +77,7 @@ class PostgresSigningKeyStoreTest extends SigningKeyStoreContract {
         SigningKey key = opening().active();
         try (Connection c = TestSchemas.connect(url); Statement s = c.createStatement()) {
             assertThatThrownBy(() -> s.executeUpdate(
-                    "INSERT INTO webhook_signing_keys (kid, private_key, public_key, created_at) VALUES ('other', '\\x00', '\\x00', 0)"))
+                    "INSERT INTO webhook_signing_keys (kid, private_key, public_key, created_at, signs_from) VALUES ('other', '\\x00', '\\x00', 0, 0)"))
                     .isInstanceOf(SQLException.class).hasMessageContaining("webhook_signing_keys_one_active");
         }
         assertThat(opening().list()).containsExactly(key);

@@ -32,7 +32,7 @@ class SqliteSigningKeyStoreTest extends SigningKeyStoreContract {
                 SqliteSigningKeyStore server = SqliteSigningKeyStore.beside(jobs)) {
             SigningKey key = server.active();
             assertThat(opening().active()).isEqualTo(key);
-            SigningKey next = opening().rotate(GRACE);
+            SigningKey next = opening().rotate(AT_ONCE, GRACE);
             assertThat(server.active()).isEqualTo(next);
         }
     }
