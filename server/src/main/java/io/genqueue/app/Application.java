@@ -11,6 +11,9 @@ import io.genqueue.fetch.ReferenceImageFetcher;
 import io.genqueue.fetch.WebhookPoster;
 import io.genqueue.generation.InputValidator;
 import io.genqueue.http.HttpApi;
+import io.genqueue.limit.LocalRateLimiter;
+import io.genqueue.limit.QueueDepthGate;
+import io.genqueue.limit.RateLimiter;
 import io.genqueue.provider.Backoff;
 import io.genqueue.provider.ImageProvider;
 import io.genqueue.provider.router.ProviderRouter;
@@ -19,6 +22,7 @@ import io.genqueue.queue.JobStore;
 import io.genqueue.store.postgres.PostgresConfig;
 import io.genqueue.store.postgres.PostgresJobStore;
 import io.genqueue.store.postgres.PostgresKeyStore;
+import io.genqueue.store.postgres.PostgresRateLimiter;
 import io.genqueue.store.postgres.PostgresSigningKeyStore;
 import io.genqueue.store.postgres.PostgresUsageStore;
 import io.genqueue.store.postgres.PostgresWebhookOutbox;
@@ -36,6 +40,7 @@ import io.genqueue.webhook.WebhookOutbox;
 import io.genqueue.worker.Worker;
 import java.io.PrintStream;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -99,6 +104,8 @@ public final class Application implements AutoCloseable {
         KeyStore keys;
         WebhookOutbox outbox;
         UsageStore usage;
+        RateLimiter rates;
+        Duration depthRefresh;
         if (settings.storage().postgres()) {
             PostgresJobStore pg = keep(PostgresJobStore.open(postgresConfig(settings), clock));
             store = pg;
@@ -106,6 +113,8 @@ public final class Application implements AutoCloseable {
             signingKeys = PostgresSigningKeyStore.beside(pg);
             outbox = PostgresWebhookOutbox.beside(pg);
             usage = PostgresUsageStore.beside(pg);
+            rates = PostgresRateLimiter.beside(pg); // one bucket per key for the whole cluster
+            depthRefresh = settings.storage().poll(); // the depth is a count on PostgreSQL
         } else {
             SqliteJobStore sqlite = keep(SqliteJobStore.open(SqliteDatabase.open(dataDir.path()), clock, settings.readers()));
             store = sqlite;
@@ -113,6 +122,8 @@ public final class Application implements AutoCloseable {
             signingKeys = SqliteSigningKeyStore.beside(sqlite);
             outbox = SqliteWebhookOutbox.beside(sqlite);
             usage = SqliteUsageStore.beside(sqlite);
+            rates = new LocalRateLimiter(clock); // one process owns the store
+            depthRefresh = Duration.ZERO; // the depth is the queue index's, free
         }
         BlobStore blobs = settings.storage().s3() != null
                 ? keep(new S3BlobStore(settings.storage().s3(), Clock.systemUTC())) // signs links: real time, always
@@ -139,7 +150,8 @@ public final class Application implements AutoCloseable {
         WebhookPoster webhooks = new WebhookPoster(new WebhookPoster.Settings(settings.webhookTimeout(), settings.webhookTimeout(),
                 settings.fetchAllow()));
         if (serves) {
-            startHttp(clock, provider, keys, usage, blobs, validator, events, dataDir, webhooks);
+            startHttp(clock, provider, keys, usage, blobs, validator, events, dataDir, webhooks, rates,
+                    new QueueDepthGate(store::queueDepth, settings.maxQueued(), depthRefresh, clock));
             // Deliveries run where the API runs: their payload is the API's answer for the request.
             WebhookDeliverer deliverer = keep(new WebhookDeliverer(outbox, signingKeys, webhooks,
                     claim -> http.responseNow(claim.tenant(), claim.jobId(), claim.linkBase()), clock,
@@ -154,12 +166,12 @@ public final class Application implements AutoCloseable {
                 workerSlots(), webhookKey.kid());
     }
 
-    private void startHttp(Clock clock, ProviderRouter provider, KeyStore keys, UsageStore usage, BlobStore blobs, InputValidator validator,
-            JobEvents events, DataDir dataDir, WebhookPoster webhooks) {
+    private void startHttp(Clock clock, ProviderRouter provider, KeyStore keys, UsageStore usage, BlobStore blobs,
+            InputValidator validator, JobEvents events, DataDir dataDir, WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth) {
         http = new HttpApi(new HttpApi.Settings(settings.host(), settings.port(), settings.publicUrl(), settings.maxBodyBytes(),
                 settings.linkTtl(), settings.retention(), settings.models(), settings.streamKeepAlive(),
                 settings.requestTimeout()),
-                store, keys, usage, blobs, events, validator, provider::health, signingKeys::published, webhooks,
+                store, keys, usage, blobs, events, validator, provider::health, signingKeys::published, webhooks, rates, depth,
                 dataDir.linkSecret(settings.linkSecret()), clock);
         port = http.start();
     }

@@ -49,6 +49,10 @@ enum Setting {
     PREVIEW_DELAY_MS("GENQUEUE_PREVIEW_DELAY_MS", "0", "Simulated latency of the preview provider, in milliseconds.",
             v -> Duration.ofMillis(intIn(v, 0, 3_600_000))),
     MAX_BODY_BYTES("GENQUEUE_MAX_BODY_BYTES", "1048576", "Largest submit body; larger is 413.", v -> longIn(v, 1024, 64L << 20)),
+    MAX_QUEUED("GENQUEUE_MAX_QUEUED", "0", "Backpressure: with this many requests waiting in the queue (all tenants and models), "
+            + "a submit is `503` with `Retry-After` until it drains. 0: no limit (how deep a queue the disk holds is the "
+            + "deployment's to say). Read at most once per `GENQUEUE_STORE_POLL` on PostgreSQL, so it is a soft bound.",
+            v -> longIn(v, 0, Long.MAX_VALUE)),
     MAX_ATTEMPTS("GENQUEUE_MAX_ATTEMPTS", "3", "Runs a job gets (retryable failures, lost workers) before it fails.",
             v -> intIn(v, 1, 100)),
     RETRY_BASE("GENQUEUE_RETRY_BASE", "1s", "First retry delay; it doubles per attempt, with full jitter.", Setting::duration),

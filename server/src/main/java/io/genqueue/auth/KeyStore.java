@@ -10,7 +10,12 @@ import java.util.Optional;
 public interface KeyStore {
 
     /** Makes a key for {@code tenant}; the secret is in the result and nowhere else. */
-    NewKey create(String tenant);
+    NewKey create(String tenant, KeyLimits limits, boolean admin);
+
+    /** Makes a key for {@code tenant} without limits. */
+    default NewKey create(String tenant) {
+        return create(tenant, KeyLimits.NONE, false);
+    }
 
     /**
      * Makes the deployment's first key, unless a key (revoked or not) exists already: of several
@@ -20,10 +25,21 @@ public interface KeyStore {
 
     List<ApiKey> list();
 
+    /**
+     * Changes a key's limits or admin flag. Servers see the change as they see a revocation (the
+     * next request on SQLite; within milliseconds, at worst one poll interval, on PostgreSQL).
+     * Empty when no such key exists.
+     */
+    Optional<ApiKey> update(String keyId, KeyChange change);
+
     /** Revokes a key by its public id. False when no such key exists. */
     boolean revoke(String keyId);
 
-    /** The tenant of a presented key, if the key exists and is not revoked. */
-    Optional<String> tenantOf(String presentedKey);
+    /** The key presented, if it exists and is not revoked. */
+    Optional<ApiKey> authenticate(String presentedKey);
 
+    /** The tenant of a presented key, if the key exists and is not revoked. */
+    default Optional<String> tenantOf(String presentedKey) {
+        return authenticate(presentedKey).map(ApiKey::tenant);
+    }
 }

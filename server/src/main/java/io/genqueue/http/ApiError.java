@@ -33,6 +33,16 @@ final class ApiError extends RuntimeException {
         return new ApiError(401, Map.of("detail", message), Map.of("WWW-Authenticate", "Bearer"));
     }
 
+    /** {@code 429}: a limit of the caller's key; {@code Retry-After} says when to try again (whole seconds, at least 1). */
+    static ApiError tooManyRequests(String message, long retryAfterSeconds) {
+        return new ApiError(429, Map.of("detail", message), Map.of("Retry-After", Long.toString(Math.max(1, retryAfterSeconds))));
+    }
+
+    /** {@code 503}: the service is full for now (backpressure), with {@code Retry-After} in whole seconds. */
+    static ApiError unavailable(String message, long retryAfterSeconds) {
+        return new ApiError(503, Map.of("detail", message), Map.of("Retry-After", Long.toString(Math.max(1, retryAfterSeconds))));
+    }
+
     /** The flat upstream-failure shape: {@code {"detail","error_type"}} and {@code X-Fal-Error-Type}. */
     static ApiError upstream(int status, String message, String errorType, Map<String, String> extraHeaders) {
         Map<String, Object> body = new LinkedHashMap<>();

@@ -1,5 +1,6 @@
 package io.genqueue.http;
 
+import io.genqueue.auth.ApiKey;
 import io.genqueue.auth.KeyStore;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
@@ -19,8 +20,8 @@ final class Authenticator {
         this.keys = keys;
     }
 
-    /** The caller's tenant. @throws ApiError 401 */
-    String tenant(ServerRequest req) {
+    /** The caller's key (its tenant and limits). @throws ApiError 401 */
+    ApiKey key(ServerRequest req) {
         List<String> values = req.headers().values(HeaderNames.AUTHORIZATION);
         if (values.isEmpty()) {
             throw ApiError.unauthorized("Missing API key: send 'Authorization: Bearer <key>' (or 'Key <key>').");
@@ -36,6 +37,6 @@ final class Authenticator {
             throw ApiError.unauthorized("Unsupported Authorization scheme: use 'Bearer <key>' or 'Key <key>'.");
         }
         String key = value.substring(space + 1).strip();
-        return keys.tenantOf(key).orElseThrow(() -> ApiError.unauthorized("Invalid or revoked API key."));
+        return keys.authenticate(key).orElseThrow(() -> ApiError.unauthorized("Invalid or revoked API key."));
     }
 }

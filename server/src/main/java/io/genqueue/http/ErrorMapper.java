@@ -2,14 +2,20 @@ package io.genqueue.http;
 
 import io.genqueue.generation.ValidationException;
 import io.genqueue.generation.Violation;
+import io.genqueue.auth.KeyLimits;
 import io.genqueue.json.Json;
+import io.genqueue.limit.RateLimiter;
 import io.genqueue.queue.StoreException;
+import io.genqueue.queue.SubmitOutcome;
 import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.ServerResponseHeaders;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -53,6 +59,40 @@ final class ErrorMapper {
                 yield ApiError.detail(500, "Internal server error (reference " + ref + ").");
             }
         };
+    }
+
+    /**
+     * How long a client whose tenant is at its {@code max_queued} is asked to wait: about one
+     * short job. The store cannot know when one of its requests ends.
+     */
+    static final long MAX_QUEUED_RETRY_AFTER_SECONDS = 5;
+    /** How long a client is asked to wait while the whole queue is full. */
+    static final long QUEUE_FULL_RETRY_AFTER_SECONDS = 5;
+
+    /** The key's token bucket is empty: {@code 429}, {@code Retry-After} when the next token is there. */
+    static ApiError rateLimited(KeyLimits limits, Duration wait) {
+        return ApiError.tooManyRequests("Rate limit of " + KeyLimits.formatRate(limits.rate()) + " requests/s exceeded for this key.",
+                RateLimiter.retryAfterSeconds(wait));
+    }
+
+    /** The store refused a submit over the key's quota: {@code 429}; a daily limit is retried after the next UTC midnight. */
+    static ApiError overQuota(SubmitOutcome.OverQuota refused, Instant now) {
+        return switch (refused.kind()) {
+            case MAX_QUEUED -> ApiError.tooManyRequests("Limit of " + refused.limit() + " requests queued or in progress reached "
+                    + "for this tenant; submit again when one of them has completed.", MAX_QUEUED_RETRY_AFTER_SECONDS);
+            case DAILY_IMAGES -> {
+                Instant midnight = now.truncatedTo(ChronoUnit.DAYS).plus(Duration.ofDays(1));
+                long seconds = (Duration.between(now, midnight).toMillis() + 999) / 1000;
+                yield ApiError.tooManyRequests("Daily limit of " + refused.limit() + " images reached for this key; "
+                        + "it resets at 00:00 UTC.", seconds);
+            }
+        };
+    }
+
+    /** {@code GENQUEUE_MAX_QUEUED}: the whole service's queue is full, {@code 503} with {@code Retry-After}. */
+    static ApiError queueFull(long max) {
+        return ApiError.unavailable("The service's queue is full (" + max + " requests waiting); try again shortly.",
+                QUEUE_FULL_RETRY_AFTER_SECONDS);
     }
 
     /** The 422 detail list. */

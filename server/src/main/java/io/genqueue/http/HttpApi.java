@@ -4,6 +4,8 @@ import io.genqueue.auth.KeyStore;
 import io.genqueue.blob.BlobStore;
 import io.genqueue.fetch.WebhookPoster;
 import io.genqueue.generation.InputValidator;
+import io.genqueue.limit.QueueDepthGate;
+import io.genqueue.limit.RateLimiter;
 import io.genqueue.provider.ProviderHealth;
 import io.genqueue.queue.JobEvents;
 import io.genqueue.queue.JobStore;
@@ -101,13 +103,14 @@ public final class HttpApi implements AutoCloseable {
 
     public HttpApi(Settings settings, JobStore store, KeyStore keys, UsageStore usage, BlobStore blobs, JobEvents events,
             InputValidator validator, Supplier<List<ProviderHealth>> providers, Supplier<List<SigningKey>> webhookKeys,
-            WebhookPoster webhooks, byte[] linkSecret, Clock clock) {
+            WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth, byte[] linkSecret, Clock clock) {
         this.events = events;
         LinkSigner links = new LinkSigner(linkSecret, settings.linkTtl(), clock);
         BaseUrl baseUrl = new BaseUrl(settings.publicUrl(), settings.port());
         Authenticator auth = new Authenticator(keys);
         JobLookup lookup = new JobLookup(auth, store, settings.models());
-        SubmitHandler submit = new SubmitHandler(lookup, validator, store, baseUrl, clock, settings.maxBodyBytes(), webhooks);
+        SubmitHandler submit = new SubmitHandler(lookup, validator, store, baseUrl, clock, settings.maxBodyBytes(), webhooks,
+                rates, depth);
         JobHandlers jobs = new JobHandlers(lookup, store, blobs, new ImageLinks(blobs, links, settings.linkTtl()), baseUrl,
                 settings.retention());
         this.jobs = jobs;

@@ -1,5 +1,6 @@
 package io.genqueue.http;
 
+import io.genqueue.auth.ApiKey;
 import io.genqueue.queue.JobStore;
 import io.genqueue.queue.JobView;
 import io.genqueue.queue.RequestIds;
@@ -23,14 +24,14 @@ final class JobLookup {
         this.models = Set.copyOf(models);
     }
 
-    /** The caller's tenant and the model of the path; 401 for a bad key, 404 for an unknown model. */
+    /** The caller's key and the model of the path; 401 for a bad key, 404 for an unknown model. */
     Caller caller(ServerRequest req) {
-        String tenant = auth.tenant(req);
+        ApiKey key = auth.key(req);
         String model = req.path().pathParameters().get("model");
         if (!models.contains(model)) {
             throw ApiError.detail(404, "Unknown model: " + model);
         }
-        return new Caller(tenant, model);
+        return new Caller(key, model);
     }
 
     /** The job of the path, if this caller may see it under this model. */
@@ -42,6 +43,9 @@ final class JobLookup {
         return store.find(caller.tenant(), id).filter(job -> job.model().equals(caller.model()));
     }
 
-    record Caller(String tenant, String model) {
+    record Caller(ApiKey key, String model) {
+        String tenant() {
+            return key.tenant();
+        }
     }
 }

@@ -10,10 +10,13 @@ import io.genqueue.generation.InputValidator;
 import io.genqueue.generation.ValidationException;
 import io.genqueue.generation.Violation;
 import io.genqueue.json.Json;
+import io.genqueue.limit.QueueDepthGate;
+import io.genqueue.limit.RateLimiter;
 import io.genqueue.queue.JobStore;
 import io.genqueue.queue.JobView;
 import io.genqueue.queue.NewJob;
 import io.genqueue.queue.Priority;
+import io.genqueue.queue.Quota;
 import io.genqueue.queue.RequestIds;
 import io.genqueue.queue.SubmitOutcome;
 import io.helidon.http.HeaderName;
@@ -38,9 +41,10 @@ import java.util.Map;
 import java.util.OptionalLong;
 
 /**
- * {@code POST /v1/queue/{model}}: checks the request in the contract's order (key, model, content
- * type, size, JSON, fields and headers, all violations at once), stores it durably, and answers
- * with its id and URLs.
+ * {@code POST /v1/queue/{model}}: checks the request in the contract's order (key, model, the key's
+ * rate, the service's queue depth, content type, size, JSON, fields and headers, all violations at
+ * once), stores it durably (the store checks the key's quota as it does), and answers with its id
+ * and URLs.
  */
 final class SubmitHandler implements Handler {
 
@@ -58,9 +62,11 @@ final class SubmitHandler implements Handler {
     private final Clock clock;
     private final long maxBodyBytes;
     private final WebhookPoster webhooks;
+    private final RateLimiter rates;
+    private final QueueDepthGate depth;
 
     SubmitHandler(JobLookup lookup, InputValidator validator, JobStore store, BaseUrl baseUrl, Clock clock, long maxBodyBytes,
-            WebhookPoster webhooks) {
+            WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth) {
         this.lookup = lookup;
         this.validator = validator;
         this.store = store;
@@ -68,11 +74,21 @@ final class SubmitHandler implements Handler {
         this.clock = clock;
         this.maxBodyBytes = maxBodyBytes;
         this.webhooks = webhooks;
+        this.rates = rates;
+        this.depth = depth;
     }
 
     @Override
     public void handle(ServerRequest req, ServerResponse res) {
         JobLookup.Caller caller = lookup.caller(req);
+        if (caller.key().limits().rate() > 0) { // a key without a rate never reaches the limiter
+            rates.acquire(caller.key()).ifPresent(wait -> {
+                throw ErrorMapper.rateLimited(caller.key().limits(), wait);
+            });
+        }
+        if (!depth.admits()) {
+            throw ErrorMapper.queueFull(depth.max());
+        }
         checkContentType(req);
         JsonNode body = parse(readBody(req));
 
@@ -98,6 +114,7 @@ final class SubmitHandler implements Handler {
                 .idempotency(idempotencyKey, idempotencyKey == null ? null
                         : requestHash(caller.model(), input, priority, startTimeout, webhook))
                 .webhook(webhook, webhook == null ? null : baseUrl.of(req))
+                .quota(new Quota(caller.key().keyId(), caller.key().limits().maxQueued(), caller.key().limits().dailyImages()))
                 .build();
         SubmitOutcome outcome = store.submit(job);
         JobView stored = switch (outcome) {
@@ -105,6 +122,7 @@ final class SubmitHandler implements Handler {
             case SubmitOutcome.Existing e -> e.job();
             case SubmitOutcome.Conflict c -> throw ApiError.detail(409, "Idempotency-Key was already used within 24 h for a "
                     + "different request (" + c.existingId() + "); use a new key for a new request.");
+            case SubmitOutcome.OverQuota o -> throw ErrorMapper.overQuota(o, now);
         };
         Responses.requestId(res, stored.id());
         Responses.json(res, 200, StatusBody.of(stored, JobUrls.of(baseUrl.of(req), caller.model(), stored.id()), null));

@@ -34,7 +34,7 @@ final class UsageRoute {
     }
 
     void handle(ServerRequest req, ServerResponse res) {
-        String tenant = auth.tenant(req);
+        String tenant = auth.key(req).tenant();
         UsageRange range;
         try {
             range = UsageRange.parse(req.query().first("from").orElse(null), req.query().first("to").orElse(null),

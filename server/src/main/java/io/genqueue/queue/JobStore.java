@@ -28,8 +28,19 @@ import java.util.Set;
  */
 public interface JobStore extends AutoCloseable {
 
-    /** Stores a new job (or finds the one its idempotency key names). Durable on return. */
+    /**
+     * Stores a new job (or finds the one its idempotency key names). Durable on return. A job with
+     * a {@link Quota} is checked against it in the same transaction that stores it, exactly under
+     * concurrent submits of any number of processes: over it, nothing is stored and the outcome is
+     * {@link SubmitOutcome.OverQuota}. An idempotent repeat of a stored request is never refused.
+     */
     SubmitOutcome submit(NewJob job);
+
+    /**
+     * Queued jobs of every model (waiting to start, not running). Cheap on SQLite (the queue index);
+     * a count on PostgreSQL, so callers ask at most every so often.
+     */
+    long queueDepth();
 
     /** The job with this id if it belongs to this tenant; another tenant's job is absent. */
     Optional<JobView> find(String tenant, String id);

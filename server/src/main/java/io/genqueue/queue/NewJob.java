@@ -12,6 +12,7 @@ import java.time.Instant;
  *     idempotency key is reused
  * @param webhookUrl where to POST the result once the job has ended (checked at submit), or null
  * @param webhookBase the base URL of the links in that POST (where the client submitted), or null
+ * @param quota the key's limits that the store checks as it stores the job, or null for none
  */
 public record NewJob(
         String id,
@@ -24,7 +25,12 @@ public record NewJob(
         String idempotencyKey,
         String requestHash,
         String webhookUrl,
-        String webhookBase) {
+        String webhookBase,
+        Quota quota) {
+
+    public NewJob {
+        quota = quota == null || !quota.any() ? null : quota;
+    }
 
     /**
      * A job of {@code tenant} for {@code model}, made at {@code createdAt}: normal priority, no
@@ -47,6 +53,7 @@ public record NewJob(
         private String requestHash;
         private String webhookUrl;
         private String webhookBase;
+        private Quota quota;
 
         private Builder(String id, String tenant, String model, GenerationInput input, Instant createdAt) {
             this.id = id;
@@ -81,9 +88,15 @@ public record NewJob(
             return this;
         }
 
+        /** The limits to check as the job is stored (null or an empty quota: none). */
+        public Builder quota(Quota quota) {
+            this.quota = quota;
+            return this;
+        }
+
         public NewJob build() {
             return new NewJob(id, tenant, model, priority, input, createdAt, startDeadline, idempotencyKey, requestHash,
-                    webhookUrl, webhookBase);
+                    webhookUrl, webhookBase, quota);
         }
     }
 }

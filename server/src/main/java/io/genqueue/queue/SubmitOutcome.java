@@ -14,4 +14,8 @@ public sealed interface SubmitOutcome {
     /** The idempotency key named an earlier request with a different body. */
     record Conflict(String existingId) implements SubmitOutcome {
     }
+
+    /** Not stored: the job's {@link Quota} of this kind, of {@code limit}, is used up. */
+    record OverQuota(Quota.Kind kind, int limit) implements SubmitOutcome {
+    }
 }

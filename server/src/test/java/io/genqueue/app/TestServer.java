@@ -44,6 +44,8 @@ final class TestServer implements AutoCloseable {
     private final List<String> bases;
     private final AtomicInteger turn = new AtomicInteger();
     private final List<AutoCloseable> resources = new ArrayList<>();
+    /** What {@code keys} commands add to reach this server's key store: its data directory, or a config naming the PostgreSQL store. */
+    private List<String> storeArgs;
     final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -57,6 +59,7 @@ final class TestServer implements AutoCloseable {
         this.bases = nodes.stream().map(n -> "http://127.0.0.1:" + n.port()).toList();
         this.base = bases.get(0);
         this.key = key;
+        this.storeArgs = List.of("--data-dir", dataDir.toString());
         for (Application node : nodes) {
             node.addJobListener(new JobListener() {
                 @Override
@@ -79,6 +82,11 @@ final class TestServer implements AutoCloseable {
      * all with {@code provider}; the first node makes the key.
      */
     static TestServer startCluster(Map<String, String> env, ImageProvider provider, int size) {
+        return startCluster(env, provider, size, Clock.systemUTC());
+    }
+
+    /** As {@link #startCluster(Map, ImageProvider, int)}, every node reading time from {@code clock}. */
+    static TestServer startCluster(Map<String, String> env, ImageProvider provider, int size, Clock clock) {
         TestSchemas schemas = new TestSchemas();
         S3ProxyServer s3 = S3ProxyServer.start();
         List<Application> nodes = new ArrayList<>();
@@ -97,11 +105,14 @@ final class TestServer implements AutoCloseable {
             String key = null;
             for (int i = 0; i < size; i++) {
                 all.put("GENQUEUE_DATA_DIR", shared.resolve("node" + i).toString());
-                TestServer node = start(all, Clock.systemUTC(), provider, false);
+                TestServer node = start(all, clock, provider, false);
                 nodes.add(node.app);
                 key = key == null ? node.key : key;
             }
             TestServer cluster = new TestServer(shared, nodes, key);
+            Path config = shared.resolve("keys.conf");
+            Files.writeString(config, "GENQUEUE_STORE=" + all.get("GENQUEUE_STORE") + "\n");
+            cluster.storeArgs = List.of("--config", config.toString());
             cluster.resources.add(s3);
             cluster.resources.add(schemas);
             return cluster;
@@ -169,18 +180,28 @@ final class TestServer implements AutoCloseable {
         return start(Map.of());
     }
 
-    /** A new key for {@code tenant}, made with the command line as an operator would. */
-    String newKey(String tenant) {
-        Cli.Result result = Cli.run("keys", "create", "--tenant", tenant, "--data-dir", dataDir.toString());
+    /** A new key for {@code tenant}, made with the command line as an operator would, with any further flags ({@code --rate 5/s}...). */
+    String newKey(String tenant, String... flags) {
+        List<String> args = new ArrayList<>(List.of("create", "--tenant", tenant));
+        args.addAll(List.of(flags));
+        Cli.Result result = keys(args.toArray(String[]::new));
         if (result.code() != 0) {
             throw new IllegalStateException("keys create failed: " + result);
         }
         return result.lastLine();
     }
 
+    /** Runs {@code keys ARGS...} with the command line on this server's key store (SQLite or PostgreSQL). */
+    Cli.Result keys(String... args) {
+        List<String> all = new ArrayList<>(List.of("keys"));
+        all.addAll(List.of(args));
+        all.addAll(storeArgs);
+        return Cli.run(all.toArray(String[]::new));
+    }
+
     /** Revokes a key with the command line. */
     void revoke(String key) {
-        Cli.Result result = Cli.run("keys", "revoke", io.genqueue.auth.Keys.idOf(key), "--data-dir", dataDir.toString());
+        Cli.Result result = keys("revoke", io.genqueue.auth.Keys.idOf(key));
         if (result.code() != 0) {
             throw new IllegalStateException("keys revoke failed: " + result);
         }
@@ -210,10 +231,15 @@ final class TestServer implements AutoCloseable {
     }
 
     HttpRequest.Builder request(String path) {
+        return request(path, key);
+    }
+
+    /** A request to the next node in turn, with {@code apiKey}. */
+    HttpRequest.Builder request(String path, String apiKey) {
         String node = bases.get(Math.floorMod(turn.getAndIncrement(), bases.size()));
         return HttpRequest.newBuilder(URI.create(path.startsWith("http") ? path : node + path))
                 .timeout(Duration.ofSeconds(30))
-                .header("Authorization", "Bearer " + key);
+                .header("Authorization", "Bearer " + apiKey);
     }
 
     /**

@@ -19,25 +19,25 @@ class KeyCacheTest {
 
     @Test
     void only_valid_keys_are_remembered_and_a_new_version_forgets_them() {
-        KeyCache cache = new KeyCache();
+        KeyCache<String> cache = new KeyCache<>();
         AtomicInteger lookups = new AtomicInteger();
         java.util.function.Function<String, Optional<String>> store = digest -> {
             lookups.incrementAndGet();
             return digest.equals("known") ? Optional.of("acme") : Optional.empty();
         };
-        assertThat(cache.tenant("known", 1, store)).contains("acme");
-        assertThat(cache.tenant("known", 1, store)).contains("acme");
+        assertThat(cache.find("known", 1, store)).contains("acme");
+        assertThat(cache.find("known", 1, store)).contains("acme");
         assertThat(lookups).hasValue(1);
-        assertThat(cache.tenant("unknown", 1, store)).isEmpty();
-        assertThat(cache.tenant("unknown", 1, store)).isEmpty();
+        assertThat(cache.find("unknown", 1, store)).isEmpty();
+        assertThat(cache.find("unknown", 1, store)).isEmpty();
         assertThat(lookups).as("unknown keys are looked up every time").hasValue(3);
-        assertThat(cache.tenant("known", 2, store)).contains("acme");
+        assertThat(cache.find("known", 2, store)).contains("acme");
         assertThat(lookups).as("a new version looks again").hasValue(4);
     }
 
     @Test
     void no_request_that_reads_the_version_after_a_revocation_is_answered_from_before_it() throws Exception {
-        KeyCache cache = new KeyCache();
+        KeyCache<String> cache = new KeyCache<>();
         Set<String> revoked = ConcurrentHashMap.newKeySet();
         java.util.function.Function<String, Optional<String>> store = digest -> revoked.contains(digest) ? Optional.empty()
                 : Optional.of("acme");
@@ -54,7 +54,7 @@ class KeyCacheTest {
                 while (!done.get()) {
                     int c = cycle.get();
                     long v = version.get();
-                    Optional<String> tenant = cache.tenant("key-" + c, v, store);
+                    Optional<String> tenant = cache.find("key-" + c, v, store);
                     Long at = revokedAt.get(c);
                     if (at != null && v >= at && tenant.isPresent()) {
                         violations.incrementAndGet();

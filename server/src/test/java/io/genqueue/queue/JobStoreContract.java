@@ -107,6 +107,53 @@ public abstract class JobStoreContract {
         return new Outcome.Succeeded(new JobResult(List.of(new StoredImage("k/0.png", "image/png", "f.png", 10, 1, 1)), "text"), 5);
     }
 
+    // ---------------------------------------------------------------- quotas
+
+    private NewJob limited(String tenant, String keyId, int maxQueued, int dailyImages, int images) {
+        return NewJob.builder(RequestIds.next(clock), tenant, MODEL, GenerationInput.builder("prompt " + (ids++)).numImages(images).build(),
+                clock.instant()).quota(new Quota(keyId, maxQueued, dailyImages)).build();
+    }
+
+    @Test
+    void max_queued_counts_queued_and_running_jobs_of_the_tenant_and_a_place_frees_when_one_ends() {
+        submit("t1"); // before any quota was checked: counted all the same
+        submit(limited("t1", "k1", 3, 0, 1));
+        submit(limited("t1", "k1", 3, 0, 1));
+        assertThat(store.submit(limited("t1", "k1", 3, 0, 1))).isEqualTo(new SubmitOutcome.OverQuota(Quota.Kind.MAX_QUEUED, 3));
+        submit(limited("t2", "k2", 3, 0, 1)); // another tenant's count
+
+        Claim running = claimOne();
+        assertThat(store.submit(limited("t1", "k1", 3, 0, 1))).as("a running job counts").isInstanceOf(SubmitOutcome.OverQuota.class);
+        assertThat(store.retry(running, clock.instant(), LogEntry.warn(clock.instant(), "again"))).isTrue();
+        assertThat(store.submit(limited("t1", "k1", 3, 0, 1))).as("back in the queue, still counted").isInstanceOf(SubmitOutcome.OverQuota.class);
+        assertThat(finish(claimOne(), success())).isTrue();
+        String fourth = submit(limited("t1", "k1", 3, 0, 1));
+        assertThat(store.submit(limited("t1", "k1", 3, 0, 1))).isInstanceOf(SubmitOutcome.OverQuota.class);
+
+        assertThat(store.cancel("t1", fourth)).isEqualTo(CancelOutcome.CANCELLED);
+        String fifth = submit(limited("t1", "k1", 3, 0, 1));
+        assertThat(store.claim(10, LEASE)).extracting(Claim::jobId).contains(fifth); // every queued job, now running
+        clock.advance(LEASE.plusSeconds(1));
+        store.reapExpiredLeases(1, clock.instant()); // out of attempts: failed, and no longer counted
+        assertThat(view(fifth).state()).isEqualTo(JobState.FAILED);
+        for (int i = 0; i < 3; i++) {
+            submit(limited("t1", "k1", 3, 0, 1));
+        }
+        assertThat(store.submit(limited("t1", "k1", 3, 0, 1))).isInstanceOf(SubmitOutcome.OverQuota.class);
+    }
+
+    @Test
+    void daily_images_are_counted_per_key_and_utc_day() {
+        clock.set(Instant.parse("2025-03-01T23:59:59Z"));
+        submit(limited("t1", "k1", 0, 5, 4));
+        assertThat(store.submit(limited("t1", "k1", 0, 5, 2))).isEqualTo(new SubmitOutcome.OverQuota(Quota.Kind.DAILY_IMAGES, 5));
+        submit(limited("t1", "k1", 0, 5, 1));
+        assertThat(store.submit(limited("t1", "k1", 0, 5, 1))).isInstanceOf(SubmitOutcome.OverQuota.class);
+        submit(limited("t1", "k2", 0, 5, 4)); // another key of the tenant counts its own
+        clock.advance(Duration.ofSeconds(1)); // 00:00 UTC
+        submit(limited("t1", "k1", 0, 5, 4));
+    }
+
     // ---------------------------------------------------------------- submit and read
 
     @Test

@@ -16,6 +16,7 @@ import io.genqueue.queue.JobView;
 import io.genqueue.queue.LogEntry;
 import io.genqueue.queue.NewJob;
 import io.genqueue.queue.Outcome;
+import io.genqueue.queue.Quota;
 import io.genqueue.queue.StoreException;
 import io.genqueue.queue.SubmitOutcome;
 import java.sql.Connection;
@@ -82,6 +83,7 @@ public final class PostgresJobStore implements JobStore {
     private final String owner = "p-" + UUID.randomUUID();
     private final JobListeners listeners = new JobListeners();
     private final TicketSequences tickets;
+    private final TenantCounters counters;
     private final SubmitWriter submits;
     private final LogWriter logs;
     private final ChangeFeed feed;
@@ -117,6 +119,7 @@ public final class PostgresJobStore implements JobStore {
             }
         });
         this.tickets = new TicketSequences(jdbc);
+        this.counters = new TenantCounters(jdbc);
         this.submits = new SubmitWriter(db.pool(), new SubmitWriter.Group() {
             @Override
             public List<SubmitOutcome> store(Connection c, List<NewJob> jobs) throws SQLException {
@@ -124,9 +127,9 @@ public final class PostgresJobStore implements JobStore {
             }
 
             @Override
-            public boolean oneStatement(List<NewJob> jobs) { // no key to take, and one lane's insert
+            public boolean oneStatement(List<NewJob> jobs) { // no key to take, no quota to check, and one lane's insert
                 Lane first = Lane.of(jobs.get(0));
-                return jobs.stream().allMatch(j -> j.idempotencyKey() == null && Lane.of(j).equals(first));
+                return jobs.stream().allMatch(j -> j.idempotencyKey() == null && j.quota() == null && Lane.of(j).equals(first));
             }
         }, () -> {
             emit(JobListener::jobsAvailable);
@@ -196,7 +199,21 @@ public final class PostgresJobStore implements JobStore {
         // A new lane is made here, on a connection of its own, before the job joins a group: the
         // group's insert then finds the lane's sequence in memory, without a second connection.
         tickets.sequenceOf(Lane.of(job));
+        if (job.quota() != null && job.quota().maxQueued() > 0) {
+            counters.ensure(job.tenant()); // likewise the tenant's live count, once
+        }
         return submits.submit(job);
+    }
+
+    @Override
+    public long queueDepth() {
+        return jdbc.autocommit(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM jobs WHERE state = 'QUEUED'");
+                    ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        });
     }
 
     /**
@@ -211,6 +228,7 @@ public final class PostgresJobStore implements JobStore {
         for (int i : keyed) {
             outcomes[i] = earlierRequest(c, jobs.get(i));
         }
+        checkQuotas(c, jobs, outcomes);
         Map<Lane, List<Integer>> byLane = new HashMap<>();
         for (int i = 0; i < jobs.size(); i++) {
             if (outcomes[i] == null) {
@@ -227,6 +245,92 @@ public final class PostgresJobStore implements JobStore {
             }
         }
         return Arrays.asList(outcomes);
+    }
+
+    /**
+     * Refuses, in {@code outcomes}, the jobs of the group (not yet decided) that are over their
+     * quota, and counts the images of the others; nothing of a refused job stays written (its
+     * idempotency key is given back).
+     *
+     * <p>Exact across processes: a group checking a {@code max_queued} first locks the live rows of
+     * every tenant it holds, in tenant order (the order the insert trigger updates them in, so no
+     * two groups deadlock), and keeps them to its commit, so the next group of those tenants, from
+     * any process, counts after this one's jobs. The daily images are one conditional upsert per
+     * job, whose row lock serialises them likewise; jobs are taken in (tenant, key) order so that
+     * every group takes those locks in one order too.
+     */
+    private void checkQuotas(Connection c, List<NewJob> jobs, SubmitOutcome[] outcomes) throws SQLException {
+        List<Integer> open = java.util.stream.IntStream.range(0, jobs.size()).filter(i -> outcomes[i] == null).boxed().toList();
+        if (open.stream().noneMatch(i -> jobs.get(i).quota() != null)) {
+            return;
+        }
+        Map<String, Long> live = new HashMap<>();
+        if (open.stream().anyMatch(i -> jobs.get(i).quota() != null && jobs.get(i).quota().maxQueued() > 0)) {
+            String[] tenants = open.stream().map(i -> jobs.get(i).tenant()).distinct().sorted().toArray(String[]::new);
+            try (PreparedStatement ps = Jdbc.prepare(c, "SELECT tenant, live FROM tenant_live WHERE tenant = ANY(?) ORDER BY tenant "
+                    + "FOR UPDATE", (Object) tenants); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    live.put(rs.getString(1), rs.getLong(2));
+                }
+            }
+        }
+        List<Integer> order = new ArrayList<>(open);
+        order.sort(Comparator.comparing((Integer i) -> jobs.get(i).tenant())
+                .thenComparing(i -> jobs.get(i).quota() == null ? "" : jobs.get(i).quota().keyId()));
+        Map<String, Long> added = new HashMap<>();
+        for (int i : order) {
+            NewJob job = jobs.get(i);
+            Quota quota = job.quota();
+            SubmitOutcome refused = null;
+            if (quota != null && quota.maxQueued() > 0) {
+                // the row was made before the job joined the group (TenantCounters); should it be gone, count
+                Long base = live.get(job.tenant());
+                if (base == null) {
+                    base = countLive(c, job.tenant());
+                    live.put(job.tenant(), base);
+                }
+                long count = base + added.getOrDefault(job.tenant(), 0L);
+                if (count >= quota.maxQueued()) {
+                    refused = new SubmitOutcome.OverQuota(Quota.Kind.MAX_QUEUED, quota.maxQueued());
+                }
+            }
+            if (refused == null && quota != null && quota.dailyImages() > 0 && !takeImages(c, job, quota)) {
+                refused = new SubmitOutcome.OverQuota(Quota.Kind.DAILY_IMAGES, quota.dailyImages());
+            }
+            if (refused == null) {
+                added.merge(job.tenant(), 1L, Long::sum);
+                continue;
+            }
+            outcomes[i] = refused;
+            if (job.idempotencyKey() != null) {
+                Jdbc.update(c, "DELETE FROM idempotency_keys WHERE tenant = ? AND key = ? AND job_id = ?", job.tenant(),
+                        job.idempotencyKey(), job.id());
+            }
+        }
+    }
+
+    private static long countLive(Connection c, String tenant) throws SQLException {
+        try (PreparedStatement ps = Jdbc.prepare(c, "SELECT (SELECT count(*) FROM jobs WHERE state = 'QUEUED' AND tenant = ?) "
+                + "+ (SELECT count(*) FROM jobs WHERE state = 'RUNNING' AND tenant = ?)", tenant, tenant);
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** Adds the job's images to its key's count of the day unless that would pass the limit; false when it would. */
+    private static boolean takeImages(Connection c, NewJob job, Quota quota) throws SQLException {
+        int images = job.input().numImages();
+        if (images > quota.dailyImages()) {
+            return false;
+        }
+        long day = Math.floorDiv(job.createdAt().toEpochMilli(), 86_400_000L);
+        try (PreparedStatement ps = Jdbc.prepare(c, "INSERT INTO key_day_images AS d (key_id, day, images) VALUES (?, ?, ?) "
+                + "ON CONFLICT (key_id, day) DO UPDATE SET images = d.images + EXCLUDED.images "
+                + "WHERE d.images + EXCLUDED.images <= ? RETURNING images", quota.keyId(), (int) day, images, quota.dailyImages());
+                ResultSet rs = ps.executeQuery()) {
+            return rs.next();
+        }
     }
 
     /**

@@ -2,6 +2,8 @@ package io.genqueue.store.postgres;
 
 import io.genqueue.auth.ApiKey;
 import io.genqueue.auth.KeyCache;
+import io.genqueue.auth.KeyChange;
+import io.genqueue.auth.KeyLimits;
 import io.genqueue.auth.KeyStore;
 import io.genqueue.auth.Keys;
 import io.genqueue.auth.NewKey;
@@ -36,7 +38,8 @@ public final class PostgresKeyStore implements KeyStore, AutoCloseable {
     private final Clock clock;
     private final PostgresDatabase ownDatabase; // null when sharing the job store's pool
     private final long cacheNanos;              // 0: no cache (the command line)
-    private final KeyCache cache = new KeyCache();
+    private final KeyCache<ApiKey> cache = new KeyCache<>();
+    private static final String COLUMNS = "key_id, tenant, created_at, revoked_at, rate, burst, max_queued, daily_images, admin";
     private final AtomicLong revocationsHeard = new AtomicLong();
 
     /**
@@ -71,12 +74,13 @@ public final class PostgresKeyStore implements KeyStore, AutoCloseable {
     }
 
     @Override
-    public NewKey create(String tenant) {
+    public NewKey create(String tenant, KeyLimits limits, boolean admin) {
         Keys.checkTenant(tenant);
         String secret = Keys.generate();
-        ApiKey key = new ApiKey(Keys.idOf(secret), tenant, Instant.ofEpochMilli(clock.millis()), null);
-        jdbc.autocommit(c -> Jdbc.update(c, "INSERT INTO api_keys (key_id, key_hash, tenant, created_at) VALUES (?, ?, ?, ?)",
-                key.keyId(), Keys.hash(secret), tenant, key.createdAt().toEpochMilli()));
+        ApiKey key = new ApiKey(Keys.idOf(secret), tenant, Instant.ofEpochMilli(clock.millis()), null, limits, admin);
+        jdbc.autocommit(c -> Jdbc.update(c, "INSERT INTO api_keys (key_id, key_hash, tenant, created_at, rate, burst, max_queued, "
+                + "daily_images, admin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", key.keyId(), Keys.hash(secret), tenant,
+                key.createdAt().toEpochMilli(), limits.rate(), limits.burst(), limits.maxQueued(), limits.dailyImages(), admin));
         return new NewKey(key, secret);
     }
 
@@ -85,7 +89,7 @@ public final class PostgresKeyStore implements KeyStore, AutoCloseable {
     public Optional<NewKey> createFirst(String tenant) {
         Keys.checkTenant(tenant);
         String secret = Keys.generate();
-        ApiKey key = new ApiKey(Keys.idOf(secret), tenant, Instant.ofEpochMilli(clock.millis()), null);
+        ApiKey key = new ApiKey(Keys.idOf(secret), tenant, Instant.ofEpochMilli(clock.millis()), null, KeyLimits.NONE, false);
         boolean made = jdbc.transaction(c -> {
             try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(" + FIRST_KEY_LOCK + ")")) {
                 lock.execute();
@@ -101,16 +105,49 @@ public final class PostgresKeyStore implements KeyStore, AutoCloseable {
     public List<ApiKey> list() {
         return jdbc.autocommit(c -> {
             List<ApiKey> keys = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT key_id, tenant, created_at, revoked_at FROM api_keys ORDER BY created_at, key_id");
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM api_keys ORDER BY created_at, key_id");
                     ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    Long revoked = Jdbc.nullableLong(rs, "revoked_at");
-                    keys.add(new ApiKey(rs.getString(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3)),
-                            revoked == null ? null : Instant.ofEpochMilli(revoked)));
+                    keys.add(toKey(rs));
                 }
             }
             return keys;
         });
+    }
+
+    private static ApiKey toKey(ResultSet rs) throws java.sql.SQLException {
+        Long revoked = Jdbc.nullableLong(rs, "revoked_at");
+        return new ApiKey(rs.getString(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3)),
+                revoked == null ? null : Instant.ofEpochMilli(revoked),
+                new KeyLimits(rs.getDouble(5), rs.getInt(6), rs.getInt(7), rs.getInt(8)), rs.getBoolean(9));
+    }
+
+    /**
+     * Reads the key under its row lock and writes the change in one transaction, which also tells
+     * every server's key cache to drop its copy (as a revocation does).
+     */
+    @Override
+    public Optional<ApiKey> update(String keyId, KeyChange change) {
+        Optional<ApiKey> updated = jdbc.transaction(c -> {
+            ApiKey key;
+            try (PreparedStatement ps = Jdbc.prepare(c, "SELECT " + COLUMNS + " FROM api_keys WHERE key_id = ? FOR UPDATE", keyId);
+                    ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.<ApiKey>empty();
+                }
+                key = toKey(rs);
+            }
+            KeyLimits limits = key.limits().with(change);
+            boolean admin = change.admin() != null ? change.admin() : key.admin();
+            Jdbc.update(c, "UPDATE api_keys SET rate = ?, burst = ?, max_queued = ?, daily_images = ?, admin = ? WHERE key_id = ?",
+                    limits.rate(), limits.burst(), limits.maxQueued(), limits.dailyImages(), admin, keyId);
+            ChangeFeed.notifyKeysRevoked(c);
+            return Optional.of(new ApiKey(key.keyId(), key.tenant(), key.createdAt(), key.revokedAt(), limits, admin));
+        });
+        if (updated.isPresent()) {
+            dropCache();
+        }
+        return updated;
     }
 
     /** Revokes the key and, in the same transaction, tells every server's key cache to drop it. */
@@ -130,7 +167,7 @@ public final class PostgresKeyStore implements KeyStore, AutoCloseable {
     }
 
     @Override
-    public Optional<String> tenantOf(String presentedKey) {
+    public Optional<ApiKey> authenticate(String presentedKey) {
         if (presentedKey == null || !Keys.wellFormed(presentedKey)) {
             return Optional.empty();
         }
@@ -138,7 +175,7 @@ public final class PostgresKeyStore implements KeyStore, AutoCloseable {
         if (cacheNanos == 0) {
             return lookup(hash);
         }
-        return cache.tenant(hash, new Version(revocationsHeard.get(), System.nanoTime() / cacheNanos), this::lookup);
+        return cache.find(hash, new Version(revocationsHeard.get(), System.nanoTime() / cacheNanos), this::lookup);
     }
 
     /** Forgets every cached key: the next request of each looks it up again. */
@@ -146,11 +183,11 @@ public final class PostgresKeyStore implements KeyStore, AutoCloseable {
         revocationsHeard.incrementAndGet();
     }
 
-    private Optional<String> lookup(String hash) {
+    private Optional<ApiKey> lookup(String hash) {
         return jdbc.autocommit(c -> {
-            try (PreparedStatement ps = Jdbc.prepare(c, "SELECT tenant FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", hash);
-                    ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+            try (PreparedStatement ps = Jdbc.prepare(c, "SELECT " + COLUMNS + " FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
+                    hash); ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(toKey(rs)) : Optional.<ApiKey>empty();
             }
         });
     }

@@ -16,6 +16,7 @@ import io.genqueue.queue.JobView;
 import io.genqueue.queue.LogEntry;
 import io.genqueue.queue.NewJob;
 import io.genqueue.queue.Outcome;
+import io.genqueue.queue.Quota;
 import io.genqueue.queue.SubmitOutcome;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -119,6 +120,12 @@ public final class SqliteJobStore implements JobStore {
                     return earlier;
                 }
             }
+            if (job.quota() != null) {
+                SubmitOutcome refused = overQuota(tx, job);
+                if (refused != null) {
+                    return refused;
+                }
+            }
             PreparedStatement insert = tx.prepare("INSERT INTO jobs (id, tenant, model, lane, state, input, sync_mode, "
                     + "run_after, start_deadline, created_at, webhook_url, webhook_base) "
                     + "VALUES (?, ?, ?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?) "
@@ -156,6 +163,65 @@ public final class SqliteJobStore implements JobStore {
             return new SubmitOutcome.Created(new JobView(job.id(), job.tenant(), job.model(), JobState.QUEUED, position, 0,
                     job.input().syncMode(), job.createdAt(), null, null, null, null, false, false));
         });
+    }
+
+    /**
+     * The refusal when the job is over its quota, else null (and its images are counted). Exact:
+     * the one writer runs submits one after another, and what it counts (the tenant's live row,
+     * kept by triggers on {@code jobs}; the key's images today) is written in the same units.
+     */
+    private SubmitOutcome overQuota(SqliteWriter.Tx tx, NewJob job) throws SQLException {
+        Quota quota = job.quota();
+        if (quota.maxQueued() > 0 && tenantLive(tx, job.tenant()) >= quota.maxQueued()) {
+            return new SubmitOutcome.OverQuota(Quota.Kind.MAX_QUEUED, quota.maxQueued());
+        }
+        if (quota.dailyImages() > 0) {
+            int images = job.input().numImages();
+            long day = Math.floorDiv(job.createdAt().toEpochMilli(), 86_400_000L);
+            PreparedStatement used = tx.prepare("SELECT images FROM key_day_images WHERE key_id = ? AND day = ?");
+            used.setString(1, quota.keyId());
+            used.setLong(2, day);
+            long already;
+            try (ResultSet rs = used.executeQuery()) {
+                already = rs.next() ? rs.getLong(1) : 0;
+            }
+            if (already + images > quota.dailyImages()) {
+                return new SubmitOutcome.OverQuota(Quota.Kind.DAILY_IMAGES, quota.dailyImages());
+            }
+            PreparedStatement add = tx.prepare("INSERT INTO key_day_images (key_id, day, images) VALUES (?, ?, ?) "
+                    + "ON CONFLICT (key_id, day) DO UPDATE SET images = images + excluded.images");
+            add.setString(1, quota.keyId());
+            add.setLong(2, day);
+            add.setInt(3, images);
+            add.executeUpdate();
+        }
+        return null;
+    }
+
+    /** The tenant's queued and running jobs, from its row; the first time, counted (by the partial indexes) into a new row. */
+    private static long tenantLive(SqliteWriter.Tx tx, String tenant) throws SQLException {
+        PreparedStatement read = tx.prepare("SELECT live FROM tenant_live WHERE tenant = ?");
+        read.setString(1, tenant);
+        try (ResultSet rs = read.executeQuery()) {
+            if (rs.next()) {
+                return rs.getLong(1);
+            }
+        }
+        PreparedStatement count = tx.prepare("INSERT INTO tenant_live (tenant, live) SELECT ?, "
+                + "(SELECT count(*) FROM jobs WHERE state = 'QUEUED' AND tenant = ?) "
+                + "+ (SELECT count(*) FROM jobs WHERE state = 'RUNNING' AND tenant = ?) RETURNING live");
+        count.setString(1, tenant);
+        count.setString(2, tenant);
+        count.setString(3, tenant);
+        try (ResultSet rs = count.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @Override
+    public long queueDepth() {
+        return index.size();
     }
 
     /** The outcome when the idempotency key names a live earlier request, else null. */

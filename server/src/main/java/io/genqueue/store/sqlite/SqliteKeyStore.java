@@ -2,6 +2,8 @@ package io.genqueue.store.sqlite;
 
 import io.genqueue.auth.ApiKey;
 import io.genqueue.auth.KeyCache;
+import io.genqueue.auth.KeyChange;
+import io.genqueue.auth.KeyLimits;
 import io.genqueue.auth.KeyStore;
 import io.genqueue.auth.Keys;
 import io.genqueue.auth.NewKey;
@@ -26,7 +28,9 @@ public final class SqliteKeyStore implements KeyStore, AutoCloseable {
     private final Clock clock;
     private final boolean ownsConnections;
     private final RevocationStamp stamp;
-    private final KeyCache cache = new KeyCache(); // as of the revocation stamp
+    private final KeyCache<ApiKey> cache = new KeyCache<>(); // as of the revocation stamp
+
+    private static final String COLUMNS = "key_id, tenant, created_at, revoked_at, rate, burst, max_queued, daily_images, admin";
 
     private SqliteKeyStore(SqliteDatabase db, SqliteWriter writer, SqliteReaders readers, Clock clock, boolean ownsConnections) {
         this.writer = writer;
@@ -47,16 +51,22 @@ public final class SqliteKeyStore implements KeyStore, AutoCloseable {
     }
 
     @Override
-    public NewKey create(String tenant) {
+    public NewKey create(String tenant, KeyLimits limits, boolean admin) {
         Keys.checkTenant(tenant);
         String secret = Keys.generate();
-        ApiKey key = new ApiKey(Keys.idOf(secret), tenant, Instant.ofEpochMilli(clock.millis()), null);
+        ApiKey key = new ApiKey(Keys.idOf(secret), tenant, Instant.ofEpochMilli(clock.millis()), null, limits, admin);
         writer.call(tx -> {
-            PreparedStatement ps = tx.prepare("INSERT INTO api_keys (key_id, key_hash, tenant, created_at) VALUES (?, ?, ?, ?)");
+            PreparedStatement ps = tx.prepare("INSERT INTO api_keys (key_id, key_hash, tenant, created_at, rate, burst, max_queued, "
+                    + "daily_images, admin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
             ps.setString(1, key.keyId());
             ps.setString(2, Keys.hash(secret));
             ps.setString(3, tenant);
             ps.setLong(4, key.createdAt().toEpochMilli());
+            ps.setDouble(5, limits.rate());
+            ps.setInt(6, limits.burst());
+            ps.setInt(7, limits.maxQueued());
+            ps.setInt(8, limits.dailyImages());
+            ps.setInt(9, admin ? 1 : 0);
             return ps.executeUpdate();
         });
         return new NewKey(key, secret);
@@ -66,7 +76,7 @@ public final class SqliteKeyStore implements KeyStore, AutoCloseable {
     public Optional<NewKey> createFirst(String tenant) {
         Keys.checkTenant(tenant);
         String secret = Keys.generate();
-        ApiKey key = new ApiKey(Keys.idOf(secret), tenant, Instant.ofEpochMilli(clock.millis()), null);
+        ApiKey key = new ApiKey(Keys.idOf(secret), tenant, Instant.ofEpochMilli(clock.millis()), null, KeyLimits.NONE, false);
         int made = writer.call(tx -> { // the one writer serialises this against every other write
             PreparedStatement ps = tx.prepare("INSERT INTO api_keys (key_id, key_hash, tenant, created_at) SELECT ?, ?, ?, ? "
                     + "WHERE NOT EXISTS (SELECT 1 FROM api_keys)");
@@ -83,16 +93,52 @@ public final class SqliteKeyStore implements KeyStore, AutoCloseable {
     public List<ApiKey> list() {
         return readers.read(r -> {
             List<ApiKey> keys = new ArrayList<>();
-            try (ResultSet rs = r.prepare("SELECT key_id, tenant, created_at, revoked_at FROM api_keys ORDER BY created_at, key_id")
-                    .executeQuery()) {
+            try (ResultSet rs = r.prepare("SELECT " + COLUMNS + " FROM api_keys ORDER BY created_at, key_id").executeQuery()) {
                 while (rs.next()) {
-                    long revoked = rs.getLong(4);
-                    Instant revokedAt = rs.wasNull() ? null : Instant.ofEpochMilli(revoked); // before any other getter
-                    keys.add(new ApiKey(rs.getString(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3)), revokedAt));
+                    keys.add(toKey(rs));
                 }
             }
             return keys;
         });
+    }
+
+    private static ApiKey toKey(ResultSet rs) throws java.sql.SQLException {
+        long revoked = rs.getLong(4);
+        Instant revokedAt = rs.wasNull() ? null : Instant.ofEpochMilli(revoked); // before any other getter
+        return new ApiKey(rs.getString(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3)), revokedAt,
+                new KeyLimits(rs.getDouble(5), rs.getInt(6), rs.getInt(7), rs.getInt(8)), rs.getInt(9) == 1);
+    }
+
+    /** One writer unit reads the key and writes the change; the stamp then ends every cache's copy, as a revocation does. */
+    @Override
+    public Optional<ApiKey> update(String keyId, KeyChange change) {
+        Optional<ApiKey> updated = writer.call(tx -> {
+            PreparedStatement read = tx.prepare("SELECT " + COLUMNS + " FROM api_keys WHERE key_id = ?");
+            read.setString(1, keyId);
+            ApiKey key;
+            try (ResultSet rs = read.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.<ApiKey>empty();
+                }
+                key = toKey(rs);
+            }
+            KeyLimits limits = key.limits().with(change);
+            boolean admin = change.admin() != null ? change.admin() : key.admin();
+            PreparedStatement ps = tx.prepare("UPDATE api_keys SET rate = ?, burst = ?, max_queued = ?, daily_images = ?, admin = ? "
+                    + "WHERE key_id = ?");
+            ps.setDouble(1, limits.rate());
+            ps.setInt(2, limits.burst());
+            ps.setInt(3, limits.maxQueued());
+            ps.setInt(4, limits.dailyImages());
+            ps.setInt(5, admin ? 1 : 0);
+            ps.setString(6, keyId);
+            ps.executeUpdate();
+            return Optional.of(new ApiKey(key.keyId(), key.tenant(), key.createdAt(), key.revokedAt(), limits, admin));
+        });
+        if (updated.isPresent()) {
+            stamp.bump();
+        }
+        return updated;
     }
 
     @Override
@@ -110,19 +156,19 @@ public final class SqliteKeyStore implements KeyStore, AutoCloseable {
     }
 
     @Override
-    public Optional<String> tenantOf(String presentedKey) {
-        if (!Keys.wellFormed(presentedKey)) {
+    public Optional<ApiKey> authenticate(String presentedKey) {
+        if (presentedKey == null || !Keys.wellFormed(presentedKey)) {
             return Optional.empty();
         }
-        return cache.tenant(Keys.hash(presentedKey), stamp.read(), this::lookup);
+        return cache.find(Keys.hash(presentedKey), stamp.read(), this::lookup);
     }
 
-    private Optional<String> lookup(String hash) {
+    private Optional<ApiKey> lookup(String hash) {
         return readers.read(r -> {
-            PreparedStatement ps = r.prepare("SELECT tenant FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL");
+            PreparedStatement ps = r.prepare("SELECT " + COLUMNS + " FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL");
             ps.setString(1, hash);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+                return rs.next() ? Optional.of(toKey(rs)) : Optional.<ApiKey>empty();
             }
         });
     }

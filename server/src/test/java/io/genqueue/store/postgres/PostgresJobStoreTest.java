@@ -82,6 +82,7 @@ class PostgresJobStoreTest extends JobStoreContract {
                         }
                         case SubmitOutcome.Existing e -> ids.add(e.job().id());
                         case SubmitOutcome.Conflict x -> throw new AssertionError("same body, no conflict: " + x);
+                        case SubmitOutcome.OverQuota x -> throw new AssertionError("no quota, never refused: " + x);
                     }
                 }
             }));

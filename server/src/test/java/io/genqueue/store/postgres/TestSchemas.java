@@ -47,7 +47,7 @@ public final class TestSchemas implements AutoCloseable {
     static void truncate(String url) {
         String schema = schemaOf(url);
         execute("TRUNCATE " + schema + ".jobs, " + schema + ".job_logs, " + schema + ".idempotency_keys, " + schema + ".queue_lanes, "
-                + schema + ".api_keys RESTART IDENTITY");
+                + schema + ".api_keys, " + schema + ".tenant_live, " + schema + ".key_day_images, " + schema + ".key_buckets RESTART IDENTITY");
     }
 
     /** Runs SQL as the admin user (outside any store). */
