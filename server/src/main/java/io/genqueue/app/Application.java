@@ -28,12 +28,15 @@ import io.genqueue.store.postgres.PostgresJobStore;
 import io.genqueue.store.postgres.PostgresKeyStore;
 import io.genqueue.store.postgres.PostgresRateLimiter;
 import io.genqueue.store.postgres.PostgresSigningKeyStore;
+import io.genqueue.store.postgres.PostgresUsageStore;
 import io.genqueue.store.postgres.PostgresWebhookOutbox;
 import io.genqueue.store.sqlite.SqliteDatabase;
 import io.genqueue.store.sqlite.SqliteJobStore;
 import io.genqueue.store.sqlite.SqliteKeyStore;
 import io.genqueue.store.sqlite.SqliteSigningKeyStore;
+import io.genqueue.store.sqlite.SqliteUsageStore;
 import io.genqueue.store.sqlite.SqliteWebhookOutbox;
+import io.genqueue.usage.UsageStore;
 import io.genqueue.webhook.SigningKey;
 import io.genqueue.webhook.SigningKeyStore;
 import io.genqueue.webhook.WebhookDeliverer;
@@ -118,6 +121,7 @@ public final class Application implements AutoCloseable {
         applyLogLevel(settings.logLevel());
         DataDir dataDir = keep(settings.storage().postgres() ? DataDir.shared(settings.dataDir()) : DataDir.lock(settings.dataDir()));
         WebhookOutbox outbox;
+        UsageStore usage;
         RateLimiter rates;
         Duration depthRefresh;
         if (settings.storage().postgres()) {
@@ -126,6 +130,7 @@ public final class Application implements AutoCloseable {
             keys = PostgresKeyStore.beside(pg);
             signingKeys = PostgresSigningKeyStore.beside(pg);
             outbox = PostgresWebhookOutbox.beside(pg);
+            usage = PostgresUsageStore.beside(pg);
             rates = PostgresRateLimiter.beside(pg); // one bucket per key for the whole cluster
             depthRefresh = settings.storage().poll(); // the depth is a count on PostgreSQL
         } else {
@@ -134,6 +139,7 @@ public final class Application implements AutoCloseable {
             keys = SqliteKeyStore.beside(sqlite);
             signingKeys = SqliteSigningKeyStore.beside(sqlite);
             outbox = SqliteWebhookOutbox.beside(sqlite);
+            usage = SqliteUsageStore.beside(sqlite);
             rates = new LocalRateLimiter(clock); // one process owns the store
             depthRefresh = Duration.ZERO; // the depth is the queue index's, free
         }
@@ -166,7 +172,7 @@ public final class Application implements AutoCloseable {
         WebhookPoster webhooks = new WebhookPoster(new WebhookPoster.Settings(settings.webhookTimeout(), settings.webhookTimeout(),
                 settings.fetchAllow()));
         if (serves) {
-            startHttp(clock, provider, keys, blobs, validator, events, dataDir, webhooks, rates,
+            startHttp(clock, provider, keys, usage, blobs, validator, events, dataDir, webhooks, rates,
                     new QueueDepthGate(store::queuedJobs, settings.maxQueued(), depthRefresh, clock));
             // Deliveries run where the API runs: their payload is the API's answer for the request.
             WebhookDeliverer deliverer = keep(new WebhookDeliverer(outbox, signingKeys, webhooks,
@@ -188,12 +194,12 @@ public final class Application implements AutoCloseable {
                 workerSlots(), webhookKey.kid());
     }
 
-    private void startHttp(Clock clock, ProviderRouter provider, KeyStore keys, BlobStore blobs, InputValidator validator,
-            JobEvents events, DataDir dataDir, WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth) {
+    private void startHttp(Clock clock, ProviderRouter provider, KeyStore keys, UsageStore usage, BlobStore blobs,
+            InputValidator validator, JobEvents events, DataDir dataDir, WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth) {
         http = new HttpApi(new HttpApi.Settings(settings.host(), settings.port(), settings.publicUrl(), settings.maxBodyBytes(),
                 settings.linkTtl(), settings.retention(), settings.models(), settings.streamKeepAlive(),
                 settings.requestTimeout(), settings.metrics().access(), settings.metrics().ownPort()),
-                store, keys, blobs, events, validator, provider::health, signingKeys::published, webhooks, rates, depth,
+                store, keys, usage, blobs, events, validator, provider::health, signingKeys::published, webhooks, rates, depth,
                 dataDir.linkSecret(settings.linkSecret()), metrics, clock);
         port = http.start();
     }
