@@ -17,19 +17,44 @@ public record KeyLimits(double rate, int burst, int maxQueued, int dailyImages) 
     /** Largest rate: beyond it a bucket per key is pointless. */
     public static final double MAX_RATE = 1_000_000;
 
-    /** @throws IllegalArgumentException for a negative or absurd value, or a burst without a rate */
+    /** @throws Invalid for a negative or absurd value, or a burst without a rate */
     public KeyLimits {
         if (!(rate >= 0 && rate <= MAX_RATE)) {
-            throw new IllegalArgumentException("rate must be between 0 and " + (long) MAX_RATE + " requests/s: " + rate);
+            throw new Invalid(Field.RATE, "rate must be between 0 and " + (long) MAX_RATE + " requests/s: " + rate);
         }
-        if (burst < 0 || maxQueued < 0 || dailyImages < 0) {
-            throw new IllegalArgumentException("limits are 0 (none) or positive");
-        }
+        nonNegative(Field.BURST, burst);
+        nonNegative(Field.MAX_QUEUED, maxQueued);
+        nonNegative(Field.DAILY_IMAGES, dailyImages);
         if (rate == 0 && burst != 0) {
-            throw new IllegalArgumentException("a burst needs a rate");
+            throw new Invalid(Field.BURST, "a burst needs a rate");
         }
         if (rate > 0 && burst == 0) {
             burst = defaultBurst(rate);
+        }
+    }
+
+    /** The limits, by the names the command line's flags and the admin API's fields give them. */
+    public enum Field {
+        RATE, BURST, MAX_QUEUED, DAILY_IMAGES
+    }
+
+    /** A limit value refused, naming the limit, so that each interface can point at its own flag or field. */
+    public static final class Invalid extends IllegalArgumentException {
+        private final Field field;
+
+        Invalid(Field field, String message) {
+            super(message);
+            this.field = field;
+        }
+
+        public Field field() {
+            return field;
+        }
+    }
+
+    private static void nonNegative(Field field, int value) {
+        if (value < 0) {
+            throw new Invalid(field, "limits are 0 (none) or positive");
         }
     }
 
@@ -72,15 +97,20 @@ public record KeyLimits(double rate, int burst, int maxQueued, int dailyImages) 
     /**
      * These limits with {@code change} applied: a field it sets replaces this one's (0 removes
      * the limit); removing the rate removes the burst with it.
+     *
+     * @throws Invalid for a value no key may have
      */
     public KeyLimits with(KeyChange change) {
         double newRate = change.rate() != null ? change.rate() : rate;
         int newBurst;
-        if (newRate == 0 && change.burst() != null && change.burst() != 0) {
-            throw new IllegalArgumentException("a burst needs a rate (--rate N/s)");
+        if (change.rate() != null && !(change.rate() >= 0 && change.rate() <= MAX_RATE)) {
+            throw new Invalid(Field.RATE, "rate must be between 0 and " + (long) MAX_RATE + " requests/s: " + change.rate());
         }
-        if (change.burst() != null && change.burst() < 0) {
-            throw new IllegalArgumentException("limits are 0 (none) or positive");
+        if (newRate == 0 && change.burst() != null && change.burst() != 0) {
+            throw new Invalid(Field.BURST, "a burst needs a rate (--rate N/s)");
+        }
+        if (change.burst() != null) {
+            nonNegative(Field.BURST, change.burst());
         }
         if (newRate == 0) {
             newBurst = 0;

@@ -25,6 +25,18 @@ final class Authenticator {
         return key(req).admin();
     }
 
+    /**
+     * The caller's key when it is an admin key. @throws ApiError 401 for a missing or bad key, 403 for a key
+     * that is not an admin key
+     */
+    ApiKey admin(ServerRequest req) {
+        ApiKey key = key(req);
+        if (!key.admin()) {
+            throw ApiError.detail(403, "This route needs an admin key (keys create --admin).");
+        }
+        return key;
+    }
+
     /** The caller's key (its tenant and limits). @throws ApiError 401 */
     ApiKey key(ServerRequest req) {
         List<String> values = req.headers().values(HeaderNames.AUTHORIZATION);

@@ -45,6 +45,9 @@ import java.util.stream.Collectors;
  * PUT  /v1/queue/{model}/requests/{request_id}/cancel        cancel
  * GET  /files/{job}/{file}                                   signed image links
  * GET  /v1/usage                                            the caller's tenant's usage (?from=&to=)
+ * GET  /v1/admin/keys, POST /v1/admin/keys                   admin keys only: list keys, create one (its secret shown once)
+ * PATCH, DELETE /v1/admin/keys/{id}                          admin keys only: change a key's limits, revoke it
+ * GET  /v1/admin/usage                                      admin keys only: every tenant's usage (?from=&to=&tenant=)
  * GET  /v1/models                                           models, their providers and health
  * GET  /.well-known/jwks.json                                webhook signing keys (public parts)
  * GET  /healthz, /readyz                                     liveness, readiness
@@ -132,6 +135,7 @@ public final class HttpApi implements AutoCloseable {
         ModelsRoute models = new ModelsRoute(settings.models(), providers);
         JwksRoute jwks = new JwksRoute(webhookKeys);
         UsageRoute usageRoute = new UsageRoute(auth, usage, clock);
+        AdminRoutes admin = new AdminRoutes(auth, keys, usage, settings.maxBodyBytes(), clock);
 
         ApiDocs docs = new ApiDocs();
 
@@ -144,6 +148,11 @@ public final class HttpApi implements AutoCloseable {
                 route(Method.PUT, "/v1/queue/{model}/requests/{request_id}/cancel", jobs::cancel),
                 route(Method.GET, "/files/{job}/{file}", files::handle),
                 route(Method.GET, "/v1/usage", usageRoute::handle),
+                route(Method.GET, "/v1/admin/keys", admin::list),
+                route(Method.POST, "/v1/admin/keys", admin::create),
+                route(Method.PATCH, "/v1/admin/keys/{id}", admin::update),
+                route(Method.DELETE, "/v1/admin/keys/{id}", admin::revoke),
+                route(Method.GET, "/v1/admin/usage", admin::usage),
                 route(Method.GET, "/v1/models", models::handle),
                 route(Method.GET, "/.well-known/jwks.json", jwks::handle),
                 route(Method.GET, "/healthz", health::live),

@@ -1,7 +1,5 @@
 package io.genqueue.http;
 
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.genqueue.fetch.InvalidWebhookUrlException;
 import io.genqueue.fetch.WebhookPoster;
@@ -22,12 +20,9 @@ import io.genqueue.queue.RequestIds;
 import io.genqueue.queue.SubmitOutcome;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
-import io.helidon.http.RequestException;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -37,9 +32,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.OptionalLong;
 
 /**
  * {@code POST /v1/queue/{model}}: checks the request in the contract's order (key, model, the key's
@@ -61,7 +54,7 @@ final class SubmitHandler implements Handler {
     private final JobStore store;
     private final BaseUrl baseUrl;
     private final Clock clock;
-    private final long maxBodyBytes;
+    private final JsonBody bodies;
     private final WebhookPoster webhooks;
     private final RateLimiter rates;
     private final QueueDepthGate depth;
@@ -75,7 +68,7 @@ final class SubmitHandler implements Handler {
         this.store = store;
         this.baseUrl = baseUrl;
         this.clock = clock;
-        this.maxBodyBytes = maxBodyBytes;
+        this.bodies = new JsonBody(maxBodyBytes, "send reference images as URLs rather than data URIs if they are large.");
         this.webhooks = webhooks;
         this.rates = rates;
         this.depth = depth;
@@ -92,8 +85,7 @@ final class SubmitHandler implements Handler {
         if (!depth.admits()) {
             throw ErrorMapper.queueFull(depth.max());
         }
-        checkContentType(req);
-        JsonNode body = parse(readBody(req));
+        JsonNode body = bodies.read(req);
 
         List<Violation> violations = new ArrayList<>();
         GenerationInput input = null;
@@ -132,71 +124,6 @@ final class SubmitHandler implements Handler {
         };
         Responses.requestId(res, stored.id());
         Responses.json(res, 200, StatusBody.of(stored, JobUrls.of(baseUrl.of(req), caller.model(), stored.id()), null));
-    }
-
-    private static void checkContentType(ServerRequest req) {
-        String header = req.headers().first(HeaderNames.CONTENT_TYPE).orElse("");
-        String[] parts = header.split(";", -1);
-        boolean json = parts[0].strip().toLowerCase(Locale.ROOT).equals("application/json");
-        for (int i = 1; json && i < parts.length; i++) {
-            String param = parts[i].strip().toLowerCase(Locale.ROOT).replace("\"", "");
-            if (param.startsWith("charset=") && !param.equals("charset=utf-8")) {
-                json = false;
-            }
-        }
-        if (!json) {
-            throw ApiError.detail(415, "Content-Type must be application/json" + (header.isEmpty() ? "." : ", not " + truncate(header) + "."));
-        }
-    }
-
-    private byte[] readBody(ServerRequest req) {
-        OptionalLong declared = req.headers().contentLength();
-        if (declared.isPresent() && declared.getAsLong() > maxBodyBytes) {
-            throw tooLarge();
-        }
-        if (!req.content().hasEntity()) {
-            return new byte[0];
-        }
-        // A declared length is read exactly; a chunked body up to one byte past the limit.
-        int toRead = (int) (declared.isPresent() ? declared.getAsLong() : Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
-        byte[] bytes;
-        try (InputStream in = req.content().inputStream()) {
-            bytes = in.readNBytes(toRead);
-        } catch (RequestException e) {
-            // The HTTP layer's own limit stops a chunked body that grows past it.
-            throw e.status().code() == 413 ? tooLarge() : malformedBody();
-        } catch (IOException | RuntimeException e) {
-            // The client ended or garbled the body: fewer bytes than announced, a bad chunk size.
-            throw malformedBody();
-        }
-        if (bytes.length > maxBodyBytes) {
-            throw tooLarge();
-        }
-        return bytes;
-    }
-
-    private static ApiError malformedBody() {
-        return ApiError.detail(400, "Malformed request body: it ended early or its chunked encoding is invalid.");
-    }
-
-    private ApiError tooLarge() {
-        return ApiError.detail(413, "Request body is larger than " + maxBodyBytes + " bytes; send reference images as URLs "
-                + "rather than data URIs if they are large.");
-    }
-
-    private static JsonNode parse(byte[] bytes) {
-        if (bytes.length == 0) {
-            throw ErrorMapper.validation(List.of(new Violation(List.of("body"), "Request body is empty; expected a JSON object.",
-                    "json_invalid")));
-        }
-        try {
-            return Json.parse(bytes);
-        } catch (JsonProcessingException e) {
-            JsonLocation at = e.getLocation();
-            String where = at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
-            throw ErrorMapper.validation(List.of(new Violation(List.of("body"), "Invalid JSON" + where + ": "
-                    + truncate(e.getOriginalMessage()), "json_invalid")));
-        }
     }
 
     private static Priority priority(ServerRequest req, List<Violation> violations) {
@@ -274,7 +201,4 @@ final class SubmitHandler implements Handler {
         }
     }
 
-    private static String truncate(String s) {
-        return s.length() <= 200 ? s : s.substring(0, 200) + "...";
-    }
 }

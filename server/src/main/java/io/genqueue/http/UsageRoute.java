@@ -35,30 +35,41 @@ final class UsageRoute {
 
     void handle(ServerRequest req, ServerResponse res) {
         String tenant = auth.key(req).tenant();
-        UsageRange range;
-        try {
-            range = UsageRange.parse(req.query().first("from").orElse(null), req.query().first("to").orElse(null),
-                    LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC));
-        } catch (UsageRange.Invalid e) {
-            throw ErrorMapper.validation(List.of(new Violation(List.of("query", e.parameter()), e.getMessage(), e.type())));
-        }
+        UsageRange range = range(req, clock);
         UsageReport report = UsageReport.of(range, usage.counts(Optional.of(tenant), range));
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("tenant", tenant);
         body.put("from", range.from().toString());
         body.put("to", range.to().toString());
-        body.put("days", report.rows().stream().map(row -> {
-            Map<String, Object> day = new LinkedHashMap<>();
-            day.put("date", row.day().toString());
-            day.put("model", row.model());
-            day.putAll(figures(row.figures()));
-            return day;
-        }).toList());
+        body.put("days", report.rows().stream().map(row -> day(row, false)).toList());
         body.put("totals", figures(report.totals()));
         Responses.json(res, 200, body);
     }
 
-    private static Map<String, Object> figures(UsageReport.Figures f) {
+    /** The days a usage route is asked about ({@code from}, {@code to}). @throws ApiError 422 at {@code ["query", name]} */
+    static UsageRange range(ServerRequest req, Clock clock) {
+        try {
+            return UsageRange.parse(req.query().first("from").orElse(null), req.query().first("to").orElse(null),
+                    LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC));
+        } catch (UsageRange.Invalid e) {
+            throw ErrorMapper.validation(List.of(new Violation(List.of("query", e.parameter()), e.getMessage(), e.type())));
+        }
+    }
+
+    /** One row of {@code days}: its date, model (and tenant, when the answer covers several) and figures. */
+    static Map<String, Object> day(UsageReport.Row row, boolean withTenant) {
+        Map<String, Object> day = new LinkedHashMap<>();
+        if (withTenant) {
+            day.put("tenant", row.tenant());
+        }
+        day.put("date", row.day().toString());
+        day.put("model", row.model());
+        day.putAll(figures(row.figures()));
+        return day;
+    }
+
+    /** The figures as the API shows them: provider time in seconds, to the millisecond. */
+    static Map<String, Object> figures(UsageReport.Figures f) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("submitted", f.submitted());
         out.put("succeeded", f.succeeded());
