@@ -3,8 +3,10 @@ package io.genqueue.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.genqueue.auth.KeyLimits;
 import io.genqueue.auth.Keys;
 import io.genqueue.queue.LogCapture;
+import io.genqueue.testing.Eventually;
 import io.genqueue.testing.SettableClock;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -91,15 +93,18 @@ class AdminApiTest {
         TestServer.Response raised = call("PATCH", "/v1/admin/keys/" + id, admin, "{\"max_queued\":2}");
         assertThat(raised.status()).isEqualTo(200);
         assertThat(raised.json().get("limits").get("max_queued").asInt()).isEqualTo(2);
+        awaitEveryNodeSees(secret, new KeyLimits(0, 0, 2, 0));
         assertThat(submit(secret, ONE).status()).as("raised to 2").isEqualTo(200);
         assertThat(submit(secret, ONE).status()).isEqualTo(429);
 
         TestServer.Response removed = call("PATCH", "/v1/admin/keys/" + id, admin, "{\"max_queued\":0,\"rate\":1}");
         assertThat(removed.json().get("limits").toString()).isEqualTo("{\"rate\":1,\"burst\":1,\"max_queued\":0,\"daily_images\":0}");
+        awaitEveryNodeSees(secret, new KeyLimits(1, 1, 0, 0));
         assertThat(submit(secret, ONE).status()).as("no max-queued now; the rate's one token").isEqualTo(200);
         assertThat(submit(secret, ONE).status()).isEqualTo(429);
         assertThat(call("PATCH", "/v1/admin/keys/" + id, admin, "{\"rate\":0}").json().get("limits").get("burst").asInt())
                 .as("removing the rate removes the burst").isZero();
+        awaitEveryNodeSees(secret, KeyLimits.NONE);
         for (int i = 0; i < 3; i++) {
             assertThat(submit(secret, ONE).status()).as("no limits at all").isEqualTo(200);
         }
@@ -115,6 +120,7 @@ class AdminApiTest {
         assertThat(revoked.status()).isEqualTo(200);
         assertThat(revoked.json().get("id").asText()).isEqualTo(id);
         assertThat(Instant.parse(revoked.json().get("revoked_at").asText())).isNotNull();
+        awaitEveryNodeSees(secret, null);
         TestServer.Response refused = submit(secret, ONE);
         assertThat(refused.status()).isEqualTo(401);
         assertThat(refused.json().get("detail").asText()).isEqualTo("Invalid or revoked API key.");
@@ -288,6 +294,7 @@ class AdminApiTest {
             later.add(call("GET", "/v1/admin/usage", admin, null));
             later.add(submit(secret, ONE));
             later.add(call("DELETE", "/v1/admin/keys/" + id, admin, null));
+            awaitEveryNodeSees(secret, null);
             later.add(submit(secret, ONE));
             later.add(call("PATCH", "/v1/admin/keys/" + secret, admin, "{\"rate\":1}")); // a secret sent as an id
             logs = capture.output();
@@ -312,6 +319,17 @@ class AdminApiTest {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /**
+     * Waits until every process's key store answers {@code secret} with {@code limits} (null: as revoked).
+     * One process sees a change at its next request; others of a PostgreSQL cluster when the change's
+     * announcement reaches them (milliseconds, at worst one poll interval), as the README says.
+     */
+    static void awaitEveryNodeSees(String secret, KeyLimits limits) {
+        Eventually.until(Duration.ofSeconds(10), "every process applies the key's change", () -> server.nodes().stream()
+                .allMatch(node -> limits == null ? node.keys().authenticate(secret).isEmpty()
+                        : node.keys().authenticate(secret).map(k -> k.limits().equals(limits)).orElse(false)));
+    }
 
     /** {@code method path} with {@code apiKey} (none when null) and a JSON body (none when null). */
     static TestServer.Response call(String method, String path, String apiKey, String json) {
