@@ -114,6 +114,7 @@ public final class Application implements AutoCloseable {
 
     private void startParts(Clock clock, PrintStream out, ProviderRouter provider) {
         applyLogLevel(settings.logLevel());
+        keep(settings.logFormat().apply());
         DataDir dataDir = keep(settings.storage().postgres() ? DataDir.shared(settings.dataDir()) : DataDir.lock(settings.dataDir()));
         KeyStore keys;
         WebhookOutbox outbox;
