@@ -132,7 +132,9 @@ enum Setting {
             + "`io.genqueue.access`) and the job lines (`io.genqueue.jobs`) are at info: `warn` quiets them.", Setting::logLevel),
     LOG_FORMAT("GENQUEUE_LOG_FORMAT", "text", "Log lines as `text` (for people) or `json` (one object a line, for log "
             + "shippers: `timestamp`, `level`, `logger`, `thread`, `message` and each line's fields as keys of their own).",
-            Setting::logFormat);
+            Setting::logFormat),
+    ACCESS_LOG("GENQUEUE_ACCESS_LOG", "true", "Write an access line per HTTP request (logger `io.genqueue.access`); `false` "
+            + "keeps the other info lines, the job lines among them, without them.", Setting::bool);
 
     private final String env;
     private final String defaultValue;

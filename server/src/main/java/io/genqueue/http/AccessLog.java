@@ -58,7 +58,9 @@ final class AccessLog {
 
     /** Notes the tenant of the key that authenticated {@code req}, for its access line (if there is one). */
     static void tenant(ServerRequest req, String tenant) {
-        req.context().get(Line.class).ifPresent(line -> line.tenant = tenant);
+        if (log.isInfoEnabled()) {
+            req.context().get(Line.class).ifPresent(line -> line.tenant = tenant);
+        }
     }
 
     /** Writes the line of a request whose answer was sent. */

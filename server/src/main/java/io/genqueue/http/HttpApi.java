@@ -106,6 +106,9 @@ public final class HttpApi implements AutoCloseable {
 
     static final Duration IDLE_CONNECTION_TIMEOUT = Duration.ofSeconds(60);
 
+    /** The logger of the access lines ({@link AccessLog}): {@code GENQUEUE_ACCESS_LOG=false} turns it off. */
+    public static final String ACCESS_LOGGER = AccessLog.LOGGER;
+
     private final WebServer server;
     private final JobEvents events;
     private final RequestDeadline deadline;

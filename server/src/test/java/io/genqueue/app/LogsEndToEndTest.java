@@ -184,4 +184,24 @@ class LogsEndToEndTest {
                     + "model nano_banana) while queued"));
         }
     }
+
+    @Test
+    void access_lines_off_leave_the_job_lines_and_nothing_of_the_access_lines_is_written() {
+        try (LogCapture logs = new LogCapture()) {
+            String id;
+            try (TestServer server = TestServer.start(Map.of("GENQUEUE_WORKERS", "0", "GENQUEUE_ACCESS_LOG", "false"))) {
+                id = server.submitOk("{\"prompt\":\"x\"}");
+                server.get(TestServer.statusPath(id));
+                assertThat(server.get("/no/such/path").status()).isEqualTo(404);
+            } // stopped: every answer sent, so every line it would write is written
+            assertThat(logs.fields(JobLines.LOGGER)).singleElement()
+                    .satisfies(l -> assertThat(l).containsEntry("transition", "submitted").containsEntry("request_id", id));
+            assertThat(logs.fields(ACCESS)).isEmpty();
+        }
+        try (LogCapture logs = new LogCapture(); TestServer server = TestServer.start(Map.of("GENQUEUE_WORKERS", "0"))) {
+            assertThat(server.get("/no/such/path").status()).isEqualTo(404);
+            Eventually.until(WAIT, "the next server's access line, on again by default",
+                    () -> logs.fields(ACCESS).size() == 1);
+        }
+    }
 }
