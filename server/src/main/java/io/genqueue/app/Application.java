@@ -1,6 +1,5 @@
 package io.genqueue.app;
 
-import ch.qos.logback.classic.Level;
 import io.genqueue.auth.KeyStore;
 import io.genqueue.auth.NewKey;
 import io.genqueue.blob.BlobStore;
@@ -118,7 +117,7 @@ public final class Application implements AutoCloseable {
     }
 
     private void startParts(Clock clock, PrintStream out, ProviderRouter provider) {
-        applyLogLevel(settings.logLevel());
+        keep(settings.logs().apply());
         DataDir dataDir = keep(settings.storage().postgres() ? DataDir.shared(settings.dataDir()) : DataDir.lock(settings.dataDir()));
         WebhookOutbox outbox;
         UsageStore usage;
@@ -273,12 +272,6 @@ public final class Application implements AutoCloseable {
         out.println("Make more with: java -jar target/genqueue.jar keys create --tenant NAME --data-dir " + settings.dataDir());
         out.println();
         out.flush();
-    }
-
-    private static void applyLogLevel(String level) {
-        if (LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
-            root.setLevel(Level.toLevel(level, Level.INFO));
-        }
     }
 
     @Override

@@ -128,7 +128,13 @@ enum Setting {
     BREAKER_OPEN("GENQUEUE_BREAKER_OPEN", "30s", "How long a provider's circuit stays open after half of its last 20 calls "
             + "(at least 5) failed; then one probe call decides. `0s` turns the breakers off.", Setting::duration),
     READERS("GENQUEUE_READERS", "4", "Database read connections.", v -> intIn(v, 1, 64)),
-    LOG_LEVEL("GENQUEUE_LOG_LEVEL", "info", "Log level: error, warn, info, debug or trace.", Setting::logLevel);
+    LOG_LEVEL("GENQUEUE_LOG_LEVEL", "info", "Log level: error, warn, info, debug or trace. The access lines (logger "
+            + "`io.genqueue.access`) and the job lines (`io.genqueue.jobs`) are at info: `warn` quiets them.", Setting::logLevel),
+    LOG_FORMAT("GENQUEUE_LOG_FORMAT", "text", "Log lines as `text` (for people) or `json` (one object a line, for log "
+            + "shippers: `timestamp`, `level`, `logger`, `thread`, `message` and each line's fields as keys of their own).",
+            Setting::logFormat),
+    ACCESS_LOG("GENQUEUE_ACCESS_LOG", "true", "Write an access line per HTTP request (logger `io.genqueue.access`); `false` "
+            + "keeps the other info lines, the job lines among them, without them.", Setting::bool);
 
     private final String env;
     private final String defaultValue;
@@ -322,6 +328,14 @@ enum Setting {
             case "open" -> MetricsAccess.OPEN;
             case "admin" -> MetricsAccess.ADMIN;
             default -> throw new IllegalArgumentException("'" + v + "' is not one of off, open, admin");
+        };
+    }
+
+    private static LogFormat logFormat(String v) {
+        return switch (v.toLowerCase(Locale.ROOT)) {
+            case "text" -> LogFormat.TEXT;
+            case "json" -> LogFormat.JSON;
+            default -> throw new IllegalArgumentException("'" + v + "' is not one of text, json");
         };
     }
 

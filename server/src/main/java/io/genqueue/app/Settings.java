@@ -60,7 +60,7 @@ record Settings(
         Upstreams upstreams,
         MetricsSettings metrics,
         int readers,
-        String logLevel) {
+        LogSettings logs) {
 
     static final String CONFIG_ENV = "GENQUEUE_CONFIG";
 
@@ -196,7 +196,8 @@ record Settings(
                 new MetricsSettings((MetricsAccess) v.get(Setting.METRICS), (Integer) v.get(Setting.METRICS_PORT),
                         (Boolean) v.get(Setting.METRICS_TENANT_LABEL)),
                 (Integer) v.get(Setting.READERS),
-                (String) v.get(Setting.LOG_LEVEL));
+                new LogSettings((String) v.get(Setting.LOG_LEVEL), (LogFormat) v.get(Setting.LOG_FORMAT),
+                        (Boolean) v.get(Setting.ACCESS_LOG)));
     }
 
     private static Storage storage(Map<Setting, Object> v) {

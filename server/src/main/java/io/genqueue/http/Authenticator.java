@@ -54,6 +54,8 @@ final class Authenticator {
             throw ApiError.unauthorized("Unsupported Authorization scheme: use 'Bearer <key>' or 'Key <key>'.");
         }
         String key = value.substring(space + 1).strip();
-        return keys.authenticate(key).orElseThrow(() -> ApiError.unauthorized("Invalid or revoked API key."));
+        ApiKey caller = keys.authenticate(key).orElseThrow(() -> ApiError.unauthorized("Invalid or revoked API key."));
+        AccessLog.tenant(req, caller.tenant());
+        return caller;
     }
 }

@@ -59,9 +59,10 @@ import java.util.stream.Collectors;
  * <p>The table is data ({@link #routes()}): the same list registers the routes, tells a wrong
  * method (405) from an unknown path (404), and is what the OpenAPI document is checked against.
  *
- * <p>Every answer is timed by route template ({@code http_server_requests_seconds}), and every
- * {@code 429} counted ({@code genqueue_rate_limited_total}), by one filter in front of the routes:
- * a handler that answers 429 needs to do nothing more.
+ * <p>Every answer is timed by route template ({@code http_server_requests_seconds}), every
+ * {@code 429} counted ({@code genqueue_rate_limited_total}), and every request given its access
+ * line ({@link AccessLog}), by one filter in front of the routes: a handler that answers 429 needs
+ * to do nothing more.
  */
 public final class HttpApi implements AutoCloseable {
 
@@ -109,6 +110,9 @@ public final class HttpApi implements AutoCloseable {
     }
 
     static final Duration IDLE_CONNECTION_TIMEOUT = Duration.ofSeconds(60);
+
+    /** The logger of the access lines ({@link AccessLog}): {@code GENQUEUE_ACCESS_LOG=false} turns it off. */
+    public static final String ACCESS_LOGGER = AccessLog.LOGGER;
 
     private final WebServer server;
     private final JobEvents events;
@@ -165,7 +169,7 @@ public final class HttpApi implements AutoCloseable {
         }
         this.routes = table.stream().map(Registered::route).toList();
         HttpMeters meters = metrics.http();
-        HttpRouting.Builder routing = HttpRouting.builder().addFilter((chain, req, res) -> timed(meters, chain, req, res));
+        HttpRouting.Builder routing = HttpRouting.builder().addFilter((chain, req, res) -> observed(meters, chain, req, res));
         for (Registered r : table) {
             routing.route(r.route().method(), r.route().template(), r.handler());
         }
@@ -228,18 +232,23 @@ public final class HttpApi implements AutoCloseable {
     }
 
     /**
-     * Times the request from here to its last byte under the template of the route it matched (or
-     * {@link HttpMeters#UNMATCHED}): the raw path, with its ids, is never a label.
+     * Observes each request once: times it from here to its last byte under the template of the
+     * route it matched (or {@link HttpMeters#UNMATCHED}: the raw path, with its ids, is never a
+     * label), and writes its {@link AccessLog access line}.
      */
-    private static void timed(HttpMeters meters, FilterChain chain, RoutingRequest req, RoutingResponse res) {
+    private static void observed(HttpMeters meters, FilterChain chain, RoutingRequest req, RoutingResponse res) {
         long started = System.nanoTime();
+        AccessLog.Line line = AccessLog.begin(req); // null when access lines are off
         res.whenSent(() -> {
             int status = res.status().code();
-            String route = req.matchingPattern().orElse(""); // empty for the catch-all of unknown paths
-            meters.request(req.prologue().method().text(), route.isEmpty() ? HttpMeters.UNMATCHED : route, status,
-                    System.nanoTime() - started);
+            String matched = req.matchingPattern().orElse(""); // empty for the catch-all of unknown paths
+            String route = matched.isEmpty() ? HttpMeters.UNMATCHED : matched;
+            meters.request(req.prologue().method().text(), route, status, System.nanoTime() - started);
             if (status == 429) {
                 meters.rateLimited();
+            }
+            if (line != null) {
+                AccessLog.write(line, req, res, route, status);
             }
         });
         chain.proceed();

@@ -5,6 +5,7 @@ import io.genqueue.generation.ErrorType;
 import io.genqueue.metrics.JobMeters;
 import io.genqueue.queue.CancelOutcome;
 import io.genqueue.queue.Failure;
+import io.genqueue.queue.JobLines;
 import io.genqueue.queue.JobResult;
 import io.genqueue.queue.JobState;
 import io.genqueue.queue.JobStore;
@@ -160,6 +161,7 @@ final class JobHandlers {
         }
         if (outcome == CancelOutcome.CANCELLED) { // a running job's cancel is counted where its run ends
             meters.cancelled(job.model(), job.tenant());
+            JobLines.cancelledQueued(job.id(), job.tenant(), job.model(), job.attempt());
         }
         switch (outcome) {
             case CANCELLED, REQUESTED -> Responses.json(res, 202, Map.of("status", "CANCELLATION_REQUESTED"));

@@ -11,6 +11,7 @@ import io.genqueue.metrics.JobMeters;
 import io.genqueue.json.Json;
 import io.genqueue.limit.QueueDepthGate;
 import io.genqueue.limit.RateLimiter;
+import io.genqueue.queue.JobLines;
 import io.genqueue.queue.JobStore;
 import io.genqueue.queue.JobView;
 import io.genqueue.queue.NewJob;
@@ -115,6 +116,7 @@ final class SubmitHandler implements Handler {
         JobView stored = switch (outcome) {
             case SubmitOutcome.Created c -> {
                 meters.submitted(caller.model(), caller.tenant());
+                JobLines.submitted(c.job().id(), caller.tenant(), caller.model());
                 yield c.job();
             }
             case SubmitOutcome.Existing e -> e.job();

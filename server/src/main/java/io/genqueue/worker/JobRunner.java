@@ -19,6 +19,7 @@ import io.genqueue.provider.ImageProvider;
 import io.genqueue.provider.ProviderException;
 import io.genqueue.queue.Claim;
 import io.genqueue.queue.Failure;
+import io.genqueue.queue.JobLines;
 import io.genqueue.queue.JobResult;
 import io.genqueue.queue.JobStore;
 import io.genqueue.queue.LogEntry;
@@ -80,6 +81,7 @@ final class JobRunner {
         RunningJobs.Run run = running.register(claim);
         long started = System.nanoTime();
         meters.pickedUp(Duration.between(claim.dueAt(), claim.claimedAt()));
+        JobLines.started(claim);
         try {
             store.log(claim, LogEntry.info(clock.instant(), "Attempt " + claim.attempt() + " started."));
             Outcome outcome = attempt(run, started);
@@ -178,6 +180,7 @@ final class JobRunner {
                 case Outcome.Failed f -> meters.failed(claim.model(), claim.tenant(), f.failure().type());
                 case Outcome.Cancelled c -> meters.cancelled(claim.model(), claim.tenant());
             }
+            JobLines.finished(claim, outcome);
         } else {
             log.info("job {} attempt {}: the lease was lost before the outcome was recorded; another run owns it", claim.jobId(),
                     claim.attempt());
@@ -245,7 +248,9 @@ final class JobRunner {
                 case CANCELLED -> record(run, new Outcome.Cancelled(elapsed(started)));
                 case SHUTDOWN -> {
                     startRecording(run);
-                    store.release(claim);
+                    if (store.release(claim)) {
+                        JobLines.requeued(claim, elapsed(started));
+                    }
                 }
                 case LEASE_LOST -> log.warn("job {} attempt {}: lease lost, run abandoned", claim.jobId(), claim.attempt());
             }
@@ -268,8 +273,10 @@ final class JobRunner {
             Duration delay = limits.backoff().delayAfter(claim.attempt(), e.retryAfter());
             Instant runAfter = clock.instant().plus(delay);
             startRecording(run);
-            store.retry(claim, runAfter, LogEntry.warn(clock.instant(), what + "; retrying in " + seconds(delay)
-                    + " (attempt " + claim.attempt() + " of " + limits.maxAttempts() + ")."));
+            if (store.retry(claim, runAfter, LogEntry.warn(clock.instant(), what + "; retrying in " + seconds(delay)
+                    + " (attempt " + claim.attempt() + " of " + limits.maxAttempts() + ")."))) {
+                JobLines.retried(claim, e.type(), elapsed(started), delay);
+            }
             return;
         }
         String message = e.retryable() ? what + " (gave up after " + claim.attempt() + " attempts)" : what;

@@ -480,6 +480,32 @@ public abstract class JobStoreContract {
     }
 
     @Test
+    void each_reap_and_each_missed_start_deadline_leaves_one_job_line_with_the_state_it_left_the_job_in() {
+        try (LogCapture logs = new LogCapture(JobLines.LOGGER)) {
+            String id = submit("t1");
+            claimOne();
+            clock.advance(LEASE.plusSeconds(1));
+            store.reapExpiredLeases(2, clock.instant());
+            claimOne();
+            clock.advance(LEASE.plusSeconds(1));
+            store.reapExpiredLeases(2, clock.instant());
+            NewJob timed = NewJob.builder(RequestIds.next(clock), "t1", MODEL, input("x"), clock.instant())
+                    .startDeadline(clock.instant().plusSeconds(5)).build();
+            String late = submit(timed);
+            clock.advance(Duration.ofSeconds(5));
+            store.failMissedStartDeadlines();
+
+            assertThat(logs.fields(JobLines.LOGGER)).containsExactly(
+                    Map.of("transition", "reaped", "state", "queued", "request_id", id, "tenant", "t1", "model", MODEL,
+                            "attempt", 1),
+                    Map.of("transition", "reaped", "state", "failed", "request_id", id, "tenant", "t1", "model", MODEL,
+                            "attempt", 2, "error_type", "internal_error"),
+                    Map.of("transition", "timed_out", "state", "failed", "request_id", late, "tenant", "t1", "model", MODEL,
+                            "attempt", 0, "error_type", "request_timeout"));
+        }
+    }
+
+    @Test
     void a_job_not_started_before_its_deadline_fails_with_request_timeout() {
         NewJob timed = NewJob.builder(RequestIds.next(clock), "t1", MODEL, input("x"), clock.instant())
                 .startDeadline(clock.instant().plusSeconds(5)).build();

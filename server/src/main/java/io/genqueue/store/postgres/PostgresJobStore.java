@@ -7,6 +7,7 @@ import io.genqueue.json.Json;
 import io.genqueue.queue.CancelOutcome;
 import io.genqueue.queue.Claim;
 import io.genqueue.queue.Failure;
+import io.genqueue.queue.JobLines;
 import io.genqueue.queue.JobListener;
 import io.genqueue.queue.JobListeners;
 import io.genqueue.queue.JobResult;
@@ -740,10 +741,13 @@ public final class PostgresJobStore implements JobStore {
     @Override
     public List<String> reapExpiredLeases(int maxAttempts, Instant expiredBefore) {
         List<String> all = new ArrayList<>();
-        List<String> batch;
+        List<Reaped> batch;
         do {
             batch = jdbc.transaction(c -> reapBatch(c, maxAttempts, expiredBefore.toEpochMilli()));
-            all.addAll(batch);
+            for (Reaped job : batch) { // committed
+                JobLines.reaped(job.id(), job.tenant(), job.model(), job.attempt(), job.after());
+                all.add(job.id());
+            }
         } while (batch.size() == REAP_BATCH);
         for (String id : all) {
             emit(l -> l.jobChanged(id));
@@ -756,19 +760,23 @@ public final class PostgresJobStore implements JobStore {
         return all;
     }
 
-    private List<String> reapBatch(Connection c, int maxAttempts, long expiredBefore) throws SQLException {
+    /** A job the reaper took from its worker, and the state it left it in. */
+    private record Reaped(String id, String tenant, String model, int attempt, JobState after) {
+    }
+
+    private List<Reaped> reapBatch(Connection c, int maxAttempts, long expiredBefore) throws SQLException {
         long now = now();
-        record Expired(String id, int attempt, boolean cancelRequested) {
+        record Expired(String id, int attempt, boolean cancelRequested, String tenant, String model) {
         }
         List<Expired> expired = new ArrayList<>();
-        try (PreparedStatement ps = Jdbc.prepare(c, "SELECT id, attempt, cancel_requested FROM jobs "
+        try (PreparedStatement ps = Jdbc.prepare(c, "SELECT id, attempt, cancel_requested, tenant, model FROM jobs "
                 + "WHERE state = 'RUNNING' AND lease_until < ? ORDER BY seq LIMIT ? FOR UPDATE SKIP LOCKED", expiredBefore, REAP_BATCH);
                 ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-                expired.add(new Expired(rs.getString(1), rs.getInt(2), rs.getBoolean(3)));
+                expired.add(new Expired(rs.getString(1), rs.getInt(2), rs.getBoolean(3), rs.getString(4), rs.getString(5)));
             }
         }
-        List<String> ids = new ArrayList<>(expired.size());
+        List<Reaped> reaped = new ArrayList<>(expired.size());
         Instant at = Instant.ofEpochMilli(now);
         for (Expired job : expired) {
             if (job.cancelRequested()) {
@@ -784,32 +792,37 @@ public final class PostgresJobStore implements JobStore {
                 LogWriter.insert(c, job.id(), LogEntry.warn(at, "Its worker stopped responding on attempt " + job.attempt()
                         + "; back in the queue."));
             }
-            ids.add(job.id());
+            reaped.add(new Reaped(job.id(), job.tenant(), job.model(), job.attempt(),
+                    job.cancelRequested() ? JobState.CANCELLED : job.attempt() >= maxAttempts ? JobState.FAILED : JobState.QUEUED));
         }
-        return ids;
+        return reaped;
     }
 
     @Override
     public int failMissedStartDeadlines() {
         long now = now();
-        List<String> ids = jdbc.autocommit(c -> {
+        record Late(String id, String tenant, String model) {
+        }
+        List<Late> late = jdbc.autocommit(c -> {
             try (PreparedStatement ps = Jdbc.prepare(c, "UPDATE jobs SET state = 'FAILED', finished_at = ?, error_type = ?, error = ? "
-                    + "WHERE state = 'QUEUED' AND start_deadline IS NOT NULL AND start_deadline <= ? AND started_at IS NULL RETURNING id",
+                    + "WHERE state = 'QUEUED' AND start_deadline IS NOT NULL AND start_deadline <= ? AND started_at IS NULL "
+                    + "RETURNING id, tenant, model",
                     now, ErrorType.REQUEST_TIMEOUT.wire(),
                     "The request did not start within its start timeout (X-Fal-Request-Start-Timeout).", now);
                     ResultSet rs = ps.executeQuery()) {
-                List<String> out = new ArrayList<>();
+                List<Late> out = new ArrayList<>();
                 while (rs.next()) {
-                    out.add(rs.getString(1));
+                    out.add(new Late(rs.getString(1), rs.getString(2), rs.getString(3)));
                 }
                 return out;
             }
         });
-        for (String id : ids) {
-            emit(l -> l.jobChanged(id));
-            feed.publishChanged(id);
+        for (Late job : late) {
+            JobLines.timedOut(job.id(), job.tenant(), job.model());
+            emit(l -> l.jobChanged(job.id()));
+            feed.publishChanged(job.id());
         }
-        return ids.size();
+        return late.size();
     }
 
     /** Processes sweeping at once expire disjoint jobs ({@code SKIP LOCKED}): each purges its own. */

@@ -7,6 +7,7 @@ import io.genqueue.json.Json;
 import io.genqueue.queue.CancelOutcome;
 import io.genqueue.queue.Claim;
 import io.genqueue.queue.Failure;
+import io.genqueue.queue.JobLines;
 import io.genqueue.queue.JobListener;
 import io.genqueue.queue.JobListeners;
 import io.genqueue.queue.JobResult;
@@ -584,20 +585,23 @@ public final class SqliteJobStore implements JobStore {
     public List<String> reapExpiredLeases(int maxAttempts, Instant expiredBefore) {
         return writer.call(tx -> {
             long now = now();
-            PreparedStatement find = tx.prepare("SELECT seq, id, model, lane, attempt, cancel_requested FROM jobs "
+            PreparedStatement find = tx.prepare("SELECT seq, id, model, lane, attempt, cancel_requested, tenant FROM jobs "
                     + "WHERE state = 'RUNNING' AND lease_until < ?");
             find.setLong(1, expiredBefore.toEpochMilli());
-            record Expired(long seq, String id, String model, int lane, int attempt, boolean cancelRequested) {
+            record Expired(long seq, String id, String model, int lane, int attempt, boolean cancelRequested, String tenant) {
             }
             List<Expired> expired = new ArrayList<>();
             try (ResultSet rs = find.executeQuery()) {
                 while (rs.next()) {
-                    expired.add(new Expired(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getInt(5), rs.getInt(6) == 1));
+                    expired.add(new Expired(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getInt(5), rs.getInt(6) == 1,
+                            rs.getString(7)));
                 }
             }
             List<String> ids = new ArrayList<>();
             Instant at = Instant.ofEpochMilli(now);
             for (Expired job : expired) {
+                JobState after = job.cancelRequested() ? JobState.CANCELLED : job.attempt() >= maxAttempts ? JobState.FAILED
+                        : JobState.QUEUED;
                 if (job.cancelRequested()) {
                     end(tx, job.seq(), JobState.CANCELLED, Failure.cancelled(), null, now);
                     appendLog(tx, job.id(), LogEntry.warn(at, "Its worker stopped responding; the job was cancelled as the client asked."));
@@ -612,7 +616,10 @@ public final class SqliteJobStore implements JobStore {
                             + "; back in the queue."));
                 }
                 ids.add(job.id());
-                tx.afterCommit(() -> emit(l -> l.jobChanged(job.id())));
+                tx.afterCommit(() -> {
+                    JobLines.reaped(job.id(), job.tenant(), job.model(), job.attempt(), after);
+                    emit(l -> l.jobChanged(job.id()));
+                });
             }
             if (!expired.isEmpty()) {
                 tx.afterCommit(() -> emit(JobListener::jobsAvailable));
@@ -627,7 +634,7 @@ public final class SqliteJobStore implements JobStore {
             long now = now();
             PreparedStatement ps = tx.prepare("UPDATE jobs SET state = 'FAILED', finished_at = ?, error_type = ?, error = ? "
                     + "WHERE state = 'QUEUED' AND start_deadline IS NOT NULL AND start_deadline <= ? AND started_at IS NULL "
-                    + "RETURNING seq, id, model, lane");
+                    + "RETURNING seq, id, model, lane, tenant");
             ps.setLong(1, now);
             ps.setString(2, ErrorType.REQUEST_TIMEOUT.wire());
             ps.setString(3, "The request did not start within its start timeout (X-Fal-Request-Start-Timeout).");
@@ -636,8 +643,13 @@ public final class SqliteJobStore implements JobStore {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     String id = rs.getString(2);
-                    index.remove(rs.getString(3), rs.getInt(4), rs.getLong(1));
-                    tx.afterCommit(() -> emit(l -> l.jobChanged(id)));
+                    String model = rs.getString(3);
+                    String tenant = rs.getString(5);
+                    index.remove(model, rs.getInt(4), rs.getLong(1));
+                    tx.afterCommit(() -> {
+                        JobLines.timedOut(id, tenant, model);
+                        emit(l -> l.jobChanged(id));
+                    });
                     count++;
                 }
             }
