@@ -1,5 +1,7 @@
 package io.genqueue.app;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.genqueue.json.Json;
 import io.genqueue.testing.Eventually;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -61,7 +63,8 @@ final class Browser implements AutoCloseable {
         // --no-sandbox: CI runs as root, where Chromium's sandbox cannot start
         options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 "--window-size=1280,1000", "--no-first-run", "--disable-extensions");
-        options.setCapability("goog:loggingPrefs", Map.of(LogType.BROWSER, Level.ALL.getName()));
+        options.setCapability("goog:loggingPrefs", Map.of(LogType.BROWSER, Level.ALL.getName(),
+                LogType.PERFORMANCE, Level.ALL.getName()));
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
                 .usingAnyFreePort().build();
         return new Browser(new ChromeDriver(service, options));
@@ -148,6 +151,29 @@ final class Browser implements AutoCloseable {
             errors.add(entry.getMessage());
         }
         return errors;
+    }
+
+    /** A request the page sent, as the browser's network log saw it. */
+    record Sent(String method, String url, Map<String, String> headers) {
+    }
+
+    /** The requests the browser sent since the last call (its DevTools network log). */
+    List<Sent> sentRequests() {
+        List<Sent> sent = new ArrayList<>();
+        for (LogEntry entry : driver.manage().logs().get(LogType.PERFORMANCE)) {
+            try {
+                JsonNode message = Json.mapper().readTree(entry.getMessage()).get("message");
+                if ("Network.requestWillBeSent".equals(message.path("method").asText())) {
+                    JsonNode request = message.at("/params/request");
+                    Map<String, String> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+                    request.path("headers").properties().forEach(h -> headers.put(h.getKey(), h.getValue().asText()));
+                    sent.add(new Sent(request.path("method").asText(), request.path("url").asText(), headers));
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return sent;
     }
 
     /** A PNG of the viewport, written to {@code file}. */

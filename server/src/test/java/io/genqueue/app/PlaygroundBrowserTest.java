@@ -104,6 +104,12 @@ class PlaygroundBrowserTest {
         assertThat(download.getDomAttribute("download")).isEqualTo(result.get("file_name").asText());
         assertThat(browser.driver.findElement(By.id("description")).getText()).contains("a lighthouse at dusk");
         assertThat(browser.controls("Cancel"::equals)).as("no Cancel once done").isEmpty();
+        // the key travels only in the Authorization header, never in an address (addresses end up in logs)
+        List<Browser.Sent> sent = browser.sentRequests();
+        assertThat(sent).extracting(Browser.Sent::url).noneMatch(url -> url.contains(server.key));
+        Browser.Sent stream = sent.stream().filter(r -> r.url().endsWith("/requests/" + id + "/status/stream?logs=1"))
+                .findFirst().orElseThrow(() -> new AssertionError("no status stream among " + sent));
+        assertThat(stream.headers().get("Authorization")).isEqualTo("Bearer " + server.key);
 
         // the whole finished page, for the README (docs/playground.png is a copy)
         browser.resize(1280, ((Number) browser.script(
