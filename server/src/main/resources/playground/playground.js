@@ -306,8 +306,8 @@ async function generate(event) {
       const retry = response.headers.get("Retry-After");
       showError(null, detailOf(response.status, body) + (retry ? " (try again in " + retry + " s)" : ""));
     } else {
-      const prompt = $("prompt").value;
-      remember({ id: body.request_id, model, prompt: prompt.slice(0, 80), at: new Date().toISOString() });
+      const prompt = Array.from($("prompt").value).slice(0, 80).join(""); // whole code points
+      remember({ id: body.request_id, model, prompt, at: new Date().toISOString() });
       show(model, body.request_id);
     }
   } catch (e) {
@@ -403,6 +403,9 @@ function statusChanged(shown, status) {
   }
   renderLogs(status.logs);
   if (status.status === "IN_QUEUE") {
+    // back in the queue after an attempt (a retry, a lost lease): the next attempt's clock starts afresh
+    clearInterval(shown.timer);
+    shown.startedAt = null;
     const ahead = status.queue_position;
     $("status").textContent = ahead === 0 ? "In queue: next to start" : "In queue: position " + ahead
       + " (" + ahead + " ahead)";
@@ -430,7 +433,7 @@ function statusChanged(shown, status) {
 }
 
 function running(shown) {
-  if (state.shown === shown && !shown.done) {
+  if (state.shown === shown && !shown.done && shown.startedAt !== null) {
     const seconds = Math.max(0, Math.round((Date.now() - shown.startedAt) / 1000));
     $("status").textContent = "Running: " + seconds + " s";
   }
