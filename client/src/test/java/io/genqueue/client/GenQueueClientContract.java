@@ -177,6 +177,24 @@ abstract class GenQueueClientContract {
     }
 
     @Test
+    void the_servers_own_rate_limit_is_waited_out_and_every_submit_goes_through_once() {
+        try (LiveServer server = server(Map.of("GENQUEUE_WORKERS", "0"))) {
+            String limited = server.newKey("metered", new io.genqueue.auth.KeyLimits(1, 1, 0, 0)); // 1 request/s, burst 1
+            try (FaultyProxy proxy = FaultyProxy.inFrontOf(server.base, (line, n) -> FaultyProxy.Action.FORWARD);
+                    GenQueueClient client = GenQueueClient.builder().baseUrl(proxy.base()).apiKey(limited)
+                            .backoff(Duration.ofMillis(10), Duration.ofMillis(100)).build()) {
+                Submitted first = client.submit(prompt("a lighthouse"));
+                Submitted second = client.submit(prompt("another lighthouse")); // the bucket is empty: 429, Retry-After 1
+
+                assertThat(second.requestId()).isNotEqualTo(first.requestId());
+                assertThat(second.queuePosition()).as("two jobs, not three: the refused try stored nothing").isEqualTo(1);
+                assertThat(proxy.requests).as("the second submit was refused at least once, then went through")
+                        .hasSizeGreaterThanOrEqualTo(3).allMatch(POST_SUBMIT::equals);
+            }
+        }
+    }
+
+    @Test
     void a_429_that_outlasts_the_retries_throws_rate_limited_with_its_retry_after() {
         String limited = "{\"detail\":\"Rate limit exceeded for this key.\"}";
         try (LiveServer server = server(Map.of());

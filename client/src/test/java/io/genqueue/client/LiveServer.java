@@ -57,6 +57,11 @@ public final class LiveServer implements AutoCloseable {
         return GenQueueClient.builder().baseUrl(base).apiKey(key).backoff(java.time.Duration.ofMillis(10), java.time.Duration.ofMillis(100));
     }
 
+    /** A new key of {@code tenant} with these limits (as {@code keys create --rate ... --burst ...} makes it). */
+    String newKey(String tenant, io.genqueue.auth.KeyLimits limits) {
+        return server.newKey(tenant, limits);
+    }
+
     GenQueueClient client() {
         return client(base).build();
     }

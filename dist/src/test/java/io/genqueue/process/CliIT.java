@@ -11,7 +11,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The command line as an operator uses it: {@code keys create|list|revoke} beside a running
+ * The command line as an operator uses it: {@code keys create|list|revoke} and {@code usage} beside a running
  * server, the first-start key, the data directory lock, bad settings, and help.
  */
 class CliIT {
@@ -172,10 +172,25 @@ class CliIT {
     }
 
     @Test
+    void usage_prints_a_tenants_requests_from_the_running_servers_store() {
+        String key = createKey("usage-cli");
+        Api api = server.api(key);
+        api.awaitCompleted(api.submitOk("{\"prompt\":\"counted\",\"num_images\":2}"));
+
+        ServerProcess.Result r = ServerProcess.run(Map.of(), "usage", "--tenant", "usage-cli", "--data-dir", data.toString());
+
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("for tenant 'usage-cli'").contains("TENANT").contains("SUBMITTED");
+        assertThat(r.out().lines().filter(l -> l.startsWith("usage-cli ")).toList()).as(r.out()).hasSizeBetween(1, 2); // 2 across midnight
+        assertThat(r.lastLine().split("\\s+")).as(r.out()).startsWith("TOTAL", "1", "1", "0", "0", "2");
+        assertThat(r.out()).doesNotContain(key);
+    }
+
+    @Test
     void help_describes_every_command() {
         ServerProcess.Result top = ServerProcess.run(Map.of(), "--help");
         assertThat(top.code()).as(top.toString()).isZero();
-        assertThat(top.out()).contains("serve").contains("keys");
+        assertThat(top.out()).contains("serve").contains("keys").contains("usage");
 
         ServerProcess.Result serve = ServerProcess.run(Map.of(), "serve", "--help");
         assertThat(serve.code()).as(serve.toString()).isZero();

@@ -44,7 +44,8 @@ import org.junit.jupiter.api.Test;
  * from many clients is killed with SIGKILL (twice), restarted on the same data directory, and
  * every request that was acknowledged with a 200 must then exist, complete successfully once, with
  * its images on disk exactly once; results seen before a kill must be untouched by the restart;
- * and the database must pass SQLite's integrity check after a graceful stop.
+ * the usage counts must agree with the jobs at each kill and at the end; and the database must
+ * pass SQLite's integrity check after a graceful stop.
  */
 class CrashIT {
 
@@ -69,8 +70,11 @@ class CrashIT {
     record Seen(List<ImageRef> images, int attempts) {
     }
 
-    /** What the database held at the instant of a kill (read from a copy of its files). */
-    record Snapshot(Map<String, String> states) {
+    /**
+     * What the database held at the instant of a kill (read from a copy of its files), and where
+     * its usage counts disagreed with its jobs then (none expected: they commit together).
+     */
+    record Snapshot(Map<String, String> states, List<String> usageDisagreements) {
         long count(String state) {
             return states.values().stream().filter(state::equals).count();
         }
@@ -127,6 +131,8 @@ class CrashIT {
                     completedBeforeKill.size(), requeuedBySnapshots, requeueLines);
             assertThat(requeuedBySnapshots).as("jobs running at the kills").isPositive();
             assertThat(problems).as("problems found after the restart").isEmpty();
+            assertThat(snapshots).as("usage against the jobs at the instants of the kills")
+                    .allSatisfy(snap -> assertThat(snap.usageDisagreements()).isEmpty());
             assertThat(requeueLines).as("each job running at a kill is requeued once by the next start")
                     .isEqualTo(requeuedBySnapshots);
 
@@ -151,6 +157,7 @@ class CrashIT {
                 System.out.println("[CrashIT] job states after the graceful stop: " + states);
                 assertThat(states.keySet()).as("every stored job succeeded").containsExactly("SUCCEEDED");
             }
+            assertThat(usageDisagreements(db)).as("usage against the jobs after the graceful stop").isEmpty();
         }
         System.out.printf("[CrashIT] %d kill(s), total %.1f s%n", ROUNDS, seconds(System.nanoTime() - t0));
         ServerProcess.deleteTree(data);
@@ -339,8 +346,43 @@ class CrashIT {
                     states.put(rs.getString(1), rs.getString(2));
                 }
             }
-            return new Snapshot(states);
+            return new Snapshot(states, usageDisagreements(db));
         });
+    }
+
+    /**
+     * Where the usage counts (written by triggers with each job change) disagree with the jobs
+     * rows: requests submitted, each final state, and the images of the succeeded ones.
+     */
+    private static List<String> usageDisagreements(Connection db) throws SQLException {
+        List<String> out = new ArrayList<>();
+        String[][] checks = {
+            {"submitted", "SELECT count(*) FROM jobs", "SELECT COALESCE(sum(requests), 0) FROM usage_counts WHERE outcome = 'SUBMITTED'"},
+            {"succeeded", "SELECT count(*) FROM jobs WHERE state = 'SUCCEEDED'",
+                "SELECT COALESCE(sum(requests), 0) FROM usage_counts WHERE outcome = 'SUCCEEDED'"},
+            {"failed", "SELECT count(*) FROM jobs WHERE state = 'FAILED'",
+                "SELECT COALESCE(sum(requests), 0) FROM usage_counts WHERE outcome = 'FAILED'"},
+            {"cancelled", "SELECT count(*) FROM jobs WHERE state = 'CANCELLED'",
+                "SELECT COALESCE(sum(requests), 0) FROM usage_counts WHERE outcome = 'CANCELLED'"},
+            {"images", "SELECT COALESCE(sum(json_array_length(result, '$.images')), 0) FROM jobs WHERE state = 'SUCCEEDED'",
+                "SELECT COALESCE(sum(images), 0) FROM usage_counts WHERE outcome = 'SUCCEEDED'"}};
+        try (Statement s = db.createStatement()) {
+            for (String[] check : checks) {
+                long jobs = single(s, check[1]);
+                long counted = single(s, check[2]);
+                if (jobs != counted) {
+                    out.add(check[0] + ": " + jobs + " by the jobs, " + counted + " counted");
+                }
+            }
+        }
+        return out;
+    }
+
+    private static long single(Statement s, String sql) throws SQLException {
+        try (ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     // ---------------------------------------------------------------- after the restart

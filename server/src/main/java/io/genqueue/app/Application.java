@@ -19,6 +19,7 @@ import io.genqueue.limit.QueueDepthGate;
 import io.genqueue.limit.RateLimiter;
 import io.genqueue.provider.Backoff;
 import io.genqueue.provider.ImageProvider;
+import io.genqueue.provider.ProviderHealth;
 import io.genqueue.provider.router.ProviderRouter;
 import io.genqueue.queue.JobEvents;
 import io.genqueue.queue.JobStore;
@@ -27,12 +28,15 @@ import io.genqueue.store.postgres.PostgresJobStore;
 import io.genqueue.store.postgres.PostgresKeyStore;
 import io.genqueue.store.postgres.PostgresRateLimiter;
 import io.genqueue.store.postgres.PostgresSigningKeyStore;
+import io.genqueue.store.postgres.PostgresUsageStore;
 import io.genqueue.store.postgres.PostgresWebhookOutbox;
 import io.genqueue.store.sqlite.SqliteDatabase;
 import io.genqueue.store.sqlite.SqliteJobStore;
 import io.genqueue.store.sqlite.SqliteKeyStore;
 import io.genqueue.store.sqlite.SqliteSigningKeyStore;
+import io.genqueue.store.sqlite.SqliteUsageStore;
 import io.genqueue.store.sqlite.SqliteWebhookOutbox;
+import io.genqueue.usage.UsageStore;
 import io.genqueue.webhook.SigningKey;
 import io.genqueue.webhook.SigningKeyStore;
 import io.genqueue.webhook.WebhookDeliverer;
@@ -67,6 +71,7 @@ public final class Application implements AutoCloseable {
     private Worker worker;
     private JobStore store;
     private SigningKeyStore signingKeys;
+    private KeyStore keys;
     private String firstKey;
     private HttpApi http;
     private int port;
@@ -115,8 +120,8 @@ public final class Application implements AutoCloseable {
     private void startParts(Clock clock, PrintStream out, ProviderRouter provider) {
         applyLogLevel(settings.logLevel());
         DataDir dataDir = keep(settings.storage().postgres() ? DataDir.shared(settings.dataDir()) : DataDir.lock(settings.dataDir()));
-        KeyStore keys;
         WebhookOutbox outbox;
+        UsageStore usage;
         RateLimiter rates;
         Duration depthRefresh;
         if (settings.storage().postgres()) {
@@ -125,6 +130,7 @@ public final class Application implements AutoCloseable {
             keys = PostgresKeyStore.beside(pg);
             signingKeys = PostgresSigningKeyStore.beside(pg);
             outbox = PostgresWebhookOutbox.beside(pg);
+            usage = PostgresUsageStore.beside(pg);
             rates = PostgresRateLimiter.beside(pg); // one bucket per key for the whole cluster
             depthRefresh = settings.storage().poll(); // the depth is a count on PostgreSQL
         } else {
@@ -133,6 +139,7 @@ public final class Application implements AutoCloseable {
             keys = SqliteKeyStore.beside(sqlite);
             signingKeys = SqliteSigningKeyStore.beside(sqlite);
             outbox = SqliteWebhookOutbox.beside(sqlite);
+            usage = SqliteUsageStore.beside(sqlite);
             rates = new LocalRateLimiter(clock); // one process owns the store
             depthRefresh = Duration.ZERO; // the depth is the queue index's, free
         }
@@ -154,7 +161,8 @@ public final class Application implements AutoCloseable {
                 settings.lease(), settings.maxAttempts(), new Backoff(settings.retryBase(), settings.retryMax()), settings.retention()),
                 metrics.jobs()));
         metrics.queueDepth(settings.models(), store::queueDepth, QUEUE_DEPTH_CACHE, clock);
-        metrics.breakers(provider::health);
+        metrics.breakers(() -> provider.health().stream()
+                .collect(java.util.stream.Collectors.toMap(ProviderHealth::provider, ProviderHealth::state, (a, b) -> a)));
 
         keys.createFirst(DEFAULT_TENANT).ifPresent(key -> {
             firstKey = key.secret();
@@ -164,7 +172,7 @@ public final class Application implements AutoCloseable {
         WebhookPoster webhooks = new WebhookPoster(new WebhookPoster.Settings(settings.webhookTimeout(), settings.webhookTimeout(),
                 settings.fetchAllow()));
         if (serves) {
-            startHttp(clock, provider, keys, blobs, validator, events, dataDir, webhooks, rates,
+            startHttp(clock, provider, keys, usage, blobs, validator, events, dataDir, webhooks, rates,
                     new QueueDepthGate(store::queuedJobs, settings.maxQueued(), depthRefresh, clock));
             // Deliveries run where the API runs: their payload is the API's answer for the request.
             WebhookDeliverer deliverer = keep(new WebhookDeliverer(outbox, signingKeys, webhooks,
@@ -186,12 +194,12 @@ public final class Application implements AutoCloseable {
                 workerSlots(), webhookKey.kid());
     }
 
-    private void startHttp(Clock clock, ProviderRouter provider, KeyStore keys, BlobStore blobs, InputValidator validator,
-            JobEvents events, DataDir dataDir, WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth) {
+    private void startHttp(Clock clock, ProviderRouter provider, KeyStore keys, UsageStore usage, BlobStore blobs,
+            InputValidator validator, JobEvents events, DataDir dataDir, WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth) {
         http = new HttpApi(new HttpApi.Settings(settings.host(), settings.port(), settings.publicUrl(), settings.maxBodyBytes(),
                 settings.linkTtl(), settings.retention(), settings.models(), settings.streamKeepAlive(),
                 settings.requestTimeout(), settings.metrics().access(), settings.metrics().ownPort()),
-                store, keys, blobs, events, validator, provider::health, signingKeys::published, webhooks, rates, depth,
+                store, keys, usage, blobs, events, validator, provider::health, signingKeys::published, webhooks, rates, depth,
                 dataDir.linkSecret(settings.linkSecret()), metrics, clock);
         port = http.start();
     }
@@ -223,6 +231,11 @@ public final class Application implements AutoCloseable {
     /** The port {@code /metrics} has to itself, or -1 when it has none. */
     int metricsPort() {
         return metricsPort;
+    }
+
+    /** The API keys of this server's store (for tests that make keys with limits). */
+    KeyStore keys() {
+        return keys;
     }
 
     /** Where the webhook signing keys are, so tests sign with the key the server publishes. */

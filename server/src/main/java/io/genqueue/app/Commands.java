@@ -7,12 +7,12 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine;
 
 /**
- * The server's command line ({@code serve}, {@code keys}, {@code webhook-keys}). The shipped program (the dist module's
+ * The server's command line ({@code serve}, {@code keys}, {@code webhook-keys}, {@code usage}). The shipped program (the dist module's
  * {@code Main}) adds {@code emulate} to it: the server itself does not depend on the emulators.
  */
 @Command(name = "genqueue", mixinStandardHelpOptions = true, versionProvider = Commands.Version.class,
         description = "A self-hosted queue gateway for AI image generation (the nano_banana queue API).",
-        subcommands = {ServeCommand.class, KeysCommand.class, WebhookKeysCommand.class})
+        subcommands = {ServeCommand.class, KeysCommand.class, WebhookKeysCommand.class, UsageCommand.class})
 public final class Commands implements Runnable {
 
     @Spec

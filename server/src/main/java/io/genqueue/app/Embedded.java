@@ -48,6 +48,11 @@ public final class Embedded implements AutoCloseable {
         return firstKey;
     }
 
+    /** A new API key of {@code tenant} with {@code limits}, in this server's store, as {@code keys create} makes one; its secret. */
+    public String newKey(String tenant, io.genqueue.auth.KeyLimits limits) {
+        return app.keys().create(tenant, limits, false).secret();
+    }
+
     /**
      * Hears the store's committed changes (a job claimed, finished, requeued; work available after
      * a submit), on the store's writer thread, right after the commit: listeners must return at once.

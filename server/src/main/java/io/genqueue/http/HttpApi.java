@@ -11,6 +11,7 @@ import io.genqueue.metrics.Metrics;
 import io.genqueue.provider.ProviderHealth;
 import io.genqueue.queue.JobEvents;
 import io.genqueue.queue.JobStore;
+import io.genqueue.usage.UsageStore;
 import io.genqueue.webhook.SigningKey;
 import io.genqueue.webhook.WebhookBody;
 import io.helidon.http.Method;
@@ -43,6 +44,7 @@ import java.util.stream.Collectors;
  * GET  /v1/queue/{model}/requests/{request_id}               result (fal's alias)
  * PUT  /v1/queue/{model}/requests/{request_id}/cancel        cancel
  * GET  /files/{job}/{file}                                   signed image links
+ * GET  /v1/usage                                            the caller's tenant's usage (?from=&to=)
  * GET  /v1/models                                           models, their providers and health
  * GET  /.well-known/jwks.json                                webhook signing keys (public parts)
  * GET  /healthz, /readyz                                     liveness, readiness
@@ -112,7 +114,7 @@ public final class HttpApi implements AutoCloseable {
     private final JobHandlers jobs;
     private final List<Route> routes;
 
-    public HttpApi(Settings settings, JobStore store, KeyStore keys, BlobStore blobs, JobEvents events,
+    public HttpApi(Settings settings, JobStore store, KeyStore keys, UsageStore usage, BlobStore blobs, JobEvents events,
             InputValidator validator, Supplier<List<ProviderHealth>> providers, Supplier<List<SigningKey>> webhookKeys,
             WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth, byte[] linkSecret, Metrics metrics, Clock clock) {
         this.events = events;
@@ -130,6 +132,7 @@ public final class HttpApi implements AutoCloseable {
         Health health = new Health(store, blobs);
         ModelsRoute models = new ModelsRoute(settings.models(), providers);
         JwksRoute jwks = new JwksRoute(webhookKeys);
+        UsageRoute usageRoute = new UsageRoute(auth, usage, clock);
 
         ApiDocs docs = new ApiDocs();
         Playground playground = new Playground();
@@ -142,6 +145,7 @@ public final class HttpApi implements AutoCloseable {
                 route(Method.GET, "/v1/queue/{model}/requests/{request_id}", jobs::response),
                 route(Method.PUT, "/v1/queue/{model}/requests/{request_id}/cancel", jobs::cancel),
                 route(Method.GET, "/files/{job}/{file}", files::handle),
+                route(Method.GET, "/v1/usage", usageRoute::handle),
                 route(Method.GET, "/v1/models", models::handle),
                 route(Method.GET, "/.well-known/jwks.json", jwks::handle),
                 route(Method.GET, "/healthz", health::live),

@@ -1,36 +1,35 @@
 package io.genqueue.metrics;
 
-import io.genqueue.provider.ProviderHealth;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
-/** {@code genqueue_breaker_state{provider}}: 0 closed, 1 half-open, 2 open; read from the router at each scrape. */
+/**
+ * {@code genqueue_breaker_state{provider}}: 0 closed, 1 half-open, 2 open; read from the router at
+ * each scrape, as the states {@code /v1/models} shows ({@code closed}, {@code half_open}, {@code open}).
+ */
 final class BreakerGauges {
 
     private BreakerGauges() {
     }
 
-    static void register(MeterRegistry registry, Supplier<List<ProviderHealth>> health) {
-        for (ProviderHealth p : health.get()) {
-            String name = p.provider();
-            Gauge.builder("genqueue.breaker.state", () -> state(health.get(), name))
+    static void register(MeterRegistry registry, Supplier<Map<String, String>> states) {
+        for (String name : states.get().keySet()) {
+            Gauge.builder("genqueue.breaker.state", () -> state(states.get().get(name)))
                     .description("Circuit breaker of a provider: 0 closed, 1 half-open, 2 open").tag("provider", name)
                     .register(registry);
         }
     }
 
-    private static double state(List<ProviderHealth> providers, String name) {
-        for (ProviderHealth p : providers) {
-            if (p.provider().equals(name)) {
-                return switch (p.state()) {
-                    case "open" -> 2;
-                    case "half_open" -> 1;
-                    default -> 0;
-                };
-            }
+    private static double state(String state) {
+        if (state == null) {
+            return Double.NaN;
         }
-        return Double.NaN;
+        return switch (state) {
+            case "open" -> 2;
+            case "half_open" -> 1;
+            default -> 0;
+        };
     }
 }

@@ -1,6 +1,5 @@
 package io.genqueue.metrics;
 
-import io.genqueue.provider.ProviderHealth;
 import io.genqueue.queue.QueueDepth;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -16,6 +15,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -120,10 +120,10 @@ public final class Metrics implements AutoCloseable {
     /**
      * {@code genqueue_breaker_state{provider}}: 0 closed, 1 half-open, 2 open.
      *
-     * @param health the router's view of its providers, read at each scrape
+     * @param states each provider's breaker state as the router reports it ({@code closed}, {@code half_open}, {@code open}), read at each scrape
      */
-    public void breakers(Supplier<List<ProviderHealth>> health) {
-        BreakerGauges.register(registry, health);
+    public void breakers(Supplier<Map<String, String>> states) {
+        BreakerGauges.register(registry, states);
     }
 
     @Override

@@ -652,11 +652,13 @@ public final class PostgresJobStore implements JobStore {
                 case Outcome.Cancelled x -> JobState.CANCELLED;
             };
             JobResult result = outcome instanceof Outcome.Succeeded s ? s.result() : null;
+            String provider = outcome instanceof Outcome.Succeeded s ? s.provider() : null;
+            // the usage_ended trigger counts the outcome in this statement
             int updated = Jdbc.update(c, "UPDATE jobs SET state = ?, finished_at = ?, inference_ms = ?, error_type = ?, error = ?, "
-                    + "error_loc = ?, result = ?, lease_owner = NULL, lease_until = NULL WHERE " + HELD,
+                    + "error_loc = ?, result = ?, provider = ?, lease_owner = NULL, lease_until = NULL WHERE " + HELD,
                     state.name(), now, outcome.inferenceMillis(), failure == null ? null : failure.type().wire(),
                     failure == null ? null : failure.message(), locJson(failure), result == null ? null : Json.writeString(result),
-                    claim.jobId(), claim.attempt(), owner);
+                    provider, claim.jobId(), claim.attempt(), owner);
             if (updated == 0) {
                 return false;
             }

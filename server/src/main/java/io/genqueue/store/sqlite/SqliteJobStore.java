@@ -370,14 +370,17 @@ public final class SqliteJobStore implements JobStore {
 
     /** Ends the job at {@code seq} without a result (the caller checked that it may). */
     private void end(SqliteWriter.Tx tx, long seq, JobState state, Failure failure, Long inferenceMillis, long now) throws SQLException {
-        end(tx, seq, state, failure, null, inferenceMillis, now);
+        end(tx, seq, state, failure, null, null, inferenceMillis, now);
     }
 
-    /** Moves the job at {@code seq} to a terminal state, with its result if it succeeded. */
-    private void end(SqliteWriter.Tx tx, long seq, JobState state, Failure failure, JobResult result, Long inferenceMillis, long now)
-            throws SQLException {
+    /**
+     * Moves the job at {@code seq} to a terminal state, with its result and the provider that made
+     * it if it succeeded. The {@code usage_ended} trigger counts it in the same statement.
+     */
+    private void end(SqliteWriter.Tx tx, long seq, JobState state, Failure failure, JobResult result, String provider,
+            Long inferenceMillis, long now) throws SQLException {
         PreparedStatement ps = tx.prepare("UPDATE jobs SET state = ?, finished_at = ?, inference_ms = ?, error_type = ?, error = ?, "
-                + "error_loc = ?, result = ?, lease_owner = NULL, lease_until = NULL WHERE seq = ?");
+                + "error_loc = ?, result = ?, provider = ?, lease_owner = NULL, lease_until = NULL WHERE seq = ?");
         ps.setString(1, state.name());
         ps.setLong(2, now);
         setNullableLong(ps, 3, inferenceMillis);
@@ -385,7 +388,8 @@ public final class SqliteJobStore implements JobStore {
         ps.setString(5, failure == null ? null : failure.message());
         ps.setString(6, failure == null || failure.loc().isEmpty() ? null : Json.writeString(failure.loc()));
         ps.setString(7, result == null ? null : Json.writeString(result));
-        ps.setLong(8, seq);
+        ps.setString(8, provider);
+        ps.setLong(9, seq);
         ps.executeUpdate();
     }
 
@@ -518,7 +522,7 @@ public final class SqliteJobStore implements JobStore {
             long now = now();
             appendLog(tx, claim.jobId(), line);
             switch (outcome) {
-                case Outcome.Succeeded s -> end(tx, job.seq(), JobState.SUCCEEDED, null, s.result(), s.inferenceMillis(), now);
+                case Outcome.Succeeded s -> end(tx, job.seq(), JobState.SUCCEEDED, null, s.result(), s.provider(), s.inferenceMillis(), now);
                 case Outcome.Failed f -> end(tx, job.seq(), JobState.FAILED, f.failure(), f.inferenceMillis(), now);
                 case Outcome.Cancelled c -> end(tx, job.seq(), JobState.CANCELLED, Failure.cancelled(), c.inferenceMillis(), now);
             }
