@@ -1,13 +1,10 @@
 package io.genqueue.http;
 
-import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.URL;
 import java.util.Map;
 import java.util.Properties;
 
@@ -18,55 +15,41 @@ import java.util.Properties;
  * they describe the API, never anyone's requests.
  *
  * <p>Only the files named here can be served, so no path reaches anything else on the classpath.
- * Each is found when the server is built, so a missing one fails the start, not a request.
  */
 final class ApiDocs {
 
     private static final String SWAGGER_UI = "META-INF/resources/webjars/swagger-ui/";
     private static final String SWAGGER_UI_VERSION = "META-INF/maven/org.webjars/swagger-ui/pom.properties";
 
-    private record Asset(URL url, String contentType) {
-    }
-
-    private final Asset document;
-    private final Asset page;
-    private final Map<String, Asset> files;
+    private final ResourceFile document;
+    private final ResourceFile page;
+    private final Map<String, ResourceFile> files;
 
     ApiDocs() {
         String ui = SWAGGER_UI + swaggerUiVersion() + "/";
-        this.document = asset("openapi/openapi.json", "application/json");
-        this.page = asset("openapi/docs.html", "text/html; charset=utf-8");
+        this.document = ResourceFile.of("openapi/openapi.json", "application/json");
+        this.page = ResourceFile.of("openapi/docs.html", "text/html; charset=utf-8");
         this.files = Map.of(
-                "docs.js", asset("openapi/docs.js", "text/javascript; charset=utf-8"),
-                "swagger-ui-bundle.js", asset(ui + "swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
-                "swagger-ui.css", asset(ui + "swagger-ui.css", "text/css; charset=utf-8"),
-                "favicon-32x32.png", asset(ui + "favicon-32x32.png", "image/png"));
+                "docs.js", ResourceFile.of("openapi/docs.js", "text/javascript; charset=utf-8"),
+                "swagger-ui-bundle.js", ResourceFile.of(ui + "swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
+                "swagger-ui.css", ResourceFile.of(ui + "swagger-ui.css", "text/css; charset=utf-8"),
+                "favicon-32x32.png", ResourceFile.of(ui + "favicon-32x32.png", "image/png"));
     }
 
     void document(ServerRequest req, ServerResponse res) throws IOException {
-        send(res, document);
+        document.send(res);
     }
 
     void page(ServerRequest req, ServerResponse res) throws IOException {
-        send(res, page);
+        page.send(res);
     }
 
     void file(ServerRequest req, ServerResponse res) throws IOException {
-        Asset asset = files.get(req.path().pathParameters().get("file"));
-        if (asset == null) {
+        ResourceFile file = files.get(req.path().pathParameters().get("file"));
+        if (file == null) {
             throw ApiError.detail(404, "Not found");
         }
-        send(res, asset);
-    }
-
-    private static void send(ServerResponse res, Asset asset) throws IOException {
-        res.header(HeaderNames.CONTENT_TYPE, asset.contentType());
-        res.header("X-Content-Type-Options", "nosniff");
-        // The names carry no version: an upgrade shows within the hour.
-        res.header(HeaderNames.CACHE_CONTROL, "public, max-age=3600");
-        try (InputStream in = asset.url().openStream(); OutputStream out = res.outputStream()) {
-            in.transferTo(out);
-        }
+        file.send(res);
     }
 
     /** The webjar's version, from the Maven metadata it carries: its files are under that name. */
@@ -82,14 +65,6 @@ final class ApiDocs {
             throw new IllegalStateException(SWAGGER_UI_VERSION + " names no version");
         }
         return version;
-    }
-
-    private static Asset asset(String name, String contentType) {
-        URL url = ApiDocs.class.getClassLoader().getResource(name);
-        if (url == null) {
-            throw new IllegalStateException("missing from the classpath: " + name);
-        }
-        return new Asset(url, contentType);
     }
 
     private static InputStream stream(String name) throws IOException {

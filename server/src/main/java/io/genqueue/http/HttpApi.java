@@ -54,6 +54,7 @@ import java.util.stream.Collectors;
  * GET  /metrics                                              Prometheus text (unless off, or on its own port)
  * GET  /openapi.json                                         the OpenAPI 3.1 document of all of these
  * GET  /docs, /docs/{file}                                   that document rendered (Swagger UI)
+ * GET  /, /playground/{file}                                 the playground: try the API in a browser
  * </pre>
  *
  * <p>The table is data ({@link #routes()}): the same list registers the routes, tells a wrong
@@ -142,6 +143,7 @@ public final class HttpApi implements AutoCloseable {
         AdminRoutes admin = new AdminRoutes(auth, keys, usage, settings.maxBodyBytes(), clock);
 
         ApiDocs docs = new ApiDocs();
+        Playground playground = new Playground();
 
         List<Registered> table = new java.util.ArrayList<>(List.of(
                 route(Method.POST, "/v1/queue/{model}", submit),
@@ -163,7 +165,9 @@ public final class HttpApi implements AutoCloseable {
                 route(Method.GET, "/readyz", health::ready),
                 route(Method.GET, "/openapi.json", docs::document),
                 route(Method.GET, "/docs", docs::page),
-                route(Method.GET, "/docs/{file}", docs::file)));
+                route(Method.GET, "/docs/{file}", docs::file),
+                route(Method.GET, "/", playground::page),
+                route(Method.GET, "/playground/{file}", playground::file)));
         if (settings.metricsAccess() != MetricsAccess.OFF && !settings.metricsOwnPort()) {
             table.add(route(Method.GET, MetricsRoute.PATH, new MetricsRoute(metrics, settings.metricsAccess(), auth)::handle));
         }
