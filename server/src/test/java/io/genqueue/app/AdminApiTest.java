@@ -326,6 +326,11 @@ class AdminApiTest {
      * announcement reaches them (milliseconds, at worst one poll interval), as the README says.
      */
     static void awaitEveryNodeSees(String secret, KeyLimits limits) {
+        awaitEveryNodeSees(server, secret, limits);
+    }
+
+    /** The same on any server or cluster. */
+    static void awaitEveryNodeSees(TestServer server, String secret, KeyLimits limits) {
         Eventually.until(Duration.ofSeconds(10), "every process applies the key's change", () -> server.nodes().stream()
                 .allMatch(node -> limits == null ? node.keys().authenticate(secret).isEmpty()
                         : node.keys().authenticate(secret).map(k -> k.limits().equals(limits)).orElse(false)));

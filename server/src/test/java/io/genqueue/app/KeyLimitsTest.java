@@ -146,17 +146,25 @@ class KeyLimitsTest {
         assertThat(submit(key, ONE).status()).isEqualTo(200);
         assertThat(submit(key, ONE).status()).isEqualTo(429);
         assertThat(server.keys("update", id, "--max-queued", "2").code()).isZero();
+        awaitEveryNodeSees(key, new io.genqueue.auth.KeyLimits(0, 0, 2, 0));
         assertThat(submit(key, ONE).status()).as("raised to 2").isEqualTo(200);
         assertThat(submit(key, ONE).status()).isEqualTo(429);
         assertThat(server.keys("update", id, "--max-queued", "0", "--rate", "1/s", "--burst", "1").code()).isZero();
+        awaitEveryNodeSees(key, new io.genqueue.auth.KeyLimits(1, 1, 0, 0));
         assertThat(submit(key, ONE).status()).as("no max-queued now; the rate's one token").isEqualTo(200);
         TestServer.Response limited = submit(key, ONE);
         assertThat(limited.status()).isEqualTo(429);
         assertThat(limited.json().get("detail").asText()).isEqualTo("Rate limit of 1 requests/s exceeded for this key.");
         assertThat(server.keys("update", id, "--rate", "0").code()).isZero();
+        awaitEveryNodeSees(key, io.genqueue.auth.KeyLimits.NONE);
         for (int i = 0; i < 5; i++) {
             assertThat(submit(key, ONE).status()).as("no limits at all").isEqualTo(200);
         }
+    }
+
+    /** A change reaches another PostgreSQL process when its announcement arrives, not by the next request. */
+    private static void awaitEveryNodeSees(String secret, io.genqueue.auth.KeyLimits limits) {
+        AdminApiTest.awaitEveryNodeSees(server, secret, limits);
     }
 
     @Test
