@@ -41,14 +41,9 @@ class OpenApiTest {
         server.close();
     }
 
-    /** A GET with no key at all, as a browser or a code generator asks. */
-    private static TestServer.Response anonymousGet(String path) {
-        return server.send(HttpRequest.newBuilder(URI.create(server.base + path)).timeout(Duration.ofSeconds(30)).GET().build());
-    }
-
     @Test
     void the_document_is_served_without_a_key_exactly_as_the_resource_file_says() {
-        TestServer.Response r = anonymousGet("/openapi.json");
+        TestServer.Response r = server.getWithoutKey("/openapi.json");
 
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.header("Content-Type")).startsWith("application/json");
@@ -61,7 +56,7 @@ class OpenApiTest {
     void the_document_parses_as_openapi_3_1_without_errors_or_warnings() {
         ParseOptions options = new ParseOptions();
         options.setResolve(true);
-        SwaggerParseResult result = new OpenAPIV3Parser().readContents(anonymousGet("/openapi.json").body(), null, options);
+        SwaggerParseResult result = new OpenAPIV3Parser().readContents(server.getWithoutKey("/openapi.json").body(), null, options);
 
         assertThat(result.getMessages()).isEmpty();
         OpenAPI api = result.getOpenAPI();
@@ -128,7 +123,7 @@ class OpenApiTest {
 
     @Test
     void the_docs_page_is_served_without_a_key_and_points_at_the_document() {
-        TestServer.Response page = anonymousGet("/docs");
+        TestServer.Response page = server.getWithoutKey("/docs");
 
         assertThat(page.status()).isEqualTo(200);
         assertThat(page.header("Content-Type")).startsWith("text/html");
@@ -141,7 +136,7 @@ class OpenApiTest {
         }
         assertThat(linked).contains("docs/swagger-ui-bundle.js", "docs/swagger-ui.css", "docs/docs.js");
 
-        TestServer.Response init = anonymousGet("/docs/docs.js");
+        TestServer.Response init = server.getWithoutKey("/docs/docs.js");
         assertThat(init.body()).contains("url: \"openapi.json\"").contains("validatorUrl: null");
         // relative to the page's address, as a browser resolves it
         URI document = URI.create(server.base + "/docs").resolve("openapi.json");
@@ -150,10 +145,10 @@ class OpenApiTest {
 
     @Test
     void the_docs_page_s_scripts_styles_and_icon_come_from_the_server_with_their_content_types() {
-        TestServer.Response bundle = anonymousGet("/docs/swagger-ui-bundle.js");
-        TestServer.Response css = anonymousGet("/docs/swagger-ui.css");
-        TestServer.Response init = anonymousGet("/docs/docs.js");
-        TestServer.Response icon = anonymousGet("/docs/favicon-32x32.png");
+        TestServer.Response bundle = server.getWithoutKey("/docs/swagger-ui-bundle.js");
+        TestServer.Response css = server.getWithoutKey("/docs/swagger-ui.css");
+        TestServer.Response init = server.getWithoutKey("/docs/docs.js");
+        TestServer.Response icon = server.getWithoutKey("/docs/favicon-32x32.png");
 
         assertThat(bundle.status()).isEqualTo(200);
         assertThat(bundle.header("Content-Type")).startsWith("text/javascript");
@@ -169,8 +164,8 @@ class OpenApiTest {
 
     @Test
     void a_file_the_docs_page_does_not_use_is_a_json_404() {
-        TestServer.Response other = anonymousGet("/docs/index.html");
-        TestServer.Response outside = anonymousGet("/docs/..%2Fopenapi%2Fopenapi.json");
+        TestServer.Response other = server.getWithoutKey("/docs/index.html");
+        TestServer.Response outside = server.getWithoutKey("/docs/..%2Fopenapi%2Fopenapi.json");
 
         assertThat(other.status()).isEqualTo(404);
         assertThat(other.json().get("detail").asText()).isEqualTo("Not found");
@@ -206,9 +201,9 @@ class OpenApiTest {
         assertThat(file.status()).isEqualTo(200);
         assertThat(cancel.status()).isEqualTo(400);
         assertThat(invalid.status()).isEqualTo(422);
-        assertThat(anonymousGet("/v1/models").status()).isEqualTo(200);
-        assertThat(anonymousGet("/.well-known/jwks.json").status()).isEqualTo(200);
-        assertThat(anonymousGet("/healthz").status()).isEqualTo(200);
-        assertThat(anonymousGet("/readyz").status()).isEqualTo(200);
+        assertThat(server.getWithoutKey("/v1/models").status()).isEqualTo(200);
+        assertThat(server.getWithoutKey("/.well-known/jwks.json").status()).isEqualTo(200);
+        assertThat(server.getWithoutKey("/healthz").status()).isEqualTo(200);
+        assertThat(server.getWithoutKey("/readyz").status()).isEqualTo(200);
     }
 }

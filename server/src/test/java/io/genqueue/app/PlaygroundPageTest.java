@@ -36,13 +36,9 @@ class PlaygroundPageTest {
         server.close();
     }
 
-    private static TestServer.Response anonymousGet(String path) {
-        return server.send(HttpRequest.newBuilder(URI.create(server.base + path)).timeout(Duration.ofSeconds(30)).GET().build());
-    }
-
     @Test
     void the_page_is_served_without_a_key_and_links_only_files_of_this_server() {
-        TestServer.Response page = anonymousGet("/");
+        TestServer.Response page = server.getWithoutKey("/");
 
         assertThat(page.status()).isEqualTo(200);
         assertThat(page.header("Content-Type")).startsWith("text/html");
@@ -54,18 +50,18 @@ class PlaygroundPageTest {
         }
         assertThat(linked).containsExactlyInAnyOrder("playground/playground.css", "playground/playground.js", "docs", "data:,");
         for (String file : List.of("playground/playground.css", "playground/playground.js")) {
-            TestServer.Response r = anonymousGet("/" + file);
+            TestServer.Response r = server.getWithoutKey("/" + file);
             assertThat(r.status()).as(file).isEqualTo(200);
             assertThat(r.header("X-Content-Type-Options")).isEqualTo("nosniff");
             assertThat(r.body()).as(file).doesNotContain("http://", "https://", "@import");
         }
-        assertThat(anonymousGet("/playground/playground.css").header("Content-Type")).startsWith("text/css");
-        assertThat(anonymousGet("/playground/playground.js").header("Content-Type")).startsWith("text/javascript");
+        assertThat(server.getWithoutKey("/playground/playground.css").header("Content-Type")).startsWith("text/css");
+        assertThat(server.getWithoutKey("/playground/playground.js").header("Content-Type")).startsWith("text/javascript");
     }
 
     @Test
     void the_page_allows_scripts_and_styles_from_its_own_origin_only() {
-        String policy = anonymousGet("/").header("Content-Security-Policy");
+        String policy = server.getWithoutKey("/").header("Content-Security-Policy");
 
         assertThat(policy).contains("default-src 'self'").contains("object-src 'none'").contains("frame-ancestors 'none'");
         assertThat(policy).doesNotContain("unsafe-inline", "unsafe-eval");
@@ -73,9 +69,9 @@ class PlaygroundPageTest {
 
     @Test
     void a_file_the_page_does_not_use_is_a_json_404_and_nothing_else_of_the_classpath_is_reachable() {
-        TestServer.Response other = anonymousGet("/playground/index.html");
-        TestServer.Response outside = anonymousGet("/playground/..%2Fopenapi%2Fopenapi.json");
-        TestServer.Response deeper = anonymousGet("/playground/../logback.xml");
+        TestServer.Response other = server.getWithoutKey("/playground/index.html");
+        TestServer.Response outside = server.getWithoutKey("/playground/..%2Fopenapi%2Fopenapi.json");
+        TestServer.Response deeper = server.getWithoutKey("/playground/../logback.xml");
 
         assertThat(other.status()).isEqualTo(404);
         assertThat(other.json().get("detail").asText()).isEqualTo("Not found");
@@ -86,7 +82,7 @@ class PlaygroundPageTest {
 
     @Test
     void models_list_each_aspect_ratio_with_the_one_resolution_that_agrees_with_it() {
-        JsonNode model = anonymousGet("/v1/models").json().at("/models/0");
+        JsonNode model = server.getWithoutKey("/v1/models").json().at("/models/0");
 
         assertThat(model.get("id").asText()).isEqualTo("nano_banana");
         List<String> pairs = new ArrayList<>();

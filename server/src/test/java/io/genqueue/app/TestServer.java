@@ -276,6 +276,12 @@ final class TestServer implements AutoCloseable {
         return send(request(path).GET().build());
     }
 
+    /** A GET with no key at all, as a browser or a code generator asks: {@code path} on this server, or a whole URL. */
+    Response getWithoutKey(String path) {
+        return send(HttpRequest.newBuilder(URI.create(path.startsWith("http") ? path : base + path)).timeout(Duration.ofSeconds(30))
+                .GET().build());
+    }
+
     Response put(String path) {
         return send(request(path).PUT(HttpRequest.BodyPublishers.noBody()).build());
     }
