@@ -106,7 +106,7 @@ class MetricsEndToEndTest {
             server.get(TestServer.statusPath(id));
             server.get("/v1/queue/nano_banana/requests/" + id);
             server.get("/no/such/" + id);
-            assertThat(server.send(withoutKey(server.base + TestServer.statusPath(id))).status()).isEqualTo(401);
+            assertThat(server.getWithoutKey(TestServer.statusPath(id)).status()).isEqualTo(401);
 
             PrometheusText m = scrape(server);
             String status = "/v1/queue/{model}/requests/{request_id}/status";
@@ -182,7 +182,7 @@ class MetricsEndToEndTest {
             assertThat(port).isPositive().isNotEqualTo(server.app.port());
             assertThat(server.get("/metrics").status()).isEqualTo(404);
 
-            TestServer.Response r = server.send(withoutKey("http://127.0.0.1:" + port + "/metrics"));
+            TestServer.Response r = server.getWithoutKey("http://127.0.0.1:" + port + "/metrics");
             assertThat(r.status()).isEqualTo(200);
             assertThat(PrometheusText.parse(r.body()).value("genqueue_requests_submitted_total", "model", "nano_banana")).isEqualTo(1);
             // not the API's port, so not the OpenAPI document's: asked without TestServer's check
@@ -195,7 +195,7 @@ class MetricsEndToEndTest {
     @Test
     void admin_mode_answers_401_without_a_key_403_to_a_key_that_is_not_an_admin_and_the_text_to_an_admin_key() {
         try (TestServer server = TestServer.start(Map.of("GENQUEUE_METRICS", "admin"))) {
-            TestServer.Response none = server.send(withoutKey(server.base + "/metrics"));
+            TestServer.Response none = server.getWithoutKey("/metrics");
             assertThat(none.status()).isEqualTo(401);
             assertThat(none.json().get("detail").asText()).startsWith("Missing API key");
             TestServer.Response plain = server.get("/metrics");
