@@ -173,9 +173,12 @@ public final class Application implements AutoCloseable {
         if (serves) {
             startHttp(clock, provider, keys, usage, blobs, validator, events, dataDir, webhooks, rates,
                     new QueueDepthGate(store::queuedJobs, settings.maxQueued(), depthRefresh, clock));
-            // Deliveries run where the API runs: their payload is the API's answer for the request.
+            // Deliveries run where the API runs: their payload is the API's answer for the request. The
+            // deliverer holds the API itself, not this field: close() stops the API first and drops the
+            // field, while jobs that end within the shutdown grace still owe their deliveries.
+            HttpApi api = http;
             WebhookDeliverer deliverer = keep(new WebhookDeliverer(outbox, signingKeys, webhooks,
-                    claim -> http.responseNow(claim.tenant(), claim.jobId(), claim.linkBase()), clock,
+                    claim -> api.responseNow(claim.tenant(), claim.jobId(), claim.linkBase()), clock,
                     new WebhookDeliverer.Settings(settings.webhookRetries(), settings.webhookTimeout(), WEBHOOK_CONCURRENCY),
                     metrics.webhooks()));
             store.addListener(deliverer.listener());
