@@ -88,12 +88,14 @@ public final class Application implements AutoCloseable {
      * @param out where the first API key is printed, once
      */
     static Application start(Settings settings, Clock clock, PrintStream out) {
+        NativeLibraries.load();
         Metrics metrics = metrics(settings);
         return start(settings, clock, out, settings.upstreams().router(settings.previewDelay(), clock, metrics.providers()), metrics);
     }
 
     /** Starts with one given provider (tests, embedding), behind the router with the configured limits. */
     static Application start(Settings settings, Clock clock, PrintStream out, ImageProvider provider) {
+        NativeLibraries.load();
         Metrics metrics = metrics(settings);
         return start(settings, clock, out, new ProviderRouter(List.of(provider), settings.upstreams().limits(), clock,
                 metrics.providers()), metrics);

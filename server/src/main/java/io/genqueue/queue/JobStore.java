@@ -61,6 +61,12 @@ public interface JobStore extends AutoCloseable {
      */
     List<Claim> claim(int max, Duration lease);
 
+    /**
+     * This store's lease owner: the {@code lease_owner} its claims write, with the attempt the fence
+     * of every later transition of a run (so the log lines about a run that lost its lease can name it).
+     */
+    String leaseOwner();
+
     /** Appends to a job's log. Asynchronous, but ordered before any later transition of the job. */
     void log(Claim claim, LogEntry entry);
 

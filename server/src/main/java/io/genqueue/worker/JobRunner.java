@@ -44,6 +44,13 @@ import org.slf4j.LoggerFactory;
  * that cannot be used) or a final provider failure, {@code finish(Failed)}; a retryable provider
  * failure, {@code retry} with backoff until the last attempt; a stop, whatever its reason asks for.
  * Every step leaves a line in the job's log.
+ *
+ * <p>A run can lose its job at any point (its lease ran out while its process was paused or cut off,
+ * and another run took the job): the store then refuses its transitions (they are fenced by the
+ * claim's attempt and this process's lease owner). The run learns it from a refused finish, or
+ * from a refused lease renewal or a reap that stops it; either way it logs that its outcome is
+ * discarded and deletes the images it stored ({@link RunImages}), so the images served are those
+ * of the run whose outcome was recorded.
  */
 final class JobRunner {
 
@@ -82,23 +89,25 @@ final class JobRunner {
         long started = System.nanoTime();
         meters.pickedUp(Duration.between(claim.dueAt(), claim.claimedAt()));
         JobLines.started(claim);
+        RunImages images = new RunImages(blobs, claim);
         try {
             store.log(claim, LogEntry.info(clock.instant(), "Attempt " + claim.attempt() + " started."));
-            Outcome outcome = attempt(run, started);
-            record(run, outcome);
+            Outcome outcome = attempt(run, started, images);
+            record(run, outcome, images);
         } catch (InterruptedException | RuntimeException e) {
             if (e instanceof StoreException && run.stopReason() == null) {
                 // The store is unreachable (a database restart, a network cut): not the job's fault,
                 // so not its failure. The job keeps its lease only while registered here, so once this
-                // run ends the reaper requeues it, and the next run stores its images under the same
-                // keys. (After a stop, a store call may have failed by the stop's interrupt: the stop
+                // run ends the reaper requeues it, and the next run that records an outcome deletes the
+                // job's other keys. Its images stay: a finish whose answer was lost may have recorded
+                // them. (After a stop, a store call may have failed by the stop's interrupt: the stop
                 // decides, below.)
                 log.error("job {} attempt {}: the store failed; the job goes back to the queue when its lease runs out: {}",
                         claim.jobId(), claim.attempt(), e.toString());
                 return;
             }
             try {
-                ended(run, e, started);
+                ended(run, e, started, images);
             } catch (RuntimeException storeDown) {
                 // The outcome could not be recorded (the store failed). The job keeps its lease
                 // only while registered here, so once this run ends the reaper requeues it.
@@ -111,7 +120,7 @@ final class JobRunner {
         }
     }
 
-    private Outcome attempt(RunningJobs.Run run, long started) throws InterruptedException {
+    private Outcome attempt(RunningJobs.Run run, long started, RunImages images) throws InterruptedException {
         Claim claim = run.claim();
         GenerationInput input = claim.input();
         List<ImageData> references = new ArrayList<>();
@@ -137,7 +146,7 @@ final class JobRunner {
         }
         List<StoredImage> stored = new ArrayList<>();
         for (int i = 0; i < result.images().size(); i++) {
-            stored.add(store(claim.jobId(), i, result.images().get(i), by(result)));
+            stored.add(store(claim.jobId(), i, result.images().get(i), by(result), images));
         }
         return new Outcome.Succeeded(new JobResult(stored, input.includeText() ? result.description() : ""), by(result),
                 elapsed(started));
@@ -147,8 +156,8 @@ final class JobRunner {
         return result.provider() != null ? result.provider() : provider.name();
     }
 
-    /** Stores one image under a key that a rerun of the job reuses, so a rerun never duplicates. */
-    private StoredImage store(String jobId, int index, ImageData image, String by) {
+    /** Stores one image under this run's key for it ({@link RunImages}). */
+    private StoredImage store(String jobId, int index, ImageData image, String by, RunImages images) {
         ImageInfo info;
         try {
             info = ImageProbe.probe(image.bytes(), Long.MAX_VALUE);
@@ -157,12 +166,11 @@ final class JobRunner {
                     + e.getMessage());
         }
         String ext = info.format().extension();
-        String key = jobId + "/" + index + "." + ext;
-        blobs.put(key, image.bytes(), info.contentType());
+        String key = images.put(index, ext, image.bytes(), info.contentType());
         return new StoredImage(key, info.contentType(), jobId + "-" + index + "." + ext, image.bytes().length, info.width(), info.height());
     }
 
-    private void record(RunningJobs.Run run, Outcome outcome) {
+    private void record(RunningJobs.Run run, Outcome outcome, RunImages images) {
         Claim claim = run.claim();
         LogEntry line = switch (outcome) {
             case Outcome.Succeeded s -> {
@@ -181,10 +189,36 @@ final class JobRunner {
                 case Outcome.Cancelled c -> meters.cancelled(claim.model(), claim.tenant());
             }
             JobLines.finished(claim, outcome);
+            images.recorded(outcome instanceof Outcome.Succeeded);
         } else {
-            log.info("job {} attempt {}: the lease was lost before the outcome was recorded; another run owns it", claim.jobId(),
-                    claim.attempt());
+            lost(claim, images, "its finish was refused");
         }
+    }
+
+    /**
+     * The store refused this run (another run holds the job, or it ended): the outcome is not the
+     * job's, and neither are the images this run stored. One case is not a loss: a finish tried
+     * again after a commit whose answer was lost is refused too, yet recorded this run's images, so
+     * the job's recorded result is read first and what it holds is kept.
+     */
+    private void lost(Claim claim, RunImages images, String how) {
+        java.util.Set<String> served;
+        try {
+            served = store.result(claim.jobId()).map(r -> r.images().stream().map(StoredImage::blobKey)
+                    .collect(java.util.stream.Collectors.toSet())).orElse(java.util.Set.of());
+        } catch (RuntimeException e) {
+            log.warn("job {} attempt {} (owner {}): fenced out ({}); its images are kept, since the store cannot say "
+                    + "which are served: {}", claim.jobId(), claim.attempt(), store.leaseOwner(), how, e.toString());
+            return;
+        }
+        if (images.storedAnyOf(served)) {
+            log.info("job {} attempt {}: its outcome was recorded by an earlier try whose answer was lost", claim.jobId(),
+                    claim.attempt());
+            return;
+        }
+        int deleted = images.discard();
+        log.warn("job {} attempt {} (owner {}): fenced out, another run holds the job ({}); its outcome is discarded "
+                + "and the {} image(s) it stored are deleted", claim.jobId(), claim.attempt(), store.leaseOwner(), how, deleted);
     }
 
     /**
@@ -239,40 +273,45 @@ final class JobRunner {
     }
 
     /** A run that ended by an exception: a stop, a provider failure, or a bug. */
-    private void ended(RunningJobs.Run run, Exception e, long started) {
+    private void ended(RunningJobs.Run run, Exception e, long started, RunImages images) {
         Claim claim = run.claim();
         RunningJobs.StopReason stop = run.stopReason();
         Thread.interrupted(); // store calls below must not see the stop's interrupt
         if (stop != null) {
             switch (stop) {
-                case CANCELLED -> record(run, new Outcome.Cancelled(elapsed(started)));
+                case CANCELLED -> record(run, new Outcome.Cancelled(elapsed(started)), images);
                 case SHUTDOWN -> {
                     startRecording(run);
+                    images.discard();
                     if (store.release(claim)) {
                         JobLines.requeued(claim, elapsed(started));
                     }
                 }
-                case LEASE_LOST -> log.warn("job {} attempt {}: lease lost, run abandoned", claim.jobId(), claim.attempt());
+                case LEASE_LOST -> {
+                    startRecording(run);
+                    lost(claim, images, "its lease was lost");
+                }
             }
             return;
         }
         if (e instanceof ProviderException pe) {
-            failedUpstream(run, pe, started);
+            failedUpstream(run, pe, started, images);
             return;
         }
         log.error("job {} attempt {} failed unexpectedly", claim.jobId(), claim.attempt(), e);
         record(run, new Outcome.Failed(Failure.of(ErrorType.INTERNAL_ERROR,
                 "The server failed while running this request; its log has the details (request id " + claim.jobId() + ")."),
-                elapsed(started)));
+                elapsed(started)), images);
     }
 
-    private void failedUpstream(RunningJobs.Run run, ProviderException e, long started) {
+    private void failedUpstream(RunningJobs.Run run, ProviderException e, long started, RunImages images) {
         Claim claim = run.claim();
         String what = e.getMessage(); // the router names the provider
         if (e.retryable() && claim.attempt() < limits.maxAttempts()) {
             Duration delay = limits.backoff().delayAfter(claim.attempt(), e.retryAfter());
             Instant runAfter = clock.instant().plus(delay);
             startRecording(run);
+            images.discard();
             if (store.retry(claim, runAfter, LogEntry.warn(clock.instant(), what + "; retrying in " + seconds(delay)
                     + " (attempt " + claim.attempt() + " of " + limits.maxAttempts() + ")."))) {
                 JobLines.retried(claim, e.type(), elapsed(started), delay);
@@ -280,7 +319,7 @@ final class JobRunner {
             return;
         }
         String message = e.retryable() ? what + " (gave up after " + claim.attempt() + " attempts)" : what;
-        record(run, new Outcome.Failed(Failure.of(e.type(), message), elapsed(started)));
+        record(run, new Outcome.Failed(Failure.of(e.type(), message), elapsed(started)), images);
     }
 
     /** A provider's view of its job: log lines, the upstream reference (through the store), why it was stopped. */

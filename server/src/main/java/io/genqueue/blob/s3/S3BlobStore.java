@@ -185,6 +185,45 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
         }
     }
 
+    @Override
+    public List<String> keys(String jobId) {
+        if (!JOB_ID.matcher(jobId).matches()) {
+            throw new IllegalArgumentException("not a job id: " + jobId);
+        }
+        String prefix = settings.objectKey(jobId) + "/";
+        String strip = settings.objectKey("");
+        try {
+            List<String> keys = new ArrayList<>();
+            for (S3Object object : s3.listObjectsV2Paginator(l -> l.bucket(settings.bucket()).prefix(prefix)).contents()) {
+                keys.add(object.key().substring(strip.length()));
+            }
+            return keys;
+        } catch (SdkException e) {
+            throw new IllegalStateException("cannot list the images of " + jobId + " in " + settings.location() + ": "
+                    + reason(e), e);
+        }
+    }
+
+    @Override
+    public void delete(java.util.Collection<String> keys) {
+        List<ObjectIdentifier> batch = new ArrayList<>();
+        try {
+            for (String key : keys) {
+                requireKey(key);
+                batch.add(ObjectIdentifier.builder().key(settings.objectKey(key)).build());
+                if (batch.size() == DELETE_BATCH) {
+                    delete(batch);
+                    batch = new ArrayList<>();
+                }
+            }
+            if (!batch.isEmpty()) {
+                delete(batch);
+            }
+        } catch (SdkException e) {
+            throw new IllegalStateException("cannot delete images in " + settings.location() + ": " + reason(e), e);
+        }
+    }
+
     private void delete(List<ObjectIdentifier> objects) {
         DeleteObjectsResponse response = s3.deleteObjects(d -> d.bucket(settings.bucket())
                 .delete(Delete.builder().objects(objects).quiet(true).build()));

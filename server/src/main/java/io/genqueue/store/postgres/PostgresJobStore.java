@@ -184,6 +184,11 @@ public final class PostgresJobStore implements JobStore {
         return owner;
     }
 
+    @Override
+    public String leaseOwner() {
+        return owner;
+    }
+
     /** Submit groups committed so far (for tests of the grouping). */
     long submitCommits() {
         return submits.commits();

@@ -755,6 +755,11 @@ public final class SqliteJobStore implements JobStore {
     }
 
     @Override
+    public String leaseOwner() {
+        return owner;
+    }
+
+    @Override
     public boolean ping() {
         try {
             return writer.healthy() && readers.read(r -> {
