@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
  * <p>A put writes a temporary file, flushes it, renames it into place and flushes the directory, so
  * a crash leaves either the old blob, the new one, or a stray temporary file, never a torn image;
  * puts of one key at once leave one of their versions whole.
- * Keys are checked against a strict pattern, so no key can name a path outside the root.
+ * Keys are checked against a strict pattern, so no key can name a path outside the root. Any I/O
+ * failure (a full disk above all) is a {@link BlobStoreException}.
  */
 public final class FsBlobStore implements BlobStore {
 
@@ -52,21 +53,27 @@ public final class FsBlobStore implements BlobStore {
             // A name of its own: two puts of one key (a job run again while its reaped run still
             // writes) must not write into one temporary file.
             Path temp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                ByteBuffer buffer = ByteBuffer.wrap(bytes);
-                while (buffer.hasRemaining()) {
-                    ch.write(buffer);
-                }
-                ch.force(true);
-            }
             try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+                try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+                    ByteBuffer buffer = ByteBuffer.wrap(bytes);
+                    while (buffer.hasRemaining()) {
+                        ch.write(buffer);
+                    }
+                    ch.force(true);
+                }
+                try {
+                    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+                }
+            } catch (IOException e) {
+                // A full disk leaves a part-written file: give its space back at once.
+                deleteQuietly(temp);
+                throw e;
             }
             forceDirectory(dir);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot store image " + key, e);
+            throw new BlobStoreException("cannot store image " + key + ": " + e, e);
         }
     }
 
@@ -88,7 +95,7 @@ public final class FsBlobStore implements BlobStore {
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read image " + key, e);
+            throw new BlobStoreException("cannot read image " + key + ": " + e, e);
         }
     }
 
@@ -107,7 +114,7 @@ public final class FsBlobStore implements BlobStore {
             }
             Files.deleteIfExists(dir);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete the images of " + jobId, e);
+            throw new BlobStoreException("cannot delete the images of " + jobId + ": " + e, e);
         }
     }
 
@@ -121,6 +128,14 @@ public final class FsBlobStore implements BlobStore {
             throw new IllegalArgumentException("not a blob key: " + key);
         }
         return root.resolve(key);
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+            // a stray temporary file is harmless: it is never served, and deleteJob removes it
+        }
     }
 
     private static void forceDirectory(Path dir) {
