@@ -116,8 +116,8 @@ final class JobRunner {
             try {
                 ended(run, e, started);
             } catch (RuntimeException storeDown) {
-                // The outcome could not be recorded (the store failed). The job keeps its lease
-                // only while registered here, so once this run ends the reaper requeues it.
+                // The outcome could not be recorded before a shutdown (until then recording is
+                // retried): the next start requeues the job.
                 log.error("job {} attempt {}: could not record how the run ended: {}", claim.jobId(), claim.attempt(),
                         storeDown.toString());
             }
