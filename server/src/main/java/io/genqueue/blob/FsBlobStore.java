@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
  * a crash leaves either the old blob, the new one, or a stray temporary file, never a torn image;
  * puts of one key at once leave one of their versions whole. A put that fails (an interrupt, a full
  * disk) removes its temporary file.
- * Keys are checked against a strict pattern, so no key can name a path outside the root.
+ * Keys are checked against a strict pattern, so no key can name a path outside the root. Any I/O
+ * failure (a full disk above all) is a {@link BlobStoreException}.
  */
 public final class FsBlobStore implements BlobStore {
 
@@ -78,7 +79,7 @@ public final class FsBlobStore implements BlobStore {
             }
             forceDirectory(dir);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot store image " + key, e);
+            throw new BlobStoreException("cannot store image " + key + ": " + e, e);
         }
     }
 
@@ -100,7 +101,7 @@ public final class FsBlobStore implements BlobStore {
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read image " + key, e);
+            throw new BlobStoreException("cannot read image " + key + ": " + e, e);
         }
     }
 
@@ -119,7 +120,7 @@ public final class FsBlobStore implements BlobStore {
             }
             Files.deleteIfExists(dir);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete the images of " + jobId, e);
+            throw new BlobStoreException("cannot delete the images of " + jobId + ": " + e, e);
         }
     }
 

@@ -100,10 +100,13 @@ public interface JobStore extends AutoCloseable {
     boolean retry(Claim claim, Instant runAfter, LogEntry why);
 
     /**
-     * Puts a running job back in the queue at once without counting the attempt (a graceful
-     * shutdown interrupted it, which is not the job's fault). False when the lease was lost.
+     * Puts a running job back in the queue without counting the attempt, to run again no earlier
+     * than {@code runAfter}, with the log line that says why: the run was cut short by something
+     * that is not the job's fault (a graceful shutdown, this machine's storage failing). Its upstream
+     * reference is kept. If the client asked to cancel it meanwhile, it ends cancelled instead.
+     * False when the lease was lost.
      */
-    boolean release(Claim claim);
+    boolean release(Claim claim, Instant runAfter, LogEntry why);
 
     /**
      * Requeues running jobs whose lease ran out before {@code expiredBefore} (their worker died or

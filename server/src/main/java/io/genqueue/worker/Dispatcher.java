@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,7 +24,9 @@ import org.slf4j.LoggerFactory;
  * fallback timeout guards against a missed signal.
  *
  * <p>While the providers can take no call at all (every circuit open), it claims nothing: jobs wait in
- * the queue, not in slots, and no attempt is spent on a provider known to be down.
+ * the queue, not in slots, and no attempt is spent on a provider known to be down. Nor while the
+ * disk is nearly full ({@code GENQUEUE_MIN_FREE_DISK}): a job started then could not store its
+ * images; claiming resumes when the watermark's sampler says space is back (it wakes this thread).
  *
  * <p>Ownership: the dispatcher thread alone claims; {@code free} counts free slots (a worker takes a
  * permit before it starts and returns it when it ends), so at most {@code slots} jobs run at once.
@@ -42,15 +45,17 @@ final class Dispatcher implements JobListener, AutoCloseable {
     private final Duration lease;
     private final Semaphore free;
     private final Supplier<Duration> providersDownFor;
+    private final BooleanSupplier diskLow;
     private final WakeSignal signal = new WakeSignal();
     private final Thread thread;
     private volatile boolean stopping;
 
     /**
      * @param providersDownFor how long until a provider can take a call again; zero when one can now
+     * @param diskLow whether free disk space is below the watermark now (a volatile read)
      */
     Dispatcher(JobStore store, JobRunner runner, RunningJobs running, Clock clock, int slots, Duration lease,
-            Supplier<Duration> providersDownFor) {
+            Supplier<Duration> providersDownFor, BooleanSupplier diskLow) {
         if (slots < 1) {
             throw new IllegalArgumentException("slots < 1: " + slots);
         }
@@ -62,6 +67,7 @@ final class Dispatcher implements JobListener, AutoCloseable {
         this.lease = lease;
         this.free = new Semaphore(slots);
         this.providersDownFor = providersDownFor;
+        this.diskLow = diskLow;
         this.thread = Thread.ofPlatform().name("genqueue-dispatcher").daemon().unstarted(this::loop);
         store.addListener(this);
     }
@@ -85,6 +91,10 @@ final class Dispatcher implements JobListener, AutoCloseable {
                 int wanted = free.availablePermits();
                 if (wanted == 0) {
                     signal.await();
+                    continue;
+                }
+                if (diskLow.getAsBoolean()) {
+                    signal.await(FALLBACK_POLL); // the watermark's change wakes it
                     continue;
                 }
                 Duration down = providersDownFor.get();

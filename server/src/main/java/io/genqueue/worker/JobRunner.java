@@ -1,6 +1,7 @@
 package io.genqueue.worker;
 
 import io.genqueue.blob.BlobStore;
+import io.genqueue.blob.BlobStoreException;
 import io.genqueue.fetch.ImageFetchException;
 import io.genqueue.fetch.ReferenceImageFetcher;
 import io.genqueue.generation.ErrorType;
@@ -51,12 +52,23 @@ import org.slf4j.LoggerFactory;
  * from a refused lease renewal or a reap that stops it; either way it logs that its outcome is
  * discarded and deletes the images it stored ({@link RunImages}), so the images served are those
  * of the run whose outcome was recorded.
+ *
+ * <p>Storage failing (the disk full, the database refusing writes, the bucket down) is a fault of
+ * this machine, never of the request: the job goes back to the queue with {@code release} (the
+ * attempt not counted) and a backoff that grows with each such fault in a row, and the images the
+ * provider made are kept in {@link HeldResults} for its next attempt in this process, so the
+ * provider is not paid twice. Recording an outcome (or that release) is retried for as long as the
+ * store fails: the run stays registered meanwhile, so its lease is renewed as soon as the store
+ * answers, and the reaper leaves leases alone during an outage. Only a shutdown ends that wait; the
+ * job is then run again after the next start.
  */
 final class JobRunner {
 
     private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
-    /** How long recording a finished run's outcome is retried while the store fails. */
-    private static final Duration RECORD_RETRY_FOR = Duration.ofSeconds(15);
+    /** The longest pause between two tries of recording while the store fails. */
+    private static final long RECORD_PAUSE_MAX_MS = 2_000;
+    /** How often a recording that keeps failing is logged again (the first failure always is). */
+    private static final long RECORD_LOG_EVERY_MS = 30_000;
 
     /** Settings of a run. */
     record Limits(int maxAttempts, Backoff backoff) {
@@ -70,6 +82,7 @@ final class JobRunner {
     private final Clock clock;
     private final Limits limits;
     private final JobMeters meters;
+    private final HeldResults held;
 
     JobRunner(JobStore store, BlobStore blobs, ImageProvider provider, ReferenceImageFetcher fetcher,
             RunningJobs running, Clock clock, Limits limits, JobMeters meters) {
@@ -81,6 +94,7 @@ final class JobRunner {
         this.running = running;
         this.clock = clock;
         this.limits = limits;
+        this.held = new HeldResults(HeldResults.defaultMaxBytes(), Duration.ofHours(1), clock);
     }
 
     /** Runs the job on the calling thread; never throws. */
@@ -90,27 +104,28 @@ final class JobRunner {
         meters.pickedUp(Duration.between(claim.dueAt(), claim.claimedAt()));
         JobLines.started(claim);
         RunImages images = new RunImages(blobs, claim);
+        HeldResults.Held kept = held.take(claim.jobId()); // what an attempt cut short by storage left, or null
         try {
             store.log(claim, LogEntry.info(clock.instant(), "Attempt " + claim.attempt() + " started."));
-            Outcome outcome = attempt(run, started, images);
+            Outcome outcome = attempt(run, kept, started, images);
             record(run, outcome, images);
         } catch (InterruptedException | RuntimeException e) {
-            if (e instanceof StoreException && run.stopReason() == null) {
-                // The store is unreachable (a database restart, a network cut): not the job's fault,
-                // so not its failure. The job keeps its lease only while registered here, so once this
-                // run ends the reaper requeues it, and the next run that records an outcome deletes the
-                // job's other keys. Its images stay: a finish whose answer was lost may have recorded
-                // them. (After a stop, a store call may have failed by the stop's interrupt: the stop
-                // decides, below.)
-                log.error("job {} attempt {}: the store failed; the job goes back to the queue when its lease runs out: {}",
-                        claim.jobId(), claim.attempt(), e.toString());
+            if (storageFault(e) && run.stopReason() == null) {
+                // The disk, the database or the bucket failed: not the job's fault, so not its failure.
+                // (After a stop, a storage call may have failed by the stop's interrupt: the stop decides, below.)
+                try {
+                    postpone(run, kept, e, started, images);
+                } catch (RuntimeException shutdown) {
+                    log.error("job {} attempt {}: could not put it back in the queue before the shutdown; the next start "
+                            + "runs it again: {}", claim.jobId(), claim.attempt(), shutdown.toString());
+                }
                 return;
             }
             try {
                 ended(run, e, started, images);
             } catch (RuntimeException storeDown) {
-                // The outcome could not be recorded (the store failed). The job keeps its lease
-                // only while registered here, so once this run ends the reaper requeues it.
+                // The outcome could not be recorded before a shutdown (until then recording is
+                // retried): the next start requeues the job.
                 log.error("job {} attempt {}: could not record how the run ended: {}", claim.jobId(), claim.attempt(),
                         storeDown.toString());
             }
@@ -120,9 +135,15 @@ final class JobRunner {
         }
     }
 
-    private Outcome attempt(RunningJobs.Run run, long started, RunImages images) throws InterruptedException {
+    private Outcome attempt(RunningJobs.Run run, HeldResults.Held kept, long started, RunImages images)
+            throws InterruptedException {
         Claim claim = run.claim();
         GenerationInput input = claim.input();
+        if (kept != null && kept.result() != null) {
+            store.log(claim, LogEntry.info(clock.instant(), "Storing the " + kept.result().images().size()
+                    + " image(s) made before storage failed (kept in memory; the provider is not called again)."));
+            return stored(claim, kept.result(), started, images);
+        }
         List<ImageData> references = new ArrayList<>();
         for (int i = 0; i < input.imageUrls().size(); i++) {
             try {
@@ -144,12 +165,60 @@ final class JobRunner {
         if (result.images().isEmpty()) {
             throw ProviderException.fatal(ErrorType.PROVIDER_ERROR, by(result) + " returned no image.");
         }
+        return stored(claim, result, started, images);
+    }
+
+    /** Stores the images; when storing fails, the result is held for the job's next attempt. */
+    private Outcome stored(Claim claim, GenerationResult result, long started, RunImages images) {
         List<StoredImage> stored = new ArrayList<>();
-        for (int i = 0; i < result.images().size(); i++) {
-            stored.add(store(claim.jobId(), i, result.images().get(i), by(result), images));
+        try {
+            for (int i = 0; i < result.images().size(); i++) {
+                stored.add(store(claim.jobId(), i, result.images().get(i), by(result), images));
+            }
+        } catch (BlobStoreException e) {
+            throw new ImagesNotStored(result, e);
         }
-        return new Outcome.Succeeded(new JobResult(stored, input.includeText() ? result.description() : ""), by(result),
+        return new Outcome.Succeeded(new JobResult(stored, claim.input().includeText() ? result.description() : ""), by(result),
                 elapsed(started));
+    }
+
+    /** Storing the provider's images failed: the result goes with the failure, to be held. */
+    private static final class ImagesNotStored extends RuntimeException {
+        private final transient GenerationResult result;
+
+        ImagesNotStored(GenerationResult result, BlobStoreException cause) {
+            super(cause.getMessage(), cause);
+            this.result = result;
+        }
+    }
+
+    private static boolean storageFault(Exception e) {
+        return e instanceof StoreException || e instanceof BlobStoreException || e instanceof ImagesNotStored;
+    }
+
+    /**
+     * Storage failed during the attempt: back in the queue without counting it, after a delay that
+     * grows with the faults in a row, the provider's images held for the next attempt.
+     */
+    private void postpone(RunningJobs.Run run, HeldResults.Held kept, Exception e, long started, RunImages images) {
+        Claim claim = run.claim();
+        GenerationResult result = e instanceof ImagesNotStored n ? n.result : kept != null ? kept.result() : null;
+        int faults = held.storageFailed(claim.jobId(), result, kept == null ? 0 : kept.storageFaults());
+        Duration delay = limits.backoff().delayAfter(faults, java.util.Optional.empty());
+        log.warn("job {} attempt {}: storage failed ({} in a row); back in the queue in {}{}, the attempt not counted: {}",
+                claim.jobId(), claim.attempt(), faults, seconds(delay), result != null ? ", its images held in memory" : "",
+                e instanceof ImagesNotStored ? e.getCause().toString() : e.toString());
+        LogEntry line = LogEntry.warn(clock.instant(), "This server could not store the request's data (its storage failed)"
+                + (result != null ? "; the generated images are kept for the next attempt" : "")
+                + ". Running it again in " + seconds(delay) + "; this attempt is not counted.");
+        startRecording(run);
+        if (recordRetrying(claim, "putting it back in the queue", () -> store.release(claim, clock.instant().plus(delay), line))) {
+            images.discard(); // best effort (the storage may be what failed): the next run writes the same keys again
+            JobLines.requeued(claim, elapsed(started));
+        } else {
+            held.take(claim.jobId()); // another run owns the job now
+            lost(claim, images, "it could not be put back in the queue");
+        }
     }
 
     private String by(GenerationResult result) {
@@ -182,7 +251,7 @@ final class JobRunner {
             case Outcome.Cancelled c -> LogEntry.info(clock.instant(), "Cancelled by the client while running.");
         };
         startRecording(run);
-        if (finishRetrying(claim, outcome, line)) {
+        if (recordRetrying(claim, "recording its outcome", () -> store.finish(claim, outcome, line))) {
             switch (outcome) {
                 case Outcome.Succeeded s -> meters.succeeded(claim.model(), claim.tenant());
                 case Outcome.Failed f -> meters.failed(claim.model(), claim.tenant(), f.failure().type());
@@ -222,28 +291,39 @@ final class JobRunner {
     }
 
     /**
-     * {@link JobStore#finish}, tried again while the store fails, for up to {@link #RECORD_RETRY_FOR}:
-     * the work is done, and a database that restarts is back within seconds. Retrying is safe: the
-     * finish is conditional on this run still holding the job, so a retry after a commit whose answer
-     * was lost, or after the lease went to another run, reports false and changes nothing. While
-     * this run waits it stays registered, so its lease is renewed as soon as the store answers.
+     * A worker transition ({@code finish}, {@code retry}, {@code release}), tried again for as long as
+     * the store fails: the work is done, and a full disk or a database that refuses writes comes back
+     * when an operator acts. Retrying is safe: each transition is conditional on this run still
+     * holding the job, so a retry after a commit whose answer was lost, or after the lease went to
+     * another run, reports false and changes nothing. While this run waits it stays registered, so
+     * its lease is renewed as soon as the store answers. Only a shutdown ends the wait.
      *
-     * @throws StoreException when the store still fails at the end
+     * @throws StoreException when the process shuts down while the store still fails
      */
-    private boolean finishRetrying(Claim claim, Outcome outcome, LogEntry line) {
-        long deadline = System.nanoTime() + RECORD_RETRY_FOR.toNanos();
+    private boolean recordRetrying(Claim claim, String what, java.util.function.BooleanSupplier transition) {
         long pauseMs = 100;
+        long loggedAt = 0;
+        int failures = 0;
         while (true) {
             try {
-                return store.finish(claim, outcome, line);
+                boolean done = transition.getAsBoolean();
+                if (failures > 0) {
+                    log.info("job {} attempt {}: {} succeeded after {} failed tries", claim.jobId(), claim.attempt(), what, failures);
+                }
+                return done;
             } catch (StoreException e) {
-                if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pauseMs) - deadline > 0) {
+                if (running.shuttingDown()) {
                     throw e;
                 }
-                log.warn("job {} attempt {}: recording its outcome failed; retrying in {} ms: {}", claim.jobId(), claim.attempt(),
-                        pauseMs, e.toString());
+                failures++;
+                long now = System.nanoTime();
+                if (failures == 1 || now - loggedAt >= TimeUnit.MILLISECONDS.toNanos(RECORD_LOG_EVERY_MS)) {
+                    log.warn("job {} attempt {}: {} failed ({} tries so far); retrying until the store accepts it: {}",
+                            claim.jobId(), claim.attempt(), what, failures, e.toString());
+                    loggedAt = now;
+                }
                 pauseUninterruptibly(pauseMs);
-                pauseMs = Math.min(pauseMs * 2, 2_000);
+                pauseMs = Math.min(pauseMs * 2, RECORD_PAUSE_MAX_MS);
             }
         }
     }
@@ -283,7 +363,8 @@ final class JobRunner {
                 case SHUTDOWN -> {
                     startRecording(run);
                     images.discard();
-                    if (store.release(claim)) {
+                    if (store.release(claim, clock.instant(), LogEntry.info(clock.instant(),
+                            "Interrupted by a server shutdown; back in the queue."))) {
                         JobLines.requeued(claim, elapsed(started));
                     }
                 }
@@ -312,8 +393,9 @@ final class JobRunner {
             Instant runAfter = clock.instant().plus(delay);
             startRecording(run);
             images.discard();
-            if (store.retry(claim, runAfter, LogEntry.warn(clock.instant(), what + "; retrying in " + seconds(delay)
-                    + " (attempt " + claim.attempt() + " of " + limits.maxAttempts() + ")."))) {
+            LogEntry line = LogEntry.warn(clock.instant(), what + "; retrying in " + seconds(delay)
+                    + " (attempt " + claim.attempt() + " of " + limits.maxAttempts() + ").");
+            if (recordRetrying(claim, "recording its retry", () -> store.retry(claim, runAfter, line))) {
                 JobLines.retried(claim, e.type(), elapsed(started), delay);
             }
             return;

@@ -8,6 +8,7 @@ import io.genqueue.provider.router.ProviderRouter;
 import io.genqueue.queue.JobStore;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 
 /**
  * The part of a process that runs jobs and keeps the queue healthy: {@link Maintenance} (lease
@@ -35,9 +36,13 @@ public final class Worker implements AutoCloseable {
     private final Maintenance maintenance;
     private final Dispatcher dispatcher; // null without slots
 
-    /** @param meters hears each claim's wait and each run's duration and outcome */
+    /**
+     * @param meters hears each claim's wait and each run's duration and outcome
+     * @param diskLow whether free disk space is below the watermark: no job is claimed while it is
+     *     (call {@link #wake} when it changes)
+     */
     public Worker(JobStore store, BlobStore blobs, ProviderRouter provider, ReferenceImageFetcher fetcher, Clock clock,
-            Settings settings, JobMeters meters) {
+            Settings settings, JobMeters meters, BooleanSupplier diskLow) {
         RunningJobs running = new RunningJobs(clock);
         store.addListener(running);
         maintenance = new Maintenance(store, blobs, running, clock, new Maintenance.Settings(settings.lease(),
@@ -45,7 +50,8 @@ public final class Worker implements AutoCloseable {
         if (settings.slots() > 0) {
             JobRunner runner = new JobRunner(store, blobs, provider, fetcher, running, clock,
                     new JobRunner.Limits(settings.maxAttempts(), settings.backoff()), meters);
-            dispatcher = new Dispatcher(store, runner, running, clock, settings.slots(), settings.lease(), provider::downFor);
+            dispatcher = new Dispatcher(store, runner, running, clock, settings.slots(), settings.lease(), provider::downFor,
+                    diskLow);
         } else {
             dispatcher = null;
         }
@@ -55,6 +61,13 @@ public final class Worker implements AutoCloseable {
     /** Jobs this process runs at once (0 when it runs none). */
     public int slots() {
         return dispatcher == null ? 0 : dispatcher.slots();
+    }
+
+    /** Makes an idle dispatcher look for work now (the disk's watermark changed side). */
+    public void wake() {
+        if (dispatcher != null) {
+            dispatcher.jobsAvailable();
+        }
     }
 
     /** Begins claiming jobs (nothing without slots). */

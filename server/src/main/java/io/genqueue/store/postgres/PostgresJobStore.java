@@ -684,11 +684,11 @@ public final class PostgresJobStore implements JobStore {
     }
 
     @Override
-    public boolean release(Claim claim) {
-        return requeue(claim, -1, true, LogEntry.info(clock.instant(), "Interrupted by a server shutdown; back in the queue."));
+    public boolean release(Claim claim, Instant runAfter, LogEntry why) {
+        return requeue(claim, runAfter.toEpochMilli(), true, why);
     }
 
-    /** RUNNING to QUEUED, or to CANCELLED when the client asked meanwhile. {@code runAfter} -1 = now. */
+    /** RUNNING to QUEUED, or to CANCELLED when the client asked meanwhile. */
     private boolean requeue(Claim claim, long runAfter, boolean uncountAttempt, LogEntry why) {
         logs.flush();
         Boolean cancelled = jdbc.transaction(c -> {
@@ -706,8 +706,8 @@ public final class PostgresJobStore implements JobStore {
             if (requested) {
                 end(c, claim.jobId(), JobState.CANCELLED, Failure.cancelled(), null, null, now);
             } else {
-                // A retry starts a fresh upstream request; a release (shutdown) resumes the old one.
-                backInQueue(c, claim.jobId(), runAfter < 0 ? now : runAfter, uncountAttempt, uncountAttempt);
+                // A retry starts a fresh upstream request; a release (shutdown, storage failing) resumes the old one.
+                backInQueue(c, claim.jobId(), runAfter, uncountAttempt, uncountAttempt);
             }
             return requested;
         });
