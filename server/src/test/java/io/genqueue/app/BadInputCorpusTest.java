@@ -107,7 +107,7 @@ class BadInputCorpusTest {
         String url = server.get(TestServer.responsePath(jobA)).json().get("images").get(0).get("url").asText();
         imageKey = url.substring(url.indexOf("/files/") + "/files/".length(), url.indexOf('?'));
         signedQuery = url.substring(url.indexOf('?') + 1);
-        assertThat(imageKey).isEqualTo(jobA + "/0.png");
+        assertThat(imageKey).isEqualTo(jobA + "/a1-0.png");
 
         // Clients that stop sending and keep the connection open cost a read timeout each: they
         // run in the background while the corpus runs, and are judged at the end.
@@ -738,10 +738,12 @@ class BadInputCorpusTest {
         targets.put("expires at Long.MAX_VALUE, validly signed", file + "?expires=" + Long.MAX_VALUE + "&sig=" + sign(imageKey, Long.MAX_VALUE));
         targets.put("expires not a number", file + "?expires=soon&sig=x");
         targets.put("forged expires and sig before the genuine ones", file + "?expires=" + future + "&sig=x&" + signedQuery);
-        targets.put("genuine link with the job changed", "/files/" + jobB + "/0.png?" + signedQuery);
-        targets.put("genuine link with the index changed", "/files/" + jobA + "/1.png?" + signedQuery);
-        targets.put("genuine link with the extension changed", "/files/" + jobA + "/0.webp?" + signedQuery);
-        targets.put("genuine link with the job in upper case", "/files/" + jobA.toUpperCase(Locale.ROOT) + "/0.png?" + signedQuery);
+        targets.put("genuine link with the job changed", "/files/" + jobB + "/a1-0.png?" + signedQuery);
+        targets.put("genuine link with the index changed", "/files/" + jobA + "/a1-1.png?" + signedQuery);
+        targets.put("genuine link with the attempt changed", "/files/" + jobA + "/a2-0.png?" + signedQuery);
+        targets.put("genuine link without the attempt", "/files/" + jobA + "/0.png?" + signedQuery);
+        targets.put("genuine link with the extension changed", "/files/" + jobA + "/a1-0.webp?" + signedQuery);
+        targets.put("genuine link with the job in upper case", "/files/" + jobA.toUpperCase(Locale.ROOT) + "/a1-0.png?" + signedQuery);
         // signed with the real secret: the signature is no defence here, the key pattern must be
         for (String key : List.of("../genqueue.db", "..", "../link-secret", jobA + "/../../genqueue.db", "/etc/passwd", jobA + "/9.png")) {
             String encoded = key.replace("/", "%2F");
@@ -754,8 +756,8 @@ class BadInputCorpusTest {
                     400, 403, 404, 414));
         }
         // other spellings of the genuine link's path: the HTTP layer may read them as the same file
-        for (String path : List.of("/files/" + jobA + "//0.png", "/files/" + jobA + "%2f0.png", "/files/" + jobA + "/./0.png",
-                "/files/x/../" + jobA + "/0.png", "//files/" + jobA + "/0.png")) {
+        for (String path : List.of("/files/" + jobA + "//a1-0.png", "/files/" + jobA + "%2fa1-0.png", "/files/" + jobA + "/./a1-0.png",
+                "/files/x/../" + jobA + "/a1-0.png", "//files/" + jobA + "/a1-0.png")) {
             cases.add(Case.raw("GET " + shorten(path) + " (genuine signature)", raw("GET " + path + "?" + signedQuery
                     + " HTTP/1.1\nHost: localhost"), 200, 400, 403, 404));
         }
