@@ -41,7 +41,12 @@ final class Child implements AutoCloseable {
         pb.environment().putAll(env);
         pb.environment().putIfAbsent("GENQUEUE_LOG_LEVEL", "warn");
         Child child = new Child(port, pb.start());
-        child.awaitListening();
+        try {
+            child.awaitListening();
+        } catch (RuntimeException e) {
+            child.process.destroyForcibly(); // not left running after the harness gave up on it
+            throw e;
+        }
         return child;
     }
 

@@ -18,8 +18,8 @@ import java.util.stream.Stream;
 /**
  * The soak ({@code bench/run --soak MINUTES}): one genqueue process, as users run it (four
  * workers on the preview provider, the heap capped at {@link #HEAP}), under a mixed load of status reads and submits (one in ten,
- * {@code bench/lua/soak.lua}) at half the capacity measured first in the same run, for the given
- * time. Every 10 s (one wrk run per window) it samples the server's resident memory (VmRSS), the
+ * {@code bench/lua/soak.lua}) at half the capacity measured first in the same run (the lower of
+ * what the HTTP path answers and what the workers finish), for the given time. Every 10 s (one wrk run per window) it samples the server's resident memory (VmRSS), the
  * window's p99 latency, its open files ({@code /proc/PID/fd}) and threads, and the queue's depth
  * (the {@code queue_position} of a probe submit, so that a backlog the workers cannot clear is not
  * mistaken for a leak). Prints a table and the least-squares slope of each per minute (flat is the
@@ -61,6 +61,8 @@ final class Soak {
     /** Each connection's pause before each request: the rate is set by how many connections pause that long. */
     private static final int DELAY_MS = 20;
     static final String HEAP = "512m";
+    /** One request in this many is a submit ({@code GENQUEUE_SUBMIT_EVERY} of soak.lua; its default). */
+    private static final int SUBMIT_EVERY = 10;
 
     private final Path root;
     private final Path jar;
@@ -87,11 +89,20 @@ final class Soak {
             Map<String, String> env = Map.of("GENQUEUE_KEY", server.key(), "GENQUEUE_IDS", ids.toString());
             System.out.println("== soak: capacity of the mix (status reads, one submit in ten), " + Harness.CONNECTIONS + " connections");
             Wrk.run(base, script, Harness.CONNECTIONS, WARMUP, env);
+            long queuedBefore = queued(server);
             Wrk.Result capacity = Wrk.run(base, script, Harness.CONNECTIONS, CAPACITY_RUN, env);
-            double target = capacity.requestsPerSecond() / 2;
+            long queuedAfter = queued(server);
+            // The mix's capacity is the lower of what the HTTP path answers and what the workers finish (one request in
+            // ten is a job): a rate the workers cannot keep up with would grow the queue for the whole soak.
+            double jobsPerSecond = Math.max(0, capacity.requests() / SUBMIT_EVERY - (queuedAfter - queuedBefore))
+                    / (double) CAPACITY_RUN.toSeconds();
+            double workersCapacity = jobsPerSecond * SUBMIT_EVERY;
+            double target = Math.min(capacity.requestsPerSecond(), workersCapacity) / 2;
             int connections = (int) Math.max(2, Math.min(512, Math.round(target * DELAY_MS / 1000.0)));
-            System.out.printf(Locale.ROOT, "   capacity %,.0f req/s (p99 %.2f ms); soak at half: %,.0f req/s, %d connections pausing %d ms, "
-                    + "for %s minute(s)%n", capacity.requestsPerSecond(), capacity.p99(), target, connections, DELAY_MS, minutes);
+            System.out.printf(Locale.ROOT, "   answered %,.0f req/s (p99 %.2f ms) while the workers finished %,.1f jobs/s (a mix of %,.0f req/s); "
+                    + "soak at half the lower: %,.0f req/s, %d connections pausing %d ms, for %s minute(s)%n", capacity.requestsPerSecond(),
+                    capacity.p99(), jobsPerSecond, workersCapacity, target, connections, DELAY_MS, minutes);
+            awaitIdleQueue(server); // the backlog of the capacity run, run before the soak starts
             int firstConnections = connections;
             Map<String, String> paced = new java.util.HashMap<>(env);
             paced.put("GENQUEUE_DELAY_MS", String.valueOf(DELAY_MS));
@@ -110,8 +121,13 @@ final class Soak {
                 System.out.printf(Locale.ROOT, "   %6.2f | %,.0f | %d | %.2f | %d | %.1f | %d | %d | %d%n", s.minutes(), s.requestsPerSecond(),
                         s.connections(), s.p99(),
                         s.errors(), s.residentBytes() / 1048576.0, s.openFiles(), s.threads(), s.queued());
+                // the report and the chart so far, after every window: a run cut short still leaves its record
+                Files.createDirectories(out.toAbsolutePath().getParent());
+                Files.writeString(out, report(capacity, workersCapacity, target, firstConnections, minutes, samples,
+                        Duration.ofNanos(System.nanoTime() - started), chart), StandardCharsets.UTF_8);
+                SoakChart.write(chart, samples);
             }
-            String report = report(capacity, target, firstConnections, minutes, samples, Duration.ofNanos(System.nanoTime() - started), chart);
+            String report = report(capacity, workersCapacity, target, firstConnections, minutes, samples, Duration.ofNanos(System.nanoTime() - started), chart);
             System.out.println();
             System.out.println(report);
             Files.createDirectories(out.toAbsolutePath().getParent());
@@ -136,25 +152,26 @@ final class Soak {
         try (Stream<Path> fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
             files = fds.count();
         }
-        long queued;
+        return new Sample(minutes, window.requestsPerSecond(), window.p99(), window.errors(), rss, files, threads, queued(server),
+                connections);
+    }
+
+    /** The queue's depth: the {@code queue_position} of a probe request submitted now (-1 when it was refused). */
+    private static long queued(Child server) throws IOException {
         try (RawClient client = new RawClient(server.port)) {
             RawClient.Answer probe = client.post("/v1/queue/nano_banana", server.key(), "{\"prompt\":\"soak probe\"}");
-            queued = probe.status() == 200 ? Json.mapper().readTree(probe.body()).path("queue_position").asLong() : -1;
+            return probe.status() == 200 ? Json.mapper().readTree(probe.body()).path("queue_position").asLong() : -1;
         }
-        return new Sample(minutes, window.requestsPerSecond(), window.p99(), window.errors(), rss, files, threads, queued, connections);
     }
 
     /** Waits (up to 5 minutes) until a request submitted now would be next to start. */
     private static void awaitIdleQueue(Child server) throws IOException {
         long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
-        try (RawClient client = new RawClient(server.port)) {
-            while (System.nanoTime() < deadline) {
-                RawClient.Answer probe = client.post("/v1/queue/nano_banana", server.key(), "{\"prompt\":\"soak probe\"}");
-                if (Json.mapper().readTree(probe.body()).path("queue_position").asLong() < 4) {
-                    return;
-                }
-                Harness.pause(1_000);
+        while (System.nanoTime() < deadline) {
+            if (queued(server) < 4) {
+                return;
             }
+            Harness.pause(1_000);
         }
         System.out.println("   the seed requests were still queued after 5 minutes; measuring anyway");
     }
@@ -176,19 +193,19 @@ final class Soak {
         return file;
     }
 
-    static String report(Wrk.Result capacity, double target, int connections, double minutes, List<Sample> samples, Duration took,
+    static String report(Wrk.Result capacity, double workersCapacity, double target, int connections, double minutes, List<Sample> samples, Duration took,
             Path chart) throws IOException {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, """
                 Command: `bench/run --soak %s` (took %d s)
                 Date: %s
                 Machine: %s
-                Load: capacity of the mix (status reads, one submit in ten) %,.0f req/s at %d connections; soaked at half, \
-                %,.0f req/s (each connection pausing %d ms before each request, the connections steered toward that rate after each \
+                Load: capacity of the mix (status reads, one submit in ten) %,.0f req/s answered at %d connections, %,.0f req/s \
+                by what the workers finished; soaked at half the lower, %,.0f req/s (each connection pausing %d ms before each request, the connections steered toward that rate after each \
                 window, %d at first; mean %,.0f req/s); one genqueue process (heap -Xmx%s), 4 workers, preview provider
 
                 """, fmt(minutes), took.toSeconds(), ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ISO_LOCAL_DATE_TIME)
-                        .substring(0, 16) + " UTC", Report.machine(), capacity.requestsPerSecond(), Harness.CONNECTIONS, target, DELAY_MS, connections,
+                        .substring(0, 16) + " UTC", Report.machine(), capacity.requestsPerSecond(), Harness.CONNECTIONS, workersCapacity, target, DELAY_MS, connections,
                 samples.stream().mapToDouble(Sample::requestsPerSecond).average().orElse(0), HEAP));
         sb.append("| minute | req/s | connections | p99 ms | errors | VmRSS MiB | open files | threads | queued |\n"
                 + "|---|---|---|---|---|---|---|---|---|\n");

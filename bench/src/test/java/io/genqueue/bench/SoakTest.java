@@ -38,7 +38,7 @@ class SoakTest {
     @Test
     void the_report_has_a_row_per_sample_and_the_slope_of_each_figure() throws Exception {
         List<Soak.Sample> samples = samples(2);
-        String report = Soak.report(new Wrk.Result(2_000, 2, 9, 20_000, 0), 1_000, 16, 2, samples, Duration.ofSeconds(140),
+        String report = Soak.report(new Wrk.Result(2_000, 2, 9, 20_000, 0), 5_000, 1_000, 16, 2, samples, Duration.ofSeconds(140),
                 Path.of("docs/soak.png"));
         assertThat(report).contains("`bench/run --soak 2`", "| 0.17 | 1,000 | 16 | 4.50 | 0 | 300.5 | 120 | 40 | 0 |",
                 "| VmRSS MiB | 300.50 | 306.00 | +3.000 |", "| threads | 40.00 | 40.00 | +0.000 |", "Chart: soak.png");
