@@ -41,7 +41,12 @@ final class Child implements AutoCloseable {
         pb.environment().putAll(env);
         pb.environment().putIfAbsent("GENQUEUE_LOG_LEVEL", "warn");
         Child child = new Child(port, pb.start());
-        child.awaitListening();
+        try {
+            child.awaitListening();
+        } catch (RuntimeException e) {
+            child.process.destroyForcibly(); // not left running after the harness gave up on it
+            throw e;
+        }
         return child;
     }
 
@@ -95,7 +100,7 @@ final class Child implements AutoCloseable {
     }
 
     private void awaitListening() {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180); // a bound for a hang: on two shared cores a start took over a minute
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
                 throw new IllegalStateException("the server exited with " + process.exitValue());
@@ -107,7 +112,7 @@ final class Child implements AutoCloseable {
                 Harness.pause(50);
             }
         }
-        throw new IllegalStateException("the server did not listen on " + port + " within 60 s");
+        throw new IllegalStateException("the server did not listen on " + port + " within 180 s");
     }
 
     static int freePort() throws IOException {

@@ -83,6 +83,27 @@ public final class Harness {
     public static void main(String[] args) throws Exception {
         boolean isShort = Arrays.asList(args).contains("--short");
         Path root = Path.of("").toAbsolutePath();
+        int soak = Arrays.asList(args).indexOf("--soak");
+        if (soak >= 0) {
+            // --soak MINUTES [--out FILE] [--chart PNG]: the soak alone (Soak); the report and the chart go under target/
+            // unless named (the README's chart is docs/soak.png)
+            if (soak + 1 >= args.length || !args[soak + 1].matches("[0-9]+(\\.[0-9]+)?")) {
+                System.err.println("[bench] FAILED: --soak needs the minutes to run, e.g. bench/run --soak 30");
+                System.exit(2);
+            }
+            Path report = root.resolve("target/bench-soak.md");
+            Path chart = root.resolve("target/bench/soak.png");
+            for (int i = 0; i < args.length - 1; i++) {
+                if (args[i].equals("--out")) {
+                    report = Path.of(args[i + 1]).toAbsolutePath();
+                }
+                if (args[i].equals("--chart")) {
+                    chart = Path.of(args[i + 1]).toAbsolutePath();
+                }
+            }
+            new Soak(root).run(Double.parseDouble(args[soak + 1]), report, chart);
+            return;
+        }
         Path out = root.resolve(isShort ? "target/bench-short.md" : "BENCHMARKS.md");
         // --only a,b runs the baseline and the named steps (submits, submit-webhooks, scale, pickup, slots, webhooks,
         // pg-submits, pg-pickup), for profiling one thing; its partial table never replaces BENCHMARKS.md's.

@@ -52,6 +52,12 @@ final class Report {
                 "load generator wrk 4.1.0, 2 threads, 64 connections, on the same cores as the server");
     }
 
+    /** The CPU, cores, memory and JVM of this machine, in one line. */
+    static String machine() throws IOException {
+        return String.format(Locale.ROOT, "%s, %d cores, %s RAM; %s %s", cpu(), Runtime.getRuntime().availableProcessors(), memory(),
+                System.getProperty("java.vm.vendor"), System.getProperty("java.runtime.version"));
+    }
+
     private static String cpu() throws IOException {
         List<String> lines = Files.readAllLines(Path.of("/proc/cpuinfo"));
         return lines.stream().filter(l -> l.startsWith("model name")).findFirst()

@@ -1,13 +1,16 @@
 package io.genqueue.process;
 
+import static io.genqueue.process.JobChecks.checkImage;
+import static io.genqueue.process.JobChecks.countLines;
+import static io.genqueue.process.JobChecks.imageDirectoryProblem;
+import static io.genqueue.process.JobChecks.imageRefs;
+import static io.genqueue.process.JobChecks.integrityCheck;
+import static io.genqueue.process.JobChecks.usageDisagreements;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.genqueue.testing.Eventually;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -34,9 +37,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageReader;
-import javax.imageio.stream.ImageInputStream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -62,12 +62,8 @@ class CrashIT {
     record Accepted(int numImages, String format) {
     }
 
-    /** One image of a result: its blob key (from the signed URL) and size. */
-    record ImageRef(String key, long size) {
-    }
-
     /** A result seen before a kill, with how many runs its log showed then. */
-    record Seen(List<ImageRef> images, int attempts) {
+    record Seen(List<JobChecks.ImageRef> images, int attempts) {
     }
 
     /**
@@ -142,13 +138,7 @@ class CrashIT {
 
         try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + data.resolve("genqueue.db"));
                 Statement s = db.createStatement()) {
-            try (ResultSet rs = s.executeQuery("PRAGMA integrity_check")) {
-                List<String> lines = new ArrayList<>();
-                while (rs.next()) {
-                    lines.add(rs.getString(1));
-                }
-                assertThat(lines).as("PRAGMA integrity_check").containsExactly("ok");
-            }
+            assertThat(integrityCheck(db)).as("PRAGMA integrity_check").containsExactly("ok");
             try (ResultSet rs = s.executeQuery("SELECT state, count(*) FROM jobs GROUP BY state")) {
                 Map<String, Integer> states = new TreeMap<>();
                 while (rs.next()) {
@@ -350,41 +340,6 @@ class CrashIT {
         });
     }
 
-    /**
-     * Where the usage counts (written by triggers with each job change) disagree with the jobs
-     * rows: requests submitted, each final state, and the images of the succeeded ones.
-     */
-    private static List<String> usageDisagreements(Connection db) throws SQLException {
-        List<String> out = new ArrayList<>();
-        String[][] checks = {
-            {"submitted", "SELECT count(*) FROM jobs", "SELECT COALESCE(sum(requests), 0) FROM usage_counts WHERE outcome = 'SUBMITTED'"},
-            {"succeeded", "SELECT count(*) FROM jobs WHERE state = 'SUCCEEDED'",
-                "SELECT COALESCE(sum(requests), 0) FROM usage_counts WHERE outcome = 'SUCCEEDED'"},
-            {"failed", "SELECT count(*) FROM jobs WHERE state = 'FAILED'",
-                "SELECT COALESCE(sum(requests), 0) FROM usage_counts WHERE outcome = 'FAILED'"},
-            {"cancelled", "SELECT count(*) FROM jobs WHERE state = 'CANCELLED'",
-                "SELECT COALESCE(sum(requests), 0) FROM usage_counts WHERE outcome = 'CANCELLED'"},
-            {"images", "SELECT COALESCE(sum(json_array_length(result, '$.images')), 0) FROM jobs WHERE state = 'SUCCEEDED'",
-                "SELECT COALESCE(sum(images), 0) FROM usage_counts WHERE outcome = 'SUCCEEDED'"}};
-        try (Statement s = db.createStatement()) {
-            for (String[] check : checks) {
-                long jobs = single(s, check[1]);
-                long counted = single(s, check[2]);
-                if (jobs != counted) {
-                    out.add(check[0] + ": " + jobs + " by the jobs, " + counted + " counted");
-                }
-            }
-        }
-        return out;
-    }
-
-    private static long single(Statement s, String sql) throws SQLException {
-        try (ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
-
     // ---------------------------------------------------------------- after the restart
 
     private static void awaitAllCompleted(Api api, Set<String> ids) throws Exception {
@@ -490,107 +445,15 @@ class CrashIT {
         }
         for (JsonNode image : body.path("images")) {
             imageCount.incrementAndGet();
-            String problem = checkImage(api, image, request, decodeFully, decoded);
+            String problem = checkImage(api, image, request == null ? null : request.format(), decodeFully, decoded);
             if (problem != null) {
                 problems.add(id + ": " + problem);
             }
         }
-        Path dir = data.resolve("images").resolve(id);
-        List<String> files = new ArrayList<>();
-        if (Files.isDirectory(dir)) {
-            try (Stream<Path> list = Files.list(dir)) {
-                list.map(p -> p.getFileName().toString()).sorted().forEach(files::add);
-            }
+        String directory = imageDirectoryProblem(data, id, imageRefs(body), expected, request == null ? null : request.format());
+        if (directory != null) {
+            problems.add(id + ": " + directory);
         }
-        List<String> real = files.stream().filter(f -> !f.startsWith(".") && !f.endsWith(".tmp")).toList();
-        // Exactly the served images: each run writes keys of its own (the attempt is in them), and the
-        // run that recorded the outcome deletes what runs killed before it left.
-        String ext = request == null ? null : request.format().equals("jpeg") ? "jpg" : "png";
-        List<String> wanted = imageRefs(body).stream().map(ref -> ref.key().substring(ref.key().indexOf('/') + 1)).sorted()
-                .toList();
-        if (!real.equals(wanted) || wanted.size() != expected
-                || (ext != null && !wanted.stream().allMatch(name -> name.endsWith("." + ext)))) {
-            problems.add(id + ": image directory holds " + files + ", expected the served " + wanted + " (" + expected
-                    + " ." + ext + ")");
-        }
-    }
-
-    /** Downloads one image and checks it against what the response says of it; null when it is fine. */
-    private static String checkImage(Api api, JsonNode image, Accepted request, boolean decodeFully, AtomicInteger decoded)
-            throws Exception {
-        String url = image.path("url").asText();
-        HttpResponse<byte[]> file = api.download(url);
-        if (file.statusCode() != 200) {
-            return url + " answered " + file.statusCode();
-        }
-        byte[] bytes = file.body();
-        if (bytes.length != image.path("file_size").asLong()) {
-            return url + ": " + bytes.length + " bytes, response says " + image.path("file_size");
-        }
-        String contentType = image.path("content_type").asText();
-        if (request != null && !contentType.equals(request.format().equals("jpeg") ? "image/jpeg" : "image/png")) {
-            return url + ": content type " + contentType + " for format " + request.format();
-        }
-        boolean complete = contentType.equals("image/png") ? endsWith(bytes, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82)
-                : endsWith(bytes, 0xFF, 0xD9);
-        if (!complete) {
-            return url + ": the file does not end as a whole " + contentType + " does";
-        }
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) {
-                return url + ": not an image ImageIO knows";
-            }
-            ImageReader reader = readers.next();
-            try {
-                reader.setInput(in);
-                int width = reader.getWidth(0);
-                int height = reader.getHeight(0);
-                if (width != image.path("width").asInt() || height != image.path("height").asInt()) {
-                    return url + ": " + width + "x" + height + ", response says " + image.path("width") + "x" + image.path("height");
-                }
-                if (decodeFully) {
-                    reader.read(0);
-                    decoded.incrementAndGet();
-                }
-            } finally {
-                reader.dispose();
-            }
-        } catch (IOException e) {
-            return url + ": does not decode: " + e.getMessage();
-        }
-        return null;
-    }
-
-    private static boolean endsWith(byte[] bytes, int... tail) {
-        if (bytes.length < tail.length) {
-            return false;
-        }
-        for (int i = 0; i < tail.length; i++) {
-            if ((bytes[bytes.length - tail.length + i] & 0xFF) != tail[i]) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static List<ImageRef> imageRefs(JsonNode response) {
-        List<ImageRef> refs = new ArrayList<>();
-        for (JsonNode image : response.path("images")) {
-            String path = URI.create(image.path("url").asText()).getPath();
-            refs.add(new ImageRef(path.substring(path.indexOf("/files/") + "/files/".length()), image.path("file_size").asLong()));
-        }
-        return refs;
-    }
-
-    private static int countLines(JsonNode status, String prefix) {
-        int n = 0;
-        for (JsonNode line : status.path("logs")) {
-            if (line.path("message").asText().startsWith(prefix)) {
-                n++;
-            }
-        }
-        return n;
     }
 
     private static long countLogLines(Api api, Set<String> ids, String prefix) {

@@ -149,9 +149,14 @@ final class ServerProcess implements AutoCloseable {
 
     /** Starts {@code serve} and waits until {@code /healthz} answers 200. */
     static ServerProcess serveHealthy(Path dataDir, Map<String, String> env) {
+        return serveHealthy(dataDir, env, Duration.ofSeconds(60));
+    }
+
+    /** {@link #serveHealthy(Path, Map)}, waiting at most {@code timeout} for the answer. */
+    static ServerProcess serveHealthy(Path dataDir, Map<String, String> env, Duration timeout) {
         ServerProcess server = serve(dataDir, env);
         try {
-            return server.awaitHealthy(Duration.ofSeconds(60));
+            return server.awaitHealthy(timeout);
         } catch (RuntimeException | AssertionError e) {
             server.close();
             throw e;

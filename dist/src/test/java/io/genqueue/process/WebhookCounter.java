@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A webhook receiver for the process tests, in the test process on 127.0.0.1 (port 0): counts the
  * deliveries of each request id ({@code X-Fal-Webhook-Request-Id}, counted when its body has
  * arrived, before the answer), checks that the body's {@code request_id} is the header's and that
- * the request succeeded, and answers 200 after a random hold of up to {@link #hold} milliseconds
+ * the request succeeded (or, made with {@link #anyOutcome}, records which outcome it reports), and answers 200 after a random hold of up to {@link #hold} milliseconds
  * (so that deliveries are in flight when a sender dies). Each exchange runs on its own virtual
  * thread: held answers do not delay the others.
  */
@@ -36,13 +36,24 @@ final class WebhookCounter implements AutoCloseable {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
     private final List<String> problems = Collections.synchronizedList(new ArrayList<>());
+    private final Map<String, String> outcomes = new ConcurrentHashMap<>();
     private final AtomicInteger received = new AtomicInteger();
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile long minHoldMillis;
     private volatile long maxHoldMillis;
+    private volatile boolean successesOnly = true;
 
     private WebhookCounter(HttpServer server) {
         this.server = server;
+    }
+
+    /**
+     * From now on accepts deliveries of failed and cancelled requests too ({@code "status":"ERROR"}),
+     * recording each request's reported outcome for {@link #outcome}, instead of counting them as problems.
+     */
+    WebhookCounter anyOutcome() {
+        successesOnly = false;
+        return this;
     }
 
     /** A receiver holding each answer between {@code minHoldMillis} and {@code maxHoldMillis} (uniformly). */
@@ -100,9 +111,12 @@ final class WebhookCounter implements AutoCloseable {
             if (!id.equals(json.path("request_id").asText())) {
                 problems.add(id + ": the body's request_id is " + json.path("request_id"));
             }
-            if (!"OK".equals(json.path("status").asText()) || json.path("payload").path("images").isEmpty()) {
-                problems.add(id + ": not a success with images: " + json);
+            String status = json.path("status").asText();
+            boolean success = "OK".equals(status) && !json.path("payload").path("images").isEmpty();
+            if (successesOnly ? !success : !success && !"ERROR".equals(status)) {
+                problems.add(id + ": not a success with images" + (successesOnly ? "" : " nor an ERROR") + ": " + json);
             }
+            outcomes.put(id, status);
         } catch (IOException e) {
             problems.add(id + ": the body is not JSON: " + new String(body, StandardCharsets.UTF_8));
         }
@@ -141,6 +155,11 @@ final class WebhookCounter implements AutoCloseable {
 
     Set<String> ids() {
         return Set.copyOf(counts.keySet());
+    }
+
+    /** The {@code status} ({@code OK} or {@code ERROR}) of the last delivery of {@code id}; null when none arrived. */
+    String outcome(String id) {
+        return outcomes.get(id);
     }
 
     /** The ids delivered more than once, with their counts. */
