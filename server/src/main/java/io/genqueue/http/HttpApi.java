@@ -3,12 +3,10 @@ package io.genqueue.http;
 import io.genqueue.auth.KeyStore;
 import io.genqueue.blob.BlobStore;
 import io.genqueue.fetch.WebhookPoster;
-import io.genqueue.generation.InputValidator;
 import io.genqueue.limit.QueueDepthGate;
 import io.genqueue.limit.RateLimiter;
 import io.genqueue.metrics.HttpMeters;
 import io.genqueue.metrics.Metrics;
-import io.genqueue.provider.ProviderHealth;
 import io.genqueue.queue.JobEvents;
 import io.genqueue.queue.JobStore;
 import io.genqueue.usage.UsageStore;
@@ -48,7 +46,7 @@ import java.util.stream.Collectors;
  * GET  /v1/admin/keys, POST /v1/admin/keys                   admin keys only: list keys, create one (its secret shown once)
  * PATCH, DELETE /v1/admin/keys/{id}                          admin keys only: change a key's limits, revoke it
  * GET  /v1/admin/usage                                      admin keys only: every tenant's usage (?from=&to=&tenant=)
- * GET  /v1/models                                           models, their providers and health
+ * GET  /v1/models, /v1/models/{model}                        the models: parameters (JSON Schema), sizes, providers and health
  * GET  /.well-known/jwks.json                                webhook signing keys (public parts)
  * GET  /healthz, /readyz                                     liveness, readiness
  * GET  /metrics                                              Prometheus text (unless off, or on its own port)
@@ -75,7 +73,6 @@ public final class HttpApi implements AutoCloseable {
             long maxBodyBytes,
             Duration linkTtl,
             Duration retention,
-            Set<String> models,
             Duration streamKeepAlive,
             Duration requestTimeout,
             MetricsAccess metricsAccess,
@@ -122,14 +119,15 @@ public final class HttpApi implements AutoCloseable {
     private final List<Route> routes;
 
     public HttpApi(Settings settings, JobStore store, KeyStore keys, UsageStore usage, BlobStore blobs, JobEvents events,
-            InputValidator validator, Supplier<List<ProviderHealth>> providers, Supplier<List<SigningKey>> webhookKeys,
+            List<ServedModel> models, Supplier<List<SigningKey>> webhookKeys,
             WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth, byte[] linkSecret, Metrics metrics, Clock clock) {
         this.events = events;
         LinkSigner links = new LinkSigner(linkSecret, settings.linkTtl(), clock);
         BaseUrl baseUrl = new BaseUrl(settings.publicUrl(), settings.port());
         Authenticator auth = new Authenticator(keys);
-        JobLookup lookup = new JobLookup(auth, store, settings.models());
-        SubmitHandler submit = new SubmitHandler(lookup, validator, store, baseUrl, clock, settings.maxBodyBytes(), webhooks,
+        JobLookup lookup = new JobLookup(auth, store, models.stream().map(ServedModel::id).collect(Collectors.toSet()));
+        SubmitHandler submit = new SubmitHandler(lookup, models.stream().collect(Collectors.toMap(ServedModel::id, ServedModel::validator)),
+                store, baseUrl, clock, settings.maxBodyBytes(), webhooks,
                 rates, depth, metrics.jobs());
         JobHandlers jobs = new JobHandlers(lookup, store, blobs, new ImageLinks(blobs, links, settings.linkTtl()), baseUrl,
                 settings.retention(), metrics.jobs());
@@ -137,7 +135,7 @@ public final class HttpApi implements AutoCloseable {
         StatusStream stream = new StatusStream(lookup, jobs, store, events, settings.streamKeepAlive());
         FileRoute files = new FileRoute(blobs, links);
         Health health = new Health(store, blobs);
-        ModelsRoute models = new ModelsRoute(settings.models(), providers);
+        ModelsRoute modelsRoute = new ModelsRoute(models);
         JwksRoute jwks = new JwksRoute(webhookKeys);
         UsageRoute usageRoute = new UsageRoute(auth, usage, clock);
         AdminRoutes admin = new AdminRoutes(auth, keys, usage, settings.maxBodyBytes(), clock);
@@ -159,7 +157,8 @@ public final class HttpApi implements AutoCloseable {
                 route(Method.PATCH, "/v1/admin/keys/{id}", admin::update),
                 route(Method.DELETE, "/v1/admin/keys/{id}", admin::revoke),
                 route(Method.GET, "/v1/admin/usage", admin::usage),
-                route(Method.GET, "/v1/models", models::handle),
+                route(Method.GET, "/v1/models", modelsRoute::list),
+                route(Method.GET, "/v1/models/{model}", modelsRoute::one),
                 route(Method.GET, "/.well-known/jwks.json", jwks::handle),
                 route(Method.GET, "/healthz", health::live),
                 route(Method.GET, "/readyz", health::ready),

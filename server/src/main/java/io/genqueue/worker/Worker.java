@@ -4,10 +4,12 @@ import io.genqueue.blob.BlobStore;
 import io.genqueue.fetch.ReferenceImageFetcher;
 import io.genqueue.metrics.JobMeters;
 import io.genqueue.provider.Backoff;
-import io.genqueue.provider.router.ProviderRouter;
 import io.genqueue.queue.JobStore;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * The part of a process that runs jobs and keeps the queue healthy: {@link Maintenance} (lease
@@ -35,17 +37,20 @@ public final class Worker implements AutoCloseable {
     private final Maintenance maintenance;
     private final Dispatcher dispatcher; // null without slots
 
-    /** @param meters hears each claim's wait and each run's duration and outcome */
-    public Worker(JobStore store, BlobStore blobs, ProviderRouter provider, ReferenceImageFetcher fetcher, Clock clock,
+    /**
+     * @param models the models whose jobs this process runs, each with its router
+     * @param meters hears each claim's wait and each run's duration and outcome
+     */
+    public Worker(JobStore store, BlobStore blobs, List<ModelWork> models, ReferenceImageFetcher fetcher, Clock clock,
             Settings settings, JobMeters meters) {
         RunningJobs running = new RunningJobs(clock);
         store.addListener(running);
         maintenance = new Maintenance(store, blobs, running, clock, new Maintenance.Settings(settings.lease(),
                 settings.maxAttempts(), settings.retention(), REAP_INTERVAL, SWEEP_INTERVAL));
         if (settings.slots() > 0) {
-            JobRunner runner = new JobRunner(store, blobs, provider, fetcher, running, clock,
-                    new JobRunner.Limits(settings.maxAttempts(), settings.backoff()), meters);
-            dispatcher = new Dispatcher(store, runner, running, clock, settings.slots(), settings.lease(), provider::downFor);
+            JobRunner runner = new JobRunner(store, blobs, models.stream().collect(Collectors.toMap(m -> m.model().id(), m -> m)),
+                    fetcher, running, clock, new JobRunner.Limits(settings.maxAttempts(), settings.backoff()), meters);
+            dispatcher = new Dispatcher(store, runner, running, clock, settings.slots(), settings.lease(), models);
         } else {
             dispatcher = null;
         }
@@ -55,6 +60,11 @@ public final class Worker implements AutoCloseable {
     /** Jobs this process runs at once (0 when it runs none). */
     public int slots() {
         return dispatcher == null ? 0 : dispatcher.slots();
+    }
+
+    /** Each model's cap of slots, by id (empty when this process runs no jobs). */
+    public Map<String, Integer> slotCaps() {
+        return dispatcher == null ? Map.of() : dispatcher.caps();
     }
 
     /** Begins claiming jobs (nothing without slots). */
