@@ -137,8 +137,10 @@ public final class HttpApi implements AutoCloseable {
         Health health = new Health(store, blobs);
         ModelsRoute modelsRoute = new ModelsRoute(models);
         JwksRoute jwks = new JwksRoute(webhookKeys);
-        UsageRoute usageRoute = new UsageRoute(auth, usage, clock);
-        AdminRoutes admin = new AdminRoutes(auth, keys, usage, settings.maxBodyBytes(), clock);
+        Map<String, java.math.BigDecimal> prices = models.stream().collect(Collectors.toMap(ServedModel::id,
+                m -> m.model().pricePerImage()));
+        UsageRoute usageRoute = new UsageRoute(auth, usage, prices, clock);
+        AdminRoutes admin = new AdminRoutes(auth, keys, usage, prices, settings.maxBodyBytes(), clock);
 
         ApiDocs docs = new ApiDocs();
         Playground playground = new Playground();
