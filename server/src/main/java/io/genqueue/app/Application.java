@@ -14,6 +14,7 @@ import io.genqueue.http.ServedModel;
 import io.genqueue.http.MetricsAccess;
 import io.genqueue.http.MetricsServer;
 import io.genqueue.metrics.Metrics;
+import io.genqueue.limit.FreeDiskGate;
 import io.genqueue.limit.LocalRateLimiter;
 import io.genqueue.limit.QueueDepthGate;
 import io.genqueue.limit.RateLimiter;
@@ -90,6 +91,7 @@ public final class Application implements AutoCloseable {
      * @param out where the first API key is printed, once
      */
     static Application start(Settings settings, Clock clock, PrintStream out) {
+        NativeLibraries.load();
         Metrics metrics = metrics(settings);
         return start(settings, clock, out, settings.upstreams().routers(settings.catalog(), settings.previewDelay(), clock,
                 metrics.providers()), metrics);
@@ -97,6 +99,7 @@ public final class Application implements AutoCloseable {
 
     /** Starts with one given provider for every model (tests, embedding), behind a router per model with the configured limits. */
     static Application start(Settings settings, Clock clock, PrintStream out, ImageProvider provider) {
+        NativeLibraries.load();
         Metrics metrics = metrics(settings);
         return start(settings, clock, out, settings.upstreams().routers(settings.catalog(), provider, clock, metrics.providers()),
                 metrics);
@@ -148,6 +151,12 @@ public final class Application implements AutoCloseable {
         BlobStore blobs = settings.storage().s3() != null
                 ? keep(new S3BlobStore(settings.storage().s3(), Clock.systemUTC())) // signs links: real time, always
                 : new FsBlobStore(dataDir.path().resolve("images"));
+        // The watermark guards the disk that grows with the jobs: the SQLite store's or the images'.
+        boolean localData = !settings.storage().postgres() || settings.storage().s3() == null;
+        FreeDiskGate disk = keep(localData ? FreeDiskGate.watch(dataDir.path(), settings.minFreeDisk()) : FreeDiskGate.off());
+        if (disk.watching()) {
+            metrics.disk(disk::low, disk::freeBytes);
+        }
         FetchPolicy fetchPolicy = new FetchPolicy(settings.fetchTimeout(), settings.fetchMaxBytes(), settings.fetchMaxRedirects(),
                 settings.fetchMaxPixels(), settings.fetchAllow());
         List<ServedModel> served = models.stream().map(m -> new ServedModel(new InputValidator(m.model(),
@@ -163,7 +172,8 @@ public final class Application implements AutoCloseable {
         // close() shuts the worker's claiming down before closing resources, so leases of finishing jobs are renewed to the end.
         worker = keep(new Worker(store, blobs, models, new ReferenceImageFetcher(fetchPolicy), clock, new Worker.Settings(slots,
                 settings.lease(), settings.maxAttempts(), new Backoff(settings.retryBase(), settings.retryMax()), settings.retention()),
-                metrics.jobs()));
+                metrics.jobs(), disk::low));
+        disk.onChange(worker::wake);
         metrics.queueDepth(settings.models(), store::queueDepth, QUEUE_DEPTH_CACHE, clock);
         // one gauge per provider: a provider serving several models shows its worst circuit among them
         metrics.breakers(() -> models.stream().flatMap(m -> m.providers().health().stream())
@@ -178,10 +188,13 @@ public final class Application implements AutoCloseable {
                 settings.fetchAllow()));
         if (serves) {
             startHttp(clock, served, keys, usage, blobs, events, dataDir, webhooks, rates,
-                    new QueueDepthGate(store::queuedJobs, settings.maxQueued(), depthRefresh, clock));
-            // Deliveries run where the API runs: their payload is the API's answer for the request.
+                    new QueueDepthGate(store::queuedJobs, settings.maxQueued(), depthRefresh, clock), disk);
+            // Deliveries run where the API runs: their payload is the API's answer for the request. The
+            // deliverer holds the API itself, not this field: close() stops the API first and drops the
+            // field, while jobs that end within the shutdown grace still owe their deliveries.
+            HttpApi api = http;
             WebhookDeliverer deliverer = keep(new WebhookDeliverer(outbox, signingKeys, webhooks,
-                    claim -> http.responseNow(claim.tenant(), claim.jobId(), claim.linkBase()), clock,
+                    claim -> api.responseNow(claim.tenant(), claim.jobId(), claim.linkBase()), clock,
                     new WebhookDeliverer.Settings(settings.webhookRetries(), settings.webhookTimeout(), WEBHOOK_CONCURRENCY),
                     metrics.webhooks()));
             store.addListener(deliverer.listener());
@@ -201,11 +214,11 @@ public final class Application implements AutoCloseable {
     }
 
     private void startHttp(Clock clock, List<ServedModel> served, KeyStore keys, UsageStore usage, BlobStore blobs,
-            JobEvents events, DataDir dataDir, WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth) {
+            JobEvents events, DataDir dataDir, WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth, FreeDiskGate disk) {
         http = new HttpApi(new HttpApi.Settings(settings.host(), settings.port(), settings.publicUrl(), settings.maxBodyBytes(),
                 settings.linkTtl(), settings.retention(), settings.streamKeepAlive(),
                 settings.requestTimeout(), settings.metrics().access(), settings.metrics().ownPort()),
-                store, keys, usage, blobs, events, served, signingKeys::published, webhooks, rates, depth,
+                store, keys, usage, blobs, events, served, signingKeys::published, webhooks, rates, depth, disk,
                 dataDir.linkSecret(settings.linkSecret()), metrics, clock);
         port = http.start();
     }

@@ -1,6 +1,7 @@
 package io.genqueue.app;
 
 import io.genqueue.http.MetricsAccess;
+import io.genqueue.limit.FreeDiskGate;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
@@ -58,6 +59,11 @@ enum Setting {
             + "a submit is `503` with `Retry-After` until it drains. 0: no limit (how deep a queue the disk holds is the "
             + "deployment's to say). Read at most once per `GENQUEUE_STORE_POLL` on PostgreSQL, so it is a soft bound.",
             v -> longIn(v, 0, Long.MAX_VALUE)),
+    MIN_FREE_DISK("GENQUEUE_MIN_FREE_DISK", "256MB", "Free-space watermark of the disk under the data directory: a size "
+            + "(`512MB`, `2GB`; units of 1024) or a share of the disk (`5%`). Below it submits are `503` with `Retry-After`, "
+            + "`/readyz` is `503` naming the reason, and workers start no job; above it again all resumes by itself. Sampled "
+            + "every second. Applies while the data directory holds the SQLite store or the images; `0` turns it off.",
+            Setting::watermark),
     MAX_ATTEMPTS("GENQUEUE_MAX_ATTEMPTS", "3", "Runs a job gets (retryable failures, lost workers) before it fails.",
             v -> intIn(v, 1, 100)),
     RETRY_BASE("GENQUEUE_RETRY_BASE", "1s", "First retry delay; it doubles per attempt, with full jitter.", Setting::duration),
@@ -196,6 +202,10 @@ enum Setting {
             throw new IllegalArgumentException("'" + v + "' is not s3://bucket/prefix; leave empty for files in the data directory");
         }
         return v;
+    }
+
+    private static FreeDiskGate.Watermark watermark(String v) {
+        return FreeDiskGate.Watermark.parse(v);
     }
 
     private static Boolean bool(String v) {

@@ -2,6 +2,7 @@ package io.genqueue.app;
 
 import io.genqueue.blob.s3.S3Settings;
 import io.genqueue.http.MetricsAccess;
+import io.genqueue.limit.FreeDiskGate;
 import io.genqueue.provider.Backoff;
 import io.genqueue.provider.router.ProviderRouter;
 import io.genqueue.webhook.Retries;
@@ -39,6 +40,7 @@ record Settings(
         Duration previewDelay,
         long maxBodyBytes,
         long maxQueued,
+        FreeDiskGate.Watermark minFreeDisk,
         int maxAttempts,
         Duration retryBase,
         Duration retryMax,
@@ -187,6 +189,7 @@ record Settings(
                 (Duration) v.get(Setting.PREVIEW_DELAY_MS),
                 (Long) v.get(Setting.MAX_BODY_BYTES),
                 (Long) v.get(Setting.MAX_QUEUED),
+                (FreeDiskGate.Watermark) v.get(Setting.MIN_FREE_DISK),
                 (Integer) v.get(Setting.MAX_ATTEMPTS),
                 (Duration) v.get(Setting.RETRY_BASE),
                 (Duration) v.get(Setting.RETRY_MAX),

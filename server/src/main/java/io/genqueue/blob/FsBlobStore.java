@@ -13,20 +13,25 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * Blobs as files under a directory: {@code <root>/<job id>/<index>.<ext>}.
+ * Blobs as files under a directory: {@code <root>/<job id>/a<attempt>-<index>.<ext>}.
  *
  * <p>A put writes a temporary file, flushes it, renames it into place and flushes the directory, so
  * a crash leaves either the old blob, the new one, or a stray temporary file, never a torn image;
- * puts of one key at once leave one of their versions whole.
- * Keys are checked against a strict pattern, so no key can name a path outside the root.
+ * puts of one key at once leave one of their versions whole. A put that fails (an interrupt, a full
+ * disk) removes its temporary file.
+ * Keys are checked against a strict pattern, so no key can name a path outside the root. Any I/O
+ * failure (a full disk above all) is a {@link BlobStoreException}.
  */
 public final class FsBlobStore implements BlobStore {
 
-    private static final Pattern KEY = Pattern.compile("[a-z0-9_]{1,64}/[0-9]{1,3}\\.(png|jpg|webp)");
+    private static final Pattern KEY = Pattern.compile("[a-z0-9_]{1,64}/(a[0-9]{1,3}-)?[0-9]{1,3}\\.(png|jpg|webp)");
     private static final Pattern JOB_ID = Pattern.compile("[a-z0-9_]{1,64}");
 
     private final Path root;
@@ -52,21 +57,29 @@ public final class FsBlobStore implements BlobStore {
             // A name of its own: two puts of one key (a job run again while its reaped run still
             // writes) must not write into one temporary file.
             Path temp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                ByteBuffer buffer = ByteBuffer.wrap(bytes);
-                while (buffer.hasRemaining()) {
-                    ch.write(buffer);
-                }
-                ch.force(true);
-            }
+            boolean moved = false;
             try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+                try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+                    ByteBuffer buffer = ByteBuffer.wrap(bytes);
+                    while (buffer.hasRemaining()) {
+                        ch.write(buffer);
+                    }
+                    ch.force(true);
+                }
+                try {
+                    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+                }
+                moved = true;
+            } finally {
+                if (!moved) {
+                    deleteQuietly(temp);
+                }
             }
             forceDirectory(dir);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot store image " + key, e);
+            throw new BlobStoreException("cannot store image " + key + ": " + e, e);
         }
     }
 
@@ -88,7 +101,7 @@ public final class FsBlobStore implements BlobStore {
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read image " + key, e);
+            throw new BlobStoreException("cannot read image " + key + ": " + e, e);
         }
     }
 
@@ -107,7 +120,43 @@ public final class FsBlobStore implements BlobStore {
             }
             Files.deleteIfExists(dir);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete the images of " + jobId, e);
+            throw new BlobStoreException("cannot delete the images of " + jobId + ": " + e, e);
+        }
+    }
+
+    @Override
+    public List<String> keys(String jobId) {
+        if (!JOB_ID.matcher(jobId).matches()) {
+            throw new IllegalArgumentException("not a job id: " + jobId);
+        }
+        Path dir = root.resolve(jobId);
+        List<String> keys = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return keys;
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+            for (Path file : files) {
+                String key = jobId + "/" + file.getFileName();
+                if (validKey(key)) { // not a put's temporary file
+                    keys.add(key);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return keys; // the job's directory went while listing
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list the images of " + jobId, e);
+        }
+        return keys;
+    }
+
+    @Override
+    public void delete(Collection<String> keys) {
+        for (String key : keys) {
+            try {
+                Files.deleteIfExists(path(key));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot delete image " + key, e);
+            }
         }
     }
 
@@ -121,6 +170,15 @@ public final class FsBlobStore implements BlobStore {
             throw new IllegalArgumentException("not a blob key: " + key);
         }
         return root.resolve(key);
+    }
+
+    private static void deleteQuietly(Path temp) {
+        // Interrupt-safe: Files.deleteIfExists opens no interruptible channel.
+        try {
+            Files.deleteIfExists(temp);
+        } catch (IOException ignored) {
+            // a stray temporary file is all that is left; it is no key, so nothing serves it
+        }
     }
 
     private static void forceDirectory(Path dir) {

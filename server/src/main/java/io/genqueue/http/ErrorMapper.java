@@ -1,5 +1,6 @@
 package io.genqueue.http;
 
+import io.genqueue.blob.BlobStoreException;
 import io.genqueue.generation.ValidationException;
 import io.genqueue.generation.Violation;
 import io.genqueue.auth.KeyLimits;
@@ -53,6 +54,10 @@ final class ErrorMapper {
                 log.error("storage failed during {} {}: {}", req.prologue().method(), req.path().path(), s.toString());
                 yield ApiError.detail(503, "Storage is unavailable; try again shortly.");
             }
+            case BlobStoreException b -> {
+                log.error("the image store failed during {} {}: {}", req.prologue().method(), req.path().path(), b.toString());
+                yield ApiError.detail(503, "Storage is unavailable; try again shortly.");
+            }
             default -> {
                 String ref = Long.toHexString(System.nanoTime());
                 log.error("unexpected failure {} during {} {}", ref, req.prologue().method(), req.path().path(), error);
@@ -93,6 +98,15 @@ final class ErrorMapper {
     static ApiError queueFull(long max) {
         return ApiError.unavailable("The service's queue is full (" + max + " requests waiting); try again shortly.",
                 QUEUE_FULL_RETRY_AFTER_SECONDS);
+    }
+
+    /** How long a client is asked to wait while the disk is nearly full: an operator has to free space. */
+    static final long DISK_LOW_RETRY_AFTER_SECONDS = 30;
+
+    /** {@code GENQUEUE_MIN_FREE_DISK}: the disk under the data directory is nearly full, {@code 503} with {@code Retry-After}. */
+    static ApiError diskLow() {
+        return ApiError.unavailable("The service is low on disk space and accepts no new requests until space is freed; "
+                + "requests already accepted are kept and will complete. Try again later.", DISK_LOW_RETRY_AFTER_SECONDS);
     }
 
     /** The 422 detail list. */

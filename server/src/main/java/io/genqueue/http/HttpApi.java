@@ -3,6 +3,7 @@ package io.genqueue.http;
 import io.genqueue.auth.KeyStore;
 import io.genqueue.blob.BlobStore;
 import io.genqueue.fetch.WebhookPoster;
+import io.genqueue.limit.FreeDiskGate;
 import io.genqueue.limit.QueueDepthGate;
 import io.genqueue.limit.RateLimiter;
 import io.genqueue.metrics.HttpMeters;
@@ -119,22 +120,21 @@ public final class HttpApi implements AutoCloseable {
     private final List<Route> routes;
 
     public HttpApi(Settings settings, JobStore store, KeyStore keys, UsageStore usage, BlobStore blobs, JobEvents events,
-            List<ServedModel> models, Supplier<List<SigningKey>> webhookKeys,
-            WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth, byte[] linkSecret, Metrics metrics, Clock clock) {
+            List<ServedModel> models, Supplier<List<SigningKey>> webhookKeys, WebhookPoster webhooks, RateLimiter rates,
+            QueueDepthGate depth, FreeDiskGate disk, byte[] linkSecret, Metrics metrics, Clock clock) {
         this.events = events;
         LinkSigner links = new LinkSigner(linkSecret, settings.linkTtl(), clock);
         BaseUrl baseUrl = new BaseUrl(settings.publicUrl(), settings.port());
         Authenticator auth = new Authenticator(keys);
         JobLookup lookup = new JobLookup(auth, store, models.stream().map(ServedModel::id).collect(Collectors.toSet()));
         SubmitHandler submit = new SubmitHandler(lookup, models.stream().collect(Collectors.toMap(ServedModel::id, ServedModel::validator)),
-                store, baseUrl, clock, settings.maxBodyBytes(), webhooks,
-                rates, depth, metrics.jobs());
+                store, baseUrl, clock, settings.maxBodyBytes(), webhooks, rates, depth, disk, metrics.jobs());
         JobHandlers jobs = new JobHandlers(lookup, store, blobs, new ImageLinks(blobs, links, settings.linkTtl()), baseUrl,
                 settings.retention(), metrics.jobs());
         this.jobs = jobs;
         StatusStream stream = new StatusStream(lookup, jobs, store, events, settings.streamKeepAlive());
         FileRoute files = new FileRoute(blobs, links);
-        Health health = new Health(store, blobs);
+        Health health = new Health(store, blobs, disk);
         ModelsRoute modelsRoute = new ModelsRoute(models);
         JwksRoute jwks = new JwksRoute(webhookKeys);
         Map<String, java.math.BigDecimal> prices = models.stream().collect(Collectors.toMap(ServedModel::id,
@@ -285,8 +285,12 @@ public final class HttpApi implements AutoCloseable {
         deadline.close();
     }
 
-    /** {@code /healthz} and {@code /readyz}. */
-    private record Health(JobStore store, BlobStore blobs) {
+    /**
+     * {@code /healthz} and {@code /readyz}. Ready needs the store and the blob store to answer and,
+     * where a watermark applies, free disk space at or above it ({@code checks.disk}, with a
+     * {@code reason} while low).
+     */
+    private record Health(JobStore store, BlobStore blobs, FreeDiskGate disk) {
 
         void live(ServerRequest req, ServerResponse res) {
             Responses.json(res, 200, Map.of("status", "ok"));
@@ -295,9 +299,21 @@ public final class HttpApi implements AutoCloseable {
         void ready(ServerRequest req, ServerResponse res) {
             boolean storeOk = store.ping();
             boolean blobsOk = blobs.ping();
-            Map<String, Object> body = Map.of("status", storeOk && blobsOk ? "ok" : "unavailable",
-                    "checks", Map.of("store", storeOk ? "ok" : "failing", "blobs", blobsOk ? "ok" : "failing"));
-            Responses.json(res, storeOk && blobsOk ? 200 : 503, body);
+            boolean diskLow = disk.low();
+            boolean ok = storeOk && blobsOk && !diskLow;
+            Map<String, Object> checks = new java.util.LinkedHashMap<>();
+            checks.put("store", storeOk ? "ok" : "failing");
+            checks.put("blobs", blobsOk ? "ok" : "failing");
+            if (disk.watching()) {
+                checks.put("disk", diskLow ? "low" : "ok");
+            }
+            Map<String, Object> body = new java.util.LinkedHashMap<>();
+            body.put("status", ok ? "ok" : "unavailable");
+            body.put("checks", checks);
+            if (diskLow) {
+                body.put("reason", disk.reason());
+            }
+            Responses.json(res, ok ? 200 : 503, body);
         }
     }
 }

@@ -9,6 +9,7 @@ import io.genqueue.generation.ValidationException;
 import io.genqueue.generation.Violation;
 import io.genqueue.metrics.JobMeters;
 import io.genqueue.json.Json;
+import io.genqueue.limit.FreeDiskGate;
 import io.genqueue.limit.QueueDepthGate;
 import io.genqueue.limit.RateLimiter;
 import io.genqueue.queue.JobLines;
@@ -37,7 +38,7 @@ import java.util.Map;
 
 /**
  * {@code POST /v1/queue/{model}}: checks the request in the contract's order (key, model, the key's
- * rate, the service's queue depth, content type, size, JSON, fields and headers, all violations at
+ * rate, the service's queue depth, free disk space, content type, size, JSON, fields and headers, all violations at
  * once), stores it durably (the store checks the key's quota as it does), and answers with its id
  * and URLs.
  */
@@ -59,11 +60,12 @@ final class SubmitHandler implements Handler {
     private final WebhookPoster webhooks;
     private final RateLimiter rates;
     private final QueueDepthGate depth;
+    private final FreeDiskGate disk;
     private final JobMeters meters;
 
     /** @param validators each served model's, by id */
-    SubmitHandler(JobLookup lookup, Map<String, InputValidator> validators, JobStore store, BaseUrl baseUrl, Clock clock, long maxBodyBytes,
-            WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth, JobMeters meters) {
+    SubmitHandler(JobLookup lookup, Map<String, InputValidator> validators, JobStore store, BaseUrl baseUrl, Clock clock,
+            long maxBodyBytes, WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth, FreeDiskGate disk, JobMeters meters) {
         this.meters = meters;
         this.lookup = lookup;
         this.validators = Map.copyOf(validators);
@@ -74,6 +76,7 @@ final class SubmitHandler implements Handler {
         this.webhooks = webhooks;
         this.rates = rates;
         this.depth = depth;
+        this.disk = disk;
     }
 
     @Override
@@ -86,6 +89,9 @@ final class SubmitHandler implements Handler {
         }
         if (!depth.admits()) {
             throw ErrorMapper.queueFull(depth.max());
+        }
+        if (disk.low()) {
+            throw ErrorMapper.diskLow();
         }
         JsonNode body = bodies.read(req);
 

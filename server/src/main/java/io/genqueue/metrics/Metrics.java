@@ -17,6 +17,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -124,6 +126,14 @@ public final class Metrics implements AutoCloseable {
      */
     public void breakers(Supplier<Map<String, String>> states) {
         BreakerGauges.register(registry, states);
+    }
+
+    /**
+     * {@code genqueue_disk_low} (0/1) and {@code genqueue_disk_free_bytes}, from the free-space
+     * watermark's last sample (no disk access at a scrape).
+     */
+    public void disk(BooleanSupplier low, LongSupplier freeBytes) {
+        DiskGauges.register(registry, low, freeBytes);
     }
 
     @Override

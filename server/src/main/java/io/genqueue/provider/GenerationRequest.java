@@ -44,11 +44,11 @@ public record GenerationRequest(
         }
     }
 
-    /** A request of nano_banana's table (the ratio's own size, no tier sent). */
+    /** A request of nano_banana's table (the ratio's own size; 0 x 0 without a ratio), no tier sent. */
     public GenerationRequest(String requestId, String prompt, List<ImageData> references, AspectRatio aspectRatio,
             OutputFormat format, int numImages, boolean includeText, Long seed, CallContext context) {
-        this(requestId, prompt, references, aspectRatio, null, aspectRatio.width(), aspectRatio.height(), format, numImages,
-                includeText, seed, context);
+        this(requestId, prompt, references, aspectRatio, null, aspectRatio == null ? 0 : aspectRatio.width(),
+                aspectRatio == null ? 0 : aspectRatio.height(), format, numImages, includeText, seed, context);
     }
 
     /** A request outside any job: nothing is logged or kept. */

@@ -69,6 +69,12 @@ public interface JobStore extends AutoCloseable {
      */
     List<Claim> claim(int max, Duration lease, String model);
 
+    /**
+     * This store's lease owner: the {@code lease_owner} its claims write, with the attempt the fence
+     * of every later transition of a run (so the log lines about a run that lost its lease can name it).
+     */
+    String leaseOwner();
+
     /** Appends to a job's log. Asynchronous, but ordered before any later transition of the job. */
     void log(Claim claim, LogEntry entry);
 
@@ -102,10 +108,13 @@ public interface JobStore extends AutoCloseable {
     boolean retry(Claim claim, Instant runAfter, LogEntry why);
 
     /**
-     * Puts a running job back in the queue at once without counting the attempt (a graceful
-     * shutdown interrupted it, which is not the job's fault). False when the lease was lost.
+     * Puts a running job back in the queue without counting the attempt, to run again no earlier
+     * than {@code runAfter}, with the log line that says why: the run was cut short by something
+     * that is not the job's fault (a graceful shutdown, this machine's storage failing). Its upstream
+     * reference is kept. If the client asked to cancel it meanwhile, it ends cancelled instead.
+     * False when the lease was lost.
      */
-    boolean release(Claim claim);
+    boolean release(Claim claim, Instant runAfter, LogEntry why);
 
     /**
      * Requeues running jobs whose lease ran out before {@code expiredBefore} (their worker died or

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +27,10 @@ import org.slf4j.LoggerFactory;
  * each pass claims model by model, each up to the smaller of the free slots and its own free cap, and
  * starts from the next model each pass; so a model whose provider stalls holds at most its cap, and
  * the other models' jobs keep running in the rest.
+ *
+ * <p>Nor does it claim while the disk is nearly full ({@code GENQUEUE_MIN_FREE_DISK}): a job started
+ * then could not store its images; claiming resumes when the watermark's sampler says space is back
+ * (it wakes this thread).
  *
  * <p>While a model's providers can take no call at all (every circuit open), none of its jobs is
  * claimed: they wait in the queue, not in slots, and no attempt is spent on a provider known to be down.
@@ -49,6 +54,7 @@ final class Dispatcher implements JobListener, AutoCloseable {
     private final Semaphore free;
     private final List<Lane> lanes;
     private int nextLane; // dispatcher thread only
+    private final BooleanSupplier diskLow;
     private final WakeSignal signal = new WakeSignal();
     private final Thread thread;
     private volatile boolean stopping;
@@ -57,9 +63,12 @@ final class Dispatcher implements JobListener, AutoCloseable {
     private record Lane(String model, int cap, Semaphore free, Supplier<Duration> downFor) {
     }
 
-    /** @param models the models to claim jobs of, each with its cap of the slots and its router */
+    /**
+     * @param models the models to claim jobs of, each with its cap of the slots and its router
+     * @param diskLow whether free disk space is below the watermark now (a volatile read)
+     */
     Dispatcher(JobStore store, JobRunner runner, RunningJobs running, Clock clock, int slots, Duration lease,
-            List<ModelWork> models) {
+            List<ModelWork> models, BooleanSupplier diskLow) {
         if (slots < 1) {
             throw new IllegalArgumentException("slots < 1: " + slots);
         }
@@ -77,6 +86,7 @@ final class Dispatcher implements JobListener, AutoCloseable {
             int cap = Math.min(m.model().slotCap(slots), m.providers().capacity());
             return new Lane(m.model().id(), cap, new Semaphore(cap), (Supplier<Duration>) m.providers()::downFor);
         }).toList();
+        this.diskLow = diskLow;
         this.thread = Thread.ofPlatform().name("genqueue-dispatcher").daemon().unstarted(this::loop);
         store.addListener(this);
     }
@@ -104,6 +114,10 @@ final class Dispatcher implements JobListener, AutoCloseable {
             try {
                 if (free.availablePermits() == 0) {
                     signal.await();
+                    continue;
+                }
+                if (diskLow.getAsBoolean()) {
+                    signal.await(FALLBACK_POLL); // the watermark's change wakes it
                     continue;
                 }
                 Duration down = null; // the soonest a model with room can take a call again, when none can now

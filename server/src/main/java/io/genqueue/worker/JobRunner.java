@@ -1,6 +1,7 @@
 package io.genqueue.worker;
 
 import io.genqueue.blob.BlobStore;
+import io.genqueue.blob.BlobStoreException;
 import io.genqueue.catalog.Model;
 import io.genqueue.catalog.OutputSize;
 import io.genqueue.fetch.ImageFetchException;
@@ -46,12 +47,30 @@ import org.slf4j.LoggerFactory;
  * that cannot be used) or a final provider failure, {@code finish(Failed)}; a retryable provider
  * failure, {@code retry} with backoff until the last attempt; a stop, whatever its reason asks for.
  * Every step leaves a line in the job's log.
+ *
+ * <p>A run can lose its job at any point (its lease ran out while its process was paused or cut off,
+ * and another run took the job): the store then refuses its transitions (they are fenced by the
+ * claim's attempt and this process's lease owner). The run learns it from a refused finish, or
+ * from a refused lease renewal or a reap that stops it; either way it logs that its outcome is
+ * discarded and deletes the images it stored ({@link RunImages}), so the images served are those
+ * of the run whose outcome was recorded.
+ *
+ * <p>Storage failing (the disk full, the database refusing writes, the bucket down) is a fault of
+ * this machine, never of the request: the job goes back to the queue with {@code release} (the
+ * attempt not counted) and a backoff that grows with each such fault in a row, and the images the
+ * provider made are kept in {@link HeldResults} for its next attempt in this process, so the
+ * provider is not paid twice. Recording an outcome (or that release) is retried for as long as the
+ * store fails: the run stays registered meanwhile, so its lease is renewed as soon as the store
+ * answers, and the reaper leaves leases alone during an outage. Only a shutdown ends that wait; the
+ * job is then run again after the next start.
  */
 final class JobRunner {
 
     private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
-    /** How long recording a finished run's outcome is retried while the store fails. */
-    private static final Duration RECORD_RETRY_FOR = Duration.ofSeconds(15);
+    /** The longest pause between two tries of recording while the store fails. */
+    private static final long RECORD_PAUSE_MAX_MS = 2_000;
+    /** How often a recording that keeps failing is logged again (the first failure always is). */
+    private static final long RECORD_LOG_EVERY_MS = 30_000;
 
     /** Settings of a run. */
     record Limits(int maxAttempts, Backoff backoff) {
@@ -65,6 +84,7 @@ final class JobRunner {
     private final Clock clock;
     private final Limits limits;
     private final JobMeters meters;
+    private final HeldResults held;
 
     /** @param models every model this process runs, by id: a job runs on its model's size table and providers */
     JobRunner(JobStore store, BlobStore blobs, Map<String, ModelWork> models, ReferenceImageFetcher fetcher,
@@ -77,6 +97,7 @@ final class JobRunner {
         this.running = running;
         this.clock = clock;
         this.limits = limits;
+        this.held = new HeldResults(HeldResults.defaultMaxBytes(), Duration.ofHours(1), clock);
     }
 
     /** Runs the job on the calling thread; never throws. */
@@ -85,26 +106,29 @@ final class JobRunner {
         long started = System.nanoTime();
         meters.pickedUp(Duration.between(claim.dueAt(), claim.claimedAt()));
         JobLines.started(claim);
+        RunImages images = new RunImages(blobs, claim);
+        HeldResults.Held kept = held.take(claim.jobId()); // what an attempt cut short by storage left, or null
         try {
             store.log(claim, LogEntry.info(clock.instant(), "Attempt " + claim.attempt() + " started."));
-            Outcome outcome = attempt(run, started);
-            record(run, outcome);
+            Outcome outcome = attempt(run, kept, started, images);
+            record(run, outcome, images);
         } catch (InterruptedException | RuntimeException e) {
-            if (e instanceof StoreException && run.stopReason() == null) {
-                // The store is unreachable (a database restart, a network cut): not the job's fault,
-                // so not its failure. The job keeps its lease only while registered here, so once this
-                // run ends the reaper requeues it, and the next run stores its images under the same
-                // keys. (After a stop, a store call may have failed by the stop's interrupt: the stop
-                // decides, below.)
-                log.error("job {} attempt {}: the store failed; the job goes back to the queue when its lease runs out: {}",
-                        claim.jobId(), claim.attempt(), e.toString());
+            if (storageFault(e) && run.stopReason() == null) {
+                // The disk, the database or the bucket failed: not the job's fault, so not its failure.
+                // (After a stop, a storage call may have failed by the stop's interrupt: the stop decides, below.)
+                try {
+                    postpone(run, kept, e, started, images);
+                } catch (RuntimeException shutdown) {
+                    log.error("job {} attempt {}: could not put it back in the queue before the shutdown; the next start "
+                            + "runs it again: {}", claim.jobId(), claim.attempt(), shutdown.toString());
+                }
                 return;
             }
             try {
-                ended(run, e, started);
+                ended(run, e, started, images);
             } catch (RuntimeException storeDown) {
-                // The outcome could not be recorded (the store failed). The job keeps its lease
-                // only while registered here, so once this run ends the reaper requeues it.
+                // The outcome could not be recorded before a shutdown (until then recording is
+                // retried): the next start requeues the job.
                 log.error("job {} attempt {}: could not record how the run ended: {}", claim.jobId(), claim.attempt(),
                         storeDown.toString());
             }
@@ -114,9 +138,15 @@ final class JobRunner {
         }
     }
 
-    private Outcome attempt(RunningJobs.Run run, long started) throws InterruptedException {
+    private Outcome attempt(RunningJobs.Run run, HeldResults.Held kept, long started, RunImages images)
+            throws InterruptedException {
         Claim claim = run.claim();
         GenerationInput input = claim.input();
+        if (kept != null && kept.result() != null) {
+            store.log(claim, LogEntry.info(clock.instant(), "Storing the " + kept.result().images().size()
+                    + " image(s) made before storage failed (kept in memory; the provider is not called again)."));
+            return stored(claim, kept.result(), started, images);
+        }
         List<ImageData> references = new ArrayList<>();
         for (int i = 0; i < input.imageUrls().size(); i++) {
             try {
@@ -144,12 +174,60 @@ final class JobRunner {
         if (result.images().isEmpty()) {
             throw ProviderException.fatal(ErrorType.PROVIDER_ERROR, by(result) + " returned no image.");
         }
+        return stored(claim, result, started, images);
+    }
+
+    /** Stores the images; when storing fails, the result is held for the job's next attempt. */
+    private Outcome stored(Claim claim, GenerationResult result, long started, RunImages images) {
         List<StoredImage> stored = new ArrayList<>();
-        for (int i = 0; i < result.images().size(); i++) {
-            stored.add(store(claim.jobId(), i, result.images().get(i), by(result)));
+        try {
+            for (int i = 0; i < result.images().size(); i++) {
+                stored.add(store(claim.jobId(), i, result.images().get(i), by(result), images));
+            }
+        } catch (BlobStoreException e) {
+            throw new ImagesNotStored(result, e);
         }
-        return new Outcome.Succeeded(new JobResult(stored, input.includeText() ? result.description() : ""), by(result),
+        return new Outcome.Succeeded(new JobResult(stored, claim.input().includeText() ? result.description() : ""), by(result),
                 elapsed(started));
+    }
+
+    /** Storing the provider's images failed: the result goes with the failure, to be held. */
+    private static final class ImagesNotStored extends RuntimeException {
+        private final transient GenerationResult result;
+
+        ImagesNotStored(GenerationResult result, BlobStoreException cause) {
+            super(cause.getMessage(), cause);
+            this.result = result;
+        }
+    }
+
+    private static boolean storageFault(Exception e) {
+        return e instanceof StoreException || e instanceof BlobStoreException || e instanceof ImagesNotStored;
+    }
+
+    /**
+     * Storage failed during the attempt: back in the queue without counting it, after a delay that
+     * grows with the faults in a row, the provider's images held for the next attempt.
+     */
+    private void postpone(RunningJobs.Run run, HeldResults.Held kept, Exception e, long started, RunImages images) {
+        Claim claim = run.claim();
+        GenerationResult result = e instanceof ImagesNotStored n ? n.result : kept != null ? kept.result() : null;
+        int faults = held.storageFailed(claim.jobId(), result, kept == null ? 0 : kept.storageFaults());
+        Duration delay = limits.backoff().delayAfter(faults, java.util.Optional.empty());
+        log.warn("job {} attempt {}: storage failed ({} in a row); back in the queue in {}{}, the attempt not counted: {}",
+                claim.jobId(), claim.attempt(), faults, seconds(delay), result != null ? ", its images held in memory" : "",
+                e instanceof ImagesNotStored ? e.getCause().toString() : e.toString());
+        LogEntry line = LogEntry.warn(clock.instant(), "This server could not store the request's data (its storage failed)"
+                + (result != null ? "; the generated images are kept for the next attempt" : "")
+                + ". Running it again in " + seconds(delay) + "; this attempt is not counted.");
+        startRecording(run);
+        if (recordRetrying(claim, "putting it back in the queue", () -> store.release(claim, clock.instant().plus(delay), line))) {
+            images.discard(); // best effort (the storage may be what failed): the next run writes the same keys again
+            JobLines.requeued(claim, elapsed(started));
+        } else {
+            held.take(claim.jobId()); // another run owns the job now
+            lost(claim, images, "it could not be put back in the queue");
+        }
     }
 
     private String by(GenerationResult result) {
@@ -165,8 +243,8 @@ final class JobRunner {
         return work;
     }
 
-    /** Stores one image under a key that a rerun of the job reuses, so a rerun never duplicates. */
-    private StoredImage store(String jobId, int index, ImageData image, String by) {
+    /** Stores one image under this run's key for it ({@link RunImages}). */
+    private StoredImage store(String jobId, int index, ImageData image, String by, RunImages images) {
         ImageInfo info;
         try {
             info = ImageProbe.probe(image.bytes(), Long.MAX_VALUE);
@@ -175,12 +253,11 @@ final class JobRunner {
                     + e.getMessage());
         }
         String ext = info.format().extension();
-        String key = jobId + "/" + index + "." + ext;
-        blobs.put(key, image.bytes(), info.contentType());
+        String key = images.put(index, ext, image.bytes(), info.contentType());
         return new StoredImage(key, info.contentType(), jobId + "-" + index + "." + ext, image.bytes().length, info.width(), info.height());
     }
 
-    private void record(RunningJobs.Run run, Outcome outcome) {
+    private void record(RunningJobs.Run run, Outcome outcome, RunImages images) {
         Claim claim = run.claim();
         LogEntry line = switch (outcome) {
             case Outcome.Succeeded s -> {
@@ -192,42 +269,79 @@ final class JobRunner {
             case Outcome.Cancelled c -> LogEntry.info(clock.instant(), "Cancelled by the client while running.");
         };
         startRecording(run);
-        if (finishRetrying(claim, outcome, line)) {
+        if (recordRetrying(claim, "recording its outcome", () -> store.finish(claim, outcome, line))) {
             switch (outcome) {
                 case Outcome.Succeeded s -> meters.succeeded(claim.model(), claim.tenant());
                 case Outcome.Failed f -> meters.failed(claim.model(), claim.tenant(), f.failure().type());
                 case Outcome.Cancelled c -> meters.cancelled(claim.model(), claim.tenant());
             }
             JobLines.finished(claim, outcome);
+            images.recorded(outcome instanceof Outcome.Succeeded);
         } else {
-            log.info("job {} attempt {}: the lease was lost before the outcome was recorded; another run owns it", claim.jobId(),
-                    claim.attempt());
+            lost(claim, images, "its finish was refused");
         }
     }
 
     /**
-     * {@link JobStore#finish}, tried again while the store fails, for up to {@link #RECORD_RETRY_FOR}:
-     * the work is done, and a database that restarts is back within seconds. Retrying is safe: the
-     * finish is conditional on this run still holding the job, so a retry after a commit whose answer
-     * was lost, or after the lease went to another run, reports false and changes nothing. While
-     * this run waits it stays registered, so its lease is renewed as soon as the store answers.
-     *
-     * @throws StoreException when the store still fails at the end
+     * The store refused this run (another run holds the job, or it ended): the outcome is not the
+     * job's, and neither are the images this run stored. One case is not a loss: a finish tried
+     * again after a commit whose answer was lost is refused too, yet recorded this run's images, so
+     * the job's recorded result is read first and what it holds is kept.
      */
-    private boolean finishRetrying(Claim claim, Outcome outcome, LogEntry line) {
-        long deadline = System.nanoTime() + RECORD_RETRY_FOR.toNanos();
+    private void lost(Claim claim, RunImages images, String how) {
+        java.util.Set<String> served;
+        try {
+            served = store.result(claim.jobId()).map(r -> r.images().stream().map(StoredImage::blobKey)
+                    .collect(java.util.stream.Collectors.toSet())).orElse(java.util.Set.of());
+        } catch (RuntimeException e) {
+            log.warn("job {} attempt {} (owner {}): fenced out ({}); its images are kept, since the store cannot say "
+                    + "which are served: {}", claim.jobId(), claim.attempt(), store.leaseOwner(), how, e.toString());
+            return;
+        }
+        if (images.storedAnyOf(served)) {
+            log.info("job {} attempt {}: its outcome was recorded by an earlier try whose answer was lost", claim.jobId(),
+                    claim.attempt());
+            return;
+        }
+        int deleted = images.discard();
+        log.warn("job {} attempt {} (owner {}): fenced out, another run holds the job ({}); its outcome is discarded "
+                + "and the {} image(s) it stored are deleted", claim.jobId(), claim.attempt(), store.leaseOwner(), how, deleted);
+    }
+
+    /**
+     * A worker transition ({@code finish}, {@code retry}, {@code release}), tried again for as long as
+     * the store fails: the work is done, and a full disk or a database that refuses writes comes back
+     * when an operator acts. Retrying is safe: each transition is conditional on this run still
+     * holding the job, so a retry after a commit whose answer was lost, or after the lease went to
+     * another run, reports false and changes nothing. While this run waits it stays registered, so
+     * its lease is renewed as soon as the store answers. Only a shutdown ends the wait.
+     *
+     * @throws StoreException when the process shuts down while the store still fails
+     */
+    private boolean recordRetrying(Claim claim, String what, java.util.function.BooleanSupplier transition) {
         long pauseMs = 100;
+        long loggedAt = 0;
+        int failures = 0;
         while (true) {
             try {
-                return store.finish(claim, outcome, line);
+                boolean done = transition.getAsBoolean();
+                if (failures > 0) {
+                    log.info("job {} attempt {}: {} succeeded after {} failed tries", claim.jobId(), claim.attempt(), what, failures);
+                }
+                return done;
             } catch (StoreException e) {
-                if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pauseMs) - deadline > 0) {
+                if (running.shuttingDown()) {
                     throw e;
                 }
-                log.warn("job {} attempt {}: recording its outcome failed; retrying in {} ms: {}", claim.jobId(), claim.attempt(),
-                        pauseMs, e.toString());
+                failures++;
+                long now = System.nanoTime();
+                if (failures == 1 || now - loggedAt >= TimeUnit.MILLISECONDS.toNanos(RECORD_LOG_EVERY_MS)) {
+                    log.warn("job {} attempt {}: {} failed ({} tries so far); retrying until the store accepts it: {}",
+                            claim.jobId(), claim.attempt(), what, failures, e.toString());
+                    loggedAt = now;
+                }
                 pauseUninterruptibly(pauseMs);
-                pauseMs = Math.min(pauseMs * 2, 2_000);
+                pauseMs = Math.min(pauseMs * 2, RECORD_PAUSE_MAX_MS);
             }
         }
     }
@@ -257,48 +371,55 @@ final class JobRunner {
     }
 
     /** A run that ended by an exception: a stop, a provider failure, or a bug. */
-    private void ended(RunningJobs.Run run, Exception e, long started) {
+    private void ended(RunningJobs.Run run, Exception e, long started, RunImages images) {
         Claim claim = run.claim();
         RunningJobs.StopReason stop = run.stopReason();
         Thread.interrupted(); // store calls below must not see the stop's interrupt
         if (stop != null) {
             switch (stop) {
-                case CANCELLED -> record(run, new Outcome.Cancelled(elapsed(started)));
+                case CANCELLED -> record(run, new Outcome.Cancelled(elapsed(started)), images);
                 case SHUTDOWN -> {
                     startRecording(run);
-                    if (store.release(claim)) {
+                    images.discard();
+                    if (store.release(claim, clock.instant(), LogEntry.info(clock.instant(),
+                            "Interrupted by a server shutdown; back in the queue."))) {
                         JobLines.requeued(claim, elapsed(started));
                     }
                 }
-                case LEASE_LOST -> log.warn("job {} attempt {}: lease lost, run abandoned", claim.jobId(), claim.attempt());
+                case LEASE_LOST -> {
+                    startRecording(run);
+                    lost(claim, images, "its lease was lost");
+                }
             }
             return;
         }
         if (e instanceof ProviderException pe) {
-            failedUpstream(run, pe, started);
+            failedUpstream(run, pe, started, images);
             return;
         }
         log.error("job {} attempt {} failed unexpectedly", claim.jobId(), claim.attempt(), e);
         record(run, new Outcome.Failed(Failure.of(ErrorType.INTERNAL_ERROR,
                 "The server failed while running this request; its log has the details (request id " + claim.jobId() + ")."),
-                elapsed(started)));
+                elapsed(started)), images);
     }
 
-    private void failedUpstream(RunningJobs.Run run, ProviderException e, long started) {
+    private void failedUpstream(RunningJobs.Run run, ProviderException e, long started, RunImages images) {
         Claim claim = run.claim();
         String what = e.getMessage(); // the router names the provider
         if (e.retryable() && claim.attempt() < limits.maxAttempts()) {
             Duration delay = limits.backoff().delayAfter(claim.attempt(), e.retryAfter());
             Instant runAfter = clock.instant().plus(delay);
             startRecording(run);
-            if (store.retry(claim, runAfter, LogEntry.warn(clock.instant(), what + "; retrying in " + seconds(delay)
-                    + " (attempt " + claim.attempt() + " of " + limits.maxAttempts() + ")."))) {
+            images.discard();
+            LogEntry line = LogEntry.warn(clock.instant(), what + "; retrying in " + seconds(delay)
+                    + " (attempt " + claim.attempt() + " of " + limits.maxAttempts() + ").");
+            if (recordRetrying(claim, "recording its retry", () -> store.retry(claim, runAfter, line))) {
                 JobLines.retried(claim, e.type(), elapsed(started), delay);
             }
             return;
         }
         String message = e.retryable() ? what + " (gave up after " + claim.attempt() + " attempts)" : what;
-        record(run, new Outcome.Failed(Failure.of(e.type(), message), elapsed(started)));
+        record(run, new Outcome.Failed(Failure.of(e.type(), message), elapsed(started)), images);
     }
 
     /** A provider's view of its job: log lines, the upstream reference (through the store), why it was stopped. */

@@ -70,6 +70,7 @@ public final class RunningJobs implements JobListener {
     private final Map<String, Run> runs = new ConcurrentHashMap<>();
     private final Map<String, EarlyStop> early = new ConcurrentHashMap<>();
     private final Clock clock;
+    private volatile boolean shuttingDown;
 
     public RunningJobs(Clock clock) {
         this.clock = clock;
@@ -110,8 +111,20 @@ public final class RunningJobs implements JobListener {
         stop(jobId, StopReason.CANCELLED);
     }
 
+    /** Stops every run; with {@link StopReason#SHUTDOWN}, also ends the waits of runs recording their outcome. */
     public void stopAll(StopReason why) {
+        if (why == StopReason.SHUTDOWN) {
+            shuttingDown = true;
+        }
         runs.values().forEach(run -> run.stop(why));
+    }
+
+    /**
+     * Whether the process is shutting down and its grace period is over: a run that waits for the
+     * store to accept its outcome gives up then (the next start runs the job again).
+     */
+    public boolean shuttingDown() {
+        return shuttingDown;
     }
 
     public List<Claim> claims() {

@@ -9,6 +9,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
 /**
@@ -40,9 +41,11 @@ public final class Worker implements AutoCloseable {
     /**
      * @param models the models whose jobs this process runs, each with its router
      * @param meters hears each claim's wait and each run's duration and outcome
+     * @param diskLow whether free disk space is below the watermark: no job is claimed while it is
+     *     (call {@link #wake} when it changes)
      */
     public Worker(JobStore store, BlobStore blobs, List<ModelWork> models, ReferenceImageFetcher fetcher, Clock clock,
-            Settings settings, JobMeters meters) {
+            Settings settings, JobMeters meters, BooleanSupplier diskLow) {
         RunningJobs running = new RunningJobs(clock);
         store.addListener(running);
         maintenance = new Maintenance(store, blobs, running, clock, new Maintenance.Settings(settings.lease(),
@@ -50,7 +53,7 @@ public final class Worker implements AutoCloseable {
         if (settings.slots() > 0) {
             JobRunner runner = new JobRunner(store, blobs, models.stream().collect(Collectors.toMap(m -> m.model().id(), m -> m)),
                     fetcher, running, clock, new JobRunner.Limits(settings.maxAttempts(), settings.backoff()), meters);
-            dispatcher = new Dispatcher(store, runner, running, clock, settings.slots(), settings.lease(), models);
+            dispatcher = new Dispatcher(store, runner, running, clock, settings.slots(), settings.lease(), models, diskLow);
         } else {
             dispatcher = null;
         }
@@ -65,6 +68,13 @@ public final class Worker implements AutoCloseable {
     /** Each model's cap of slots, by id (empty when this process runs no jobs). */
     public Map<String, Integer> slotCaps() {
         return dispatcher == null ? Map.of() : dispatcher.caps();
+    }
+
+    /** Makes an idle dispatcher look for work now (the disk's watermark changed side). */
+    public void wake() {
+        if (dispatcher != null) {
+            dispatcher.jobsAvailable();
+        }
     }
 
     /** Begins claiming jobs (nothing without slots). */

@@ -3,6 +3,7 @@ package io.genqueue.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.genqueue.limit.FreeDiskGate;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -99,6 +100,23 @@ class SettingsTest {
     void retry_max_may_not_be_below_retry_base() {
         assertThatThrownBy(() -> Settings.load(Map.of(), null, Map.of("GENQUEUE_RETRY_BASE", "10s", "GENQUEUE_RETRY_MAX", "1s")))
                 .hasMessageContaining("GENQUEUE_RETRY_MAX");
+    }
+
+    @Test
+    void the_free_disk_watermark_is_a_size_or_a_share_of_the_disk() {
+        assertThat(Settings.load(Map.of(), null, Map.of()).minFreeDisk()).isEqualTo(new FreeDiskGate.Watermark(256L << 20, 0));
+        assertThat(Settings.load(Map.of(), null, Map.of("GENQUEUE_MIN_FREE_DISK", "512MB")).minFreeDisk().bytesOn(1L << 40))
+                .isEqualTo(512L << 20);
+        assertThat(Settings.load(Map.of(), null, Map.of("GENQUEUE_MIN_FREE_DISK", "1.5gb")).minFreeDisk().bytes())
+                .isEqualTo(3L << 29);
+        FreeDiskGate.Watermark share = Settings.load(Map.of(), null, Map.of("GENQUEUE_MIN_FREE_DISK", "5%")).minFreeDisk();
+        assertThat(share.bytesOn(1000)).isEqualTo(50);
+        assertThat(share).hasToString("5%");
+        assertThat(Settings.load(Map.of(), null, Map.of("GENQUEUE_MIN_FREE_DISK", "0")).minFreeDisk().off()).isTrue();
+        for (String bad : new String[] {"lots", "100%", "-1MB", "5 parsecs"}) {
+            assertThatThrownBy(() -> Settings.load(Map.of(), null, Map.of("GENQUEUE_MIN_FREE_DISK", bad)))
+                    .as(bad).hasMessageContaining("GENQUEUE_MIN_FREE_DISK");
+        }
     }
 
     @Test

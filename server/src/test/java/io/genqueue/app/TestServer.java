@@ -176,6 +176,17 @@ final class TestServer implements AutoCloseable {
         return start(env, Clock.systemUTC(), null);
     }
 
+    /**
+     * {@code before}'s data directory started again with {@code env} (over the test defaults) and
+     * {@code provider}, answering with {@code before}'s key (a restart prints no new one).
+     */
+    static TestServer restart(TestServer before, Map<String, String> env, Clock clock, ImageProvider provider) {
+        Map<String, String> all = new HashMap<>(env);
+        all.put("GENQUEUE_DATA_DIR", before.dataDir.toString());
+        TestServer again = start(all, clock, provider, false);
+        return new TestServer(again.dataDir, again.app, before.key);
+    }
+
     static TestServer start() {
         return start(Map.of());
     }

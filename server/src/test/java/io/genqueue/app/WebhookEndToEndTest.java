@@ -108,6 +108,37 @@ class WebhookEndToEndTest {
         }
     }
 
+    /**
+     * A request that ends while its server stops (within the shutdown grace, after the HTTP API
+     * closed) is still delivered: rendering its payload does not need the API to take requests, so
+     * no try is spent on a failure of our own. A second job that outlasts the grace keeps the
+     * worker, and so the deliverer, running for a while after the first one ends.
+     */
+    @Test
+    void a_request_that_ends_while_the_server_stops_is_delivered_without_a_failed_try() throws Exception {
+        ScriptedProvider provider = new ScriptedProvider();
+        try (WebhookReceiver receiver = WebhookReceiver.start()) {
+            Map<String, String> env = new HashMap<>(Map.of(
+                    "GENQUEUE_FETCH_ALLOW", receiver.hostPort(),
+                    "GENQUEUE_WEBHOOK_FIRST_RETRY", "50ms",
+                    "GENQUEUE_WEBHOOK_TRIES", "3",
+                    "GENQUEUE_SHUTDOWN_GRACE", "3s"));
+            TestServer first = TestServer.start(env, java.time.Clock.systemUTC(), provider);
+            String id = submitWith(first, receiver.url("/hook"), "{\"prompt\":\"[slow] a lighthouse\"}");
+            first.submit("{\"prompt\":\"[hang] a long one\"}");
+            provider.hanging.await();
+            first.close(); // the API closes at once; the slow job ends within the grace, the hanging one is stopped at its end
+
+            env.put("GENQUEUE_SHUTDOWN_GRACE", "0s");
+            try (TestServer second = TestServer.restart(first, env, java.time.Clock.systemUTC(), provider)) {
+                awaitDeliveries(receiver, 1);
+                List<String> lines = awaitLog(second, id, "Webhook delivered to 127.0.0.1: 200 in ");
+                assertThat(lines).noneMatch(l -> l.contains("could not be prepared")).noneMatch(l -> l.contains("failed"));
+                assertThat(json(receiver.deliveries().getFirst().body()).get("request_id").asText()).isEqualTo(id);
+            }
+        }
+    }
+
     @Test
     void a_failed_request_is_delivered_as_an_error_with_the_error_body_as_payload() throws Exception {
         try (WebhookReceiver receiver = WebhookReceiver.start();

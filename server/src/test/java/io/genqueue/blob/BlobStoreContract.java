@@ -175,6 +175,50 @@ public abstract class BlobStoreContract<S extends BlobStore> {
     }
 
     @Test
+    void each_attempt_of_a_job_stores_its_images_under_keys_of_its_own() {
+        String first = BlobStore.imageKey("job_runs", 1, 0, "png");
+        String second = BlobStore.imageKey("job_runs", 2, 0, "png");
+        store.put(first, bytes(10, 20), "image/png");
+        store.put(second, bytes(10, 21), "image/png");
+
+        assertThat(first).isNotEqualTo(second);
+        assertThat(read(store.open(first))).isEqualTo(bytes(10, 20));
+        assertThat(read(store.open(second))).isEqualTo(bytes(10, 21));
+        assertThat(store.open(BlobStore.imageKey("job_runs", 100, 999, "webp"))).as("the largest attempt and index").isEmpty();
+    }
+
+    @Test
+    void keys_lists_every_image_of_a_job_of_every_run_and_no_other_job() {
+        store.put("job_list/0.png", bytes(10, 22), "image/png"); // stored before keys named the attempt
+        store.put(BlobStore.imageKey("job_list", 2, 0, "png"), bytes(10, 23), "image/png");
+        store.put(BlobStore.imageKey("job_list", 3, 1, "webp"), bytes(10, 24), "image/webp");
+        store.put(BlobStore.imageKey("job_lis", 1, 0, "png"), bytes(10, 25), "image/png");
+        store.put(BlobStore.imageKey("job_listed", 1, 0, "png"), bytes(10, 26), "image/png");
+
+        assertThat(store.keys("job_list")).containsExactlyInAnyOrder("job_list/0.png", "job_list/a2-0.png",
+                "job_list/a3-1.webp");
+        assertThat(store.keys("job_never_stored")).isEmpty();
+        assertThatThrownBy(() -> store.keys("../job_list")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void delete_removes_exactly_the_keys_given_and_missing_keys_are_fine() {
+        String lost = BlobStore.imageKey("job_fenced", 1, 0, "jpg");
+        String won = BlobStore.imageKey("job_fenced", 2, 0, "jpg");
+        store.put(lost, bytes(10, 27), "image/jpeg");
+        store.put(won, bytes(10, 28), "image/jpeg");
+
+        store.delete(List.of(lost, BlobStore.imageKey("job_fenced", 1, 1, "jpg")));
+        store.delete(List.of(lost));
+        store.delete(List.of());
+
+        assertThat(store.open(lost)).isEmpty();
+        assertThat(read(store.open(won))).isEqualTo(bytes(10, 28));
+        assertThat(reopen().keys("job_fenced")).containsExactly(won);
+        assertThatThrownBy(() -> store.delete(List.of("../escape/0.png"))).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void delete_job_refuses_a_non_job_id() {
         for (String id : List.of("", "a/b", "..", "../job_x", "JOB", "job_x/0.png")) {
             assertThatThrownBy(() -> store.deleteJob(id)).as(id).isInstanceOf(IllegalArgumentException.class);

@@ -51,6 +51,29 @@ class FsBlobStoreTest extends BlobStoreContract<FsBlobStore> {
     }
 
     @Test
+    void a_put_cut_short_by_an_interrupt_leaves_no_file_behind() throws IOException {
+        String key = BlobStore.imageKey("job_cut", 1, 0, "png");
+        Thread.currentThread().interrupt(); // a worker stopped (its lease lost) while it writes
+        try {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.put(key, bytes(100_000, 4), "image/png"))
+                    .isInstanceOf(java.io.UncheckedIOException.class);
+        } finally {
+            Thread.interrupted();
+        }
+
+        assertThat(store.open(key)).isEmpty();
+        assertThat(files(dir.resolve("images"))).as("neither the image nor its temporary file").isEmpty();
+    }
+
+    @Test
+    void keys_leave_out_a_temporary_file_of_a_put_in_flight() throws IOException {
+        store.put("job_busy/a1-0.png", bytes(10, 2), "image/png");
+        Files.write(dir.resolve("images/job_busy/.a2-0.png.123.tmp"), bytes(5, 3));
+
+        assertThat(store.keys("job_busy")).containsExactly("job_busy/a1-0.png");
+    }
+
+    @Test
     void ping_is_false_once_the_root_is_gone() throws IOException {
         Files.delete(dir.resolve("images"));
 

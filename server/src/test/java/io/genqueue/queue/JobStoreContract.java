@@ -415,10 +415,27 @@ public abstract class JobStoreContract {
     @Test
     void release_requeues_without_counting_the_attempt() {
         String id = submit("t1");
-        assertThat(store.release(claimOne())).isTrue();
+        assertThat(store.release(claimOne(), clock.instant(), LogEntry.info(clock.instant(), "shutdown"))).isTrue();
         assertThat(view(id).state()).isEqualTo(JobState.QUEUED);
         assertThat(view(id).attempt()).isZero();
         assertThat(claimOne().attempt()).isEqualTo(1);
+    }
+
+    @Test
+    void a_release_with_a_delay_runs_again_when_it_is_due_and_logs_why() {
+        String id = submit("t1");
+        Claim claim = claimOne();
+        assertThat(store.release(claim, clock.instant().plusSeconds(10), LogEntry.warn(clock.instant(), "the disk is full"))).isTrue();
+        assertThat(view(id).attempt()).as("storage failing is not the job's fault: no attempt counted").isZero();
+        assertThat(store.claim(1, LEASE)).as("not before its delay").isEmpty();
+        assertThat(store.nextDelayedRun()).contains(clock.instant().plusSeconds(10));
+        clock.advance(Duration.ofSeconds(10));
+        Claim again = claimOne();
+        assertThat(again.attempt()).isEqualTo(1);
+        assertThat(store.logs(id)).extracting(LogEntry::message).contains("the disk is full");
+        assertThat(finish(again, success())).isTrue();
+        assertThat(store.release(again, clock.instant(), LogEntry.warn(clock.instant(), "late"))).as("a finished job").isFalse();
+        assertThat(view(id).state()).isEqualTo(JobState.SUCCEEDED);
     }
 
     @Test
@@ -465,7 +482,7 @@ public abstract class JobStoreContract {
         assertThat(second.upstream()).as("the run after a crash resumes the upstream request").isEqualTo("fal:req-1");
         assertThat(store.saveUpstream(first, "fal:late")).as("a late worker cannot overwrite it").isFalse();
 
-        assertThat(store.release(second)).isTrue();
+        assertThat(store.release(second, clock.instant(), LogEntry.info(clock.instant(), "shutdown"))).isTrue();
         Claim third = claimOne();
         assertThat(third.upstream()).isEqualTo("fal:req-1");
 

@@ -1,6 +1,7 @@
 package io.genqueue.blob.s3;
 
 import io.genqueue.blob.BlobStore;
+import io.genqueue.blob.BlobStoreException;
 import io.genqueue.blob.FsBlobStore;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -135,7 +136,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
             s3.putObject(p -> p.bucket(settings.bucket()).key(settings.objectKey(key)).contentType(contentType),
                     RequestBody.fromBytes(bytes));
         } catch (SdkException e) {
-            throw new IllegalStateException("cannot store image " + key + " in " + settings.location() + ": " + reason(e), e);
+            throw new BlobStoreException("cannot store image " + key + " in " + settings.location() + ": " + reason(e), e);
         }
     }
 
@@ -154,9 +155,9 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
             if (e.statusCode() == 404 && !"NoSuchBucket".equals(code(e))) {
                 return Optional.empty();
             }
-            throw new IllegalStateException("cannot read image " + key + " from " + settings.location() + ": " + reason(e), e);
+            throw new BlobStoreException("cannot read image " + key + " from " + settings.location() + ": " + reason(e), e);
         } catch (SdkException e) {
-            throw new IllegalStateException("cannot read image " + key + " from " + settings.location() + ": " + reason(e), e);
+            throw new BlobStoreException("cannot read image " + key + " from " + settings.location() + ": " + reason(e), e);
         }
     }
 
@@ -180,8 +181,47 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
                 delete(batch);
             }
         } catch (SdkException e) {
-            throw new IllegalStateException("cannot delete the images of " + jobId + " in " + settings.location() + ": "
+            throw new BlobStoreException("cannot delete the images of " + jobId + " in " + settings.location() + ": "
                     + reason(e), e);
+        }
+    }
+
+    @Override
+    public List<String> keys(String jobId) {
+        if (!JOB_ID.matcher(jobId).matches()) {
+            throw new IllegalArgumentException("not a job id: " + jobId);
+        }
+        String prefix = settings.objectKey(jobId) + "/";
+        String strip = settings.objectKey("");
+        try {
+            List<String> keys = new ArrayList<>();
+            for (S3Object object : s3.listObjectsV2Paginator(l -> l.bucket(settings.bucket()).prefix(prefix)).contents()) {
+                keys.add(object.key().substring(strip.length()));
+            }
+            return keys;
+        } catch (SdkException e) {
+            throw new IllegalStateException("cannot list the images of " + jobId + " in " + settings.location() + ": "
+                    + reason(e), e);
+        }
+    }
+
+    @Override
+    public void delete(java.util.Collection<String> keys) {
+        List<ObjectIdentifier> batch = new ArrayList<>();
+        try {
+            for (String key : keys) {
+                requireKey(key);
+                batch.add(ObjectIdentifier.builder().key(settings.objectKey(key)).build());
+                if (batch.size() == DELETE_BATCH) {
+                    delete(batch);
+                    batch = new ArrayList<>();
+                }
+            }
+            if (!batch.isEmpty()) {
+                delete(batch);
+            }
+        } catch (SdkException e) {
+            throw new IllegalStateException("cannot delete images in " + settings.location() + ": " + reason(e), e);
         }
     }
 
@@ -191,7 +231,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
         // Deleting a key that is already gone is a success in S3; what is listed here failed.
         if (response.hasErrors() && !response.errors().isEmpty()) {
             var first = response.errors().get(0);
-            throw new IllegalStateException(response.errors().size() + " image(s) could not be deleted, first "
+            throw new BlobStoreException(response.errors().size() + " image(s) could not be deleted, first "
                     + first.key() + ": " + first.code() + " " + first.message());
         }
     }

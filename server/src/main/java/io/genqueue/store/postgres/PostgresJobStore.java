@@ -184,6 +184,11 @@ public final class PostgresJobStore implements JobStore {
         return owner;
     }
 
+    @Override
+    public String leaseOwner() {
+        return owner;
+    }
+
     /** Submit groups committed so far (for tests of the grouping). */
     long submitCommits() {
         return submits.commits();
@@ -680,11 +685,11 @@ public final class PostgresJobStore implements JobStore {
     }
 
     @Override
-    public boolean release(Claim claim) {
-        return requeue(claim, -1, true, LogEntry.info(clock.instant(), "Interrupted by a server shutdown; back in the queue."));
+    public boolean release(Claim claim, Instant runAfter, LogEntry why) {
+        return requeue(claim, runAfter.toEpochMilli(), true, why);
     }
 
-    /** RUNNING to QUEUED, or to CANCELLED when the client asked meanwhile. {@code runAfter} -1 = now. */
+    /** RUNNING to QUEUED, or to CANCELLED when the client asked meanwhile. */
     private boolean requeue(Claim claim, long runAfter, boolean uncountAttempt, LogEntry why) {
         logs.flush();
         Boolean cancelled = jdbc.transaction(c -> {
@@ -702,8 +707,8 @@ public final class PostgresJobStore implements JobStore {
             if (requested) {
                 end(c, claim.jobId(), JobState.CANCELLED, Failure.cancelled(), null, null, now);
             } else {
-                // A retry starts a fresh upstream request; a release (shutdown) resumes the old one.
-                backInQueue(c, claim.jobId(), runAfter < 0 ? now : runAfter, uncountAttempt, uncountAttempt);
+                // A retry starts a fresh upstream request; a release (shutdown, storage failing) resumes the old one.
+                backInQueue(c, claim.jobId(), runAfter, uncountAttempt, uncountAttempt);
             }
             return requested;
         });

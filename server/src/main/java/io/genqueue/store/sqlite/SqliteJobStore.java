@@ -541,11 +541,11 @@ public final class SqliteJobStore implements JobStore {
     }
 
     @Override
-    public boolean release(Claim claim) {
-        return requeue(claim, -1, true, LogEntry.info(clock.instant(), "Interrupted by a server shutdown; back in the queue."));
+    public boolean release(Claim claim, Instant runAfter, LogEntry why) {
+        return requeue(claim, runAfter.toEpochMilli(), true, why);
     }
 
-    /** RUNNING to QUEUED, or to CANCELLED when the client asked meanwhile. {@code runAfter} -1 = now. */
+    /** RUNNING to QUEUED, or to CANCELLED when the client asked meanwhile. */
     private boolean requeue(Claim claim, long runAfter, boolean uncountAttempt, LogEntry why) {
         return writer.call(tx -> {
             HeldJob job = held(tx, claim);
@@ -557,8 +557,8 @@ public final class SqliteJobStore implements JobStore {
             if (job.cancelRequested()) {
                 end(tx, job.seq(), JobState.CANCELLED, Failure.cancelled(), null, now);
             } else {
-                // A retry starts a fresh upstream request; a release (shutdown) resumes the old one.
-                backInQueue(tx, job.seq(), job.model(), job.lane(), runAfter < 0 ? now : runAfter, uncountAttempt, uncountAttempt);
+                // A retry starts a fresh upstream request; a release (shutdown, storage failing) resumes the old one.
+                backInQueue(tx, job.seq(), job.model(), job.lane(), runAfter, uncountAttempt, uncountAttempt);
                 tx.afterCommit(() -> emit(JobListener::jobsAvailable));
             }
             tx.afterCommit(() -> emit(l -> l.jobChanged(claim.jobId())));
@@ -755,6 +755,11 @@ public final class SqliteJobStore implements JobStore {
     @Override
     public void addListener(JobListener listener) {
         listeners.add(listener);
+    }
+
+    @Override
+    public String leaseOwner() {
+        return owner;
     }
 
     @Override

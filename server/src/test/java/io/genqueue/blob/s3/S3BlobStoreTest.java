@@ -210,7 +210,7 @@ class S3BlobStoreTest extends BlobStoreContract<S3BlobStore> {
         try (S3BlobStore downStore = new S3BlobStore(down)) {
             assertThat(downStore.ping()).isFalse();
             assertThatThrownBy(() -> downStore.put("job_down/0.png", new byte[1], "image/png"))
-                    .isInstanceOf(IllegalStateException.class)
+                    .isInstanceOf(io.genqueue.blob.BlobStoreException.class)
                     .hasMessageContaining("job_down/0.png")
                     .hasMessageNotContaining(S3ProxyServer.SECRET_KEY);
         }
