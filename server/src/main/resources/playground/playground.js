@@ -33,7 +33,8 @@ const ERROR_OF_FIELD = {
 };
 
 const state = {
-  ratios: [],          // [{aspect_ratio, resolution}] of the chosen model, from GET /v1/models
+  tiered: false,       // whether the chosen model has several size tiers (image_sizes)
+  ratios: [],          // [{aspect_ratio, image_size, resolution}] of the chosen model (its output_sizes), from GET /v1/models
   models: [],
   refs: [],            // [{url, name}] in the order they are sent
   shown: null,         // the request on screen: {model, id, abort, startedAt, timer, done}
@@ -160,12 +161,15 @@ async function loadModels() {
 
 function modelChanged() {
   const model = state.models.find((m) => m.id === $("model").value);
-  state.ratios = model && Array.isArray(model.aspect_ratios) ? model.aspect_ratios : [];
+  // every size of the model (each ratio at each of its tiers); a resolution implies its ratio and tier
+  state.ratios = model && Array.isArray(model.output_sizes) ? model.output_sizes
+    : model && Array.isArray(model.aspect_ratios) ? model.aspect_ratios : [];
+  state.tiered = Boolean(model && Array.isArray(model.image_sizes) && model.image_sizes.length > 1); // name the tier only if there are several
   const ratio = $("aspect-ratio");
   const kept = ratio.value;
-  ratio.replaceChildren(new Option("Auto", ""),
-    ...state.ratios.map((r) => new Option(r.aspect_ratio, r.aspect_ratio)));
-  ratio.value = state.ratios.some((r) => r.aspect_ratio === kept) ? kept : "";
+  const names = [...new Set(state.ratios.map((r) => r.aspect_ratio))];
+  ratio.replaceChildren(new Option("Auto", ""), ...names.map((r) => new Option(r, r)));
+  ratio.value = names.includes(kept) ? kept : "";
   ratioChanged();
 }
 
@@ -176,7 +180,8 @@ function ratioChanged() {
   const kept = select.value;
   const agreeing = ratio ? state.ratios.filter((r) => r.aspect_ratio === ratio) : state.ratios;
   select.replaceChildren(new Option(ratio ? "From the ratio" : "Any", ""),
-    ...agreeing.map((r) => new Option(r.resolution + " (" + r.aspect_ratio + ")", r.resolution)));
+    ...agreeing.map((r) => new Option(r.resolution + " (" + r.aspect_ratio + (state.tiered ? ", " + r.image_size : "") + ")",
+      r.resolution)));
   select.value = agreeing.some((r) => r.resolution === kept) ? kept : "";
 }
 

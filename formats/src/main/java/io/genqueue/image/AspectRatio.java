@@ -66,13 +66,18 @@ public enum AspectRatio {
 
     /** The ratio closest to {@code width:height} (compared on a log scale, so 2:1 and 1:2 are symmetric). */
     public static AspectRatio nearest(int width, int height) {
+        return nearest(width, height, java.util.List.of(values()));
+    }
+
+    /** The ratio of {@code among} closest to {@code width:height}, as {@link #nearest(int, int)}. */
+    public static AspectRatio nearest(int width, int height, java.util.Collection<AspectRatio> among) {
         if (width <= 0 || height <= 0) {
             throw new IllegalArgumentException("size must be positive: " + width + "x" + height);
         }
         double target = Math.log((double) width / height);
-        AspectRatio best = R1_1;
+        AspectRatio best = among.contains(R1_1) || among.isEmpty() ? R1_1 : among.iterator().next();
         double bestDistance = Double.MAX_VALUE;
-        for (AspectRatio r : values()) {
+        for (AspectRatio r : among) {
             double distance = Math.abs(Math.log((double) r.width / r.height) - target);
             if (distance < bestDistance) {
                 best = r;

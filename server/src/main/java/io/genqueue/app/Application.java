@@ -10,6 +10,7 @@ import io.genqueue.fetch.ReferenceImageFetcher;
 import io.genqueue.fetch.WebhookPoster;
 import io.genqueue.generation.InputValidator;
 import io.genqueue.http.HttpApi;
+import io.genqueue.http.ServedModel;
 import io.genqueue.http.MetricsAccess;
 import io.genqueue.http.MetricsServer;
 import io.genqueue.metrics.Metrics;
@@ -42,6 +43,7 @@ import io.genqueue.webhook.SigningKeyStore;
 import io.genqueue.webhook.WebhookDeliverer;
 import io.genqueue.webhook.WebhookOutbox;
 import io.genqueue.worker.Worker;
+import io.genqueue.worker.ModelWork;
 import java.io.PrintStream;
 import java.time.Clock;
 import java.time.Duration;
@@ -91,15 +93,16 @@ public final class Application implements AutoCloseable {
     static Application start(Settings settings, Clock clock, PrintStream out) {
         NativeLibraries.load();
         Metrics metrics = metrics(settings);
-        return start(settings, clock, out, settings.upstreams().router(settings.previewDelay(), clock, metrics.providers()), metrics);
+        return start(settings, clock, out, settings.upstreams().routers(settings.catalog(), settings.previewDelay(), clock,
+                metrics.providers()), metrics);
     }
 
-    /** Starts with one given provider (tests, embedding), behind the router with the configured limits. */
+    /** Starts with one given provider for every model (tests, embedding), behind a router per model with the configured limits. */
     static Application start(Settings settings, Clock clock, PrintStream out, ImageProvider provider) {
         NativeLibraries.load();
         Metrics metrics = metrics(settings);
-        return start(settings, clock, out, new ProviderRouter(List.of(provider), settings.upstreams().limits(), clock,
-                metrics.providers()), metrics);
+        return start(settings, clock, out, settings.upstreams().routers(settings.catalog(), provider, clock, metrics.providers()),
+                metrics);
     }
 
     /** The process's meters: none at all when metrics are off, so the hot paths record nothing. */
@@ -108,10 +111,10 @@ public final class Application implements AutoCloseable {
                 : Metrics.prometheus(settings.models(), settings.metrics().tenantLabel());
     }
 
-    private static Application start(Settings settings, Clock clock, PrintStream out, ProviderRouter provider, Metrics metrics) {
+    private static Application start(Settings settings, Clock clock, PrintStream out, List<ModelWork> models, Metrics metrics) {
         Application app = new Application(settings, metrics);
         try {
-            app.startParts(clock, out, provider);
+            app.startParts(clock, out, models);
             return app;
         } catch (RuntimeException e) {
             app.close();
@@ -119,7 +122,7 @@ public final class Application implements AutoCloseable {
         }
     }
 
-    private void startParts(Clock clock, PrintStream out, ProviderRouter provider) {
+    private void startParts(Clock clock, PrintStream out, List<ModelWork> models) {
         keep(settings.logs().apply());
         DataDir dataDir = keep(settings.storage().postgres() ? DataDir.shared(settings.dataDir()) : DataDir.lock(settings.dataDir()));
         WebhookOutbox outbox;
@@ -156,22 +159,25 @@ public final class Application implements AutoCloseable {
         }
         FetchPolicy fetchPolicy = new FetchPolicy(settings.fetchTimeout(), settings.fetchMaxBytes(), settings.fetchMaxRedirects(),
                 settings.fetchMaxPixels(), settings.fetchAllow());
-        InputValidator validator = new InputValidator(provider.outputFormats(), provider.name(), settings.fetchMaxBytes(),
-                settings.fetchMaxPixels());
+        List<ServedModel> served = models.stream().map(m -> new ServedModel(new InputValidator(m.model(),
+                m.providers().outputFormats(), m.providers().name(), settings.fetchMaxBytes(), settings.fetchMaxPixels()),
+                m.providers()::health)).toList();
+        int capacity = models.stream().mapToInt(m -> m.providers().capacity()).sum();
 
         JobEvents events = new JobEvents();
         store.addListener(events);
         boolean serves = settings.role().servesHttp();
         // more claimed jobs than the providers' slots would only wait in a slot instead of the queue
-        int slots = runsJobs(settings) ? Math.min(settings.workers(), provider.capacity()) : 0;
+        int slots = runsJobs(settings) ? Math.min(settings.workers(), capacity) : 0;
         // close() shuts the worker's claiming down before closing resources, so leases of finishing jobs are renewed to the end.
-        worker = keep(new Worker(store, blobs, provider, new ReferenceImageFetcher(fetchPolicy), clock, new Worker.Settings(slots,
+        worker = keep(new Worker(store, blobs, models, new ReferenceImageFetcher(fetchPolicy), clock, new Worker.Settings(slots,
                 settings.lease(), settings.maxAttempts(), new Backoff(settings.retryBase(), settings.retryMax()), settings.retention()),
                 metrics.jobs(), disk::low));
         disk.onChange(worker::wake);
         metrics.queueDepth(settings.models(), store::queueDepth, QUEUE_DEPTH_CACHE, clock);
-        metrics.breakers(() -> provider.health().stream()
-                .collect(java.util.stream.Collectors.toMap(ProviderHealth::provider, ProviderHealth::state, (a, b) -> a)));
+        // one gauge per provider: a provider serving several models shows its worst circuit among them
+        metrics.breakers(() -> models.stream().flatMap(m -> m.providers().health().stream())
+                .collect(java.util.stream.Collectors.toMap(ProviderHealth::provider, ProviderHealth::state, Application::worse)));
 
         keys.createFirst(DEFAULT_TENANT).ifPresent(key -> {
             firstKey = key.secret();
@@ -181,7 +187,7 @@ public final class Application implements AutoCloseable {
         WebhookPoster webhooks = new WebhookPoster(new WebhookPoster.Settings(settings.webhookTimeout(), settings.webhookTimeout(),
                 settings.fetchAllow()));
         if (serves) {
-            startHttp(clock, provider, keys, usage, blobs, validator, events, dataDir, webhooks, rates,
+            startHttp(clock, served, keys, usage, blobs, events, dataDir, webhooks, rates,
                     new QueueDepthGate(store::queuedJobs, settings.maxQueued(), depthRefresh, clock), disk);
             // Deliveries run where the API runs: their payload is the API's answer for the request. The
             // deliverer holds the API itself, not this field: close() stops the API first and drops the
@@ -202,19 +208,25 @@ public final class Application implements AutoCloseable {
         worker.startClaiming();
         log.info("genqueue {} (role {}, store {}, data {}, models {}, providers {}, {} worker slot(s), webhook key {})",
                 serves ? "listening on http://" + settings.host() + ":" + port : "running without HTTP", settings.role(),
-                settings.storage(), dataDir.path().toAbsolutePath(), String.join(",", settings.models()), provider.name(),
+                settings.storage(), dataDir.path().toAbsolutePath(), String.join(",", settings.models().stream().sorted().toList()),
+                String.join("; ", models.stream().map(m -> m.model().id() + ": " + m.providers().name()).toList()),
                 workerSlots(), webhookKey.kid());
     }
 
-    private void startHttp(Clock clock, ProviderRouter provider, KeyStore keys, UsageStore usage, BlobStore blobs,
-            InputValidator validator, JobEvents events, DataDir dataDir, WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth,
-            FreeDiskGate disk) {
+    private void startHttp(Clock clock, List<ServedModel> served, KeyStore keys, UsageStore usage, BlobStore blobs,
+            JobEvents events, DataDir dataDir, WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth, FreeDiskGate disk) {
         http = new HttpApi(new HttpApi.Settings(settings.host(), settings.port(), settings.publicUrl(), settings.maxBodyBytes(),
-                settings.linkTtl(), settings.retention(), settings.models(), settings.streamKeepAlive(),
+                settings.linkTtl(), settings.retention(), settings.streamKeepAlive(),
                 settings.requestTimeout(), settings.metrics().access(), settings.metrics().ownPort()),
-                store, keys, usage, blobs, events, validator, provider::health, signingKeys::published, webhooks, rates, depth, disk,
+                store, keys, usage, blobs, events, served, signingKeys::published, webhooks, rates, depth, disk,
                 dataDir.linkSecret(settings.linkSecret()), metrics, clock);
         port = http.start();
+    }
+
+    /** Of two circuit states, the one further from closed. */
+    private static String worse(String a, String b) {
+        List<String> order = List.of("closed", "half_open", "open");
+        return order.indexOf(a) >= order.indexOf(b) ? a : b;
     }
 
     static PostgresConfig postgresConfig(Settings settings) {

@@ -45,7 +45,11 @@ enum Setting {
             + "default chain.", v -> v),
     PUBLIC_URL("GENQUEUE_PUBLIC_URL", "", "Base of the absolute URLs handed out, e.g. `https://gen.example.com`; "
             + "empty: from `Host` and `X-Forwarded-*`.", Setting::publicUrl),
-    MODELS("GENQUEUE_MODELS", "nano_banana", "Comma-separated model names served under `/v1/queue/{model}`.", Setting::models),
+    MODELS("GENQUEUE_MODELS", "", "Comma-separated catalog ids of the models served under `/v1/queue/{model}`; empty: every "
+            + "model of the catalog (built-in and `GENQUEUE_CATALOG`'s).", Setting::models),
+    CATALOG("GENQUEUE_CATALOG", "", "A catalog file (JSON, the format of the built-in one; see Models) whose models are added "
+            + "to the built-in ones, or replace the one of the same id; read once at start, a bad entry stops it.",
+            v -> v.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(Path.of(v.strip()))),
     WORKERS("GENQUEUE_WORKERS", "4", "Worker slots: jobs run at once. 0 accepts and stores requests but runs none.",
             v -> intIn(v, 0, 10_000)),
     PREVIEW_DELAY_MS("GENQUEUE_PREVIEW_DELAY_MS", "0", "Simulated latency of the preview provider, in milliseconds.",
@@ -116,11 +120,6 @@ enum Setting {
     OPENROUTER_BASE_URL("GENQUEUE_OPENROUTER_BASE_URL", "https://openrouter.ai/api", "Root of the OpenRouter API.",
             Setting::baseUrl),
     FAL_BASE_URL("GENQUEUE_FAL_BASE_URL", "https://queue.fal.run", "Root of fal's queue API.", Setting::baseUrl),
-    GEMINI_MODEL("GENQUEUE_GEMINI_MODEL", "gemini-2.5-flash-image", "Gemini model id (Google retires models).",
-            Setting::nonEmpty),
-    OPENROUTER_MODEL("GENQUEUE_OPENROUTER_MODEL", "google/gemini-2.5-flash-image", "OpenRouter model id.", Setting::nonEmpty),
-    FAL_MODEL("GENQUEUE_FAL_MODEL", "fal-ai/nano-banana", "fal app id; `/edit` is appended for requests with reference images.",
-            Setting::nonEmpty),
     PROVIDER_CONCURRENCY("GENQUEUE_PROVIDER_CONCURRENCY", "0", "Calls in flight per provider; more jobs wait in the queue. "
             + "0: as many as `GENQUEUE_WORKERS`.", v -> intIn(v, 0, 10_000)),
     PROVIDER_CONNECT_TIMEOUT("GENQUEUE_PROVIDER_CONNECT_TIMEOUT", "10s", "Time limit for connecting to a provider.",
@@ -300,6 +299,9 @@ enum Setting {
 
     private static Set<String> models(String v) {
         Set<String> models = new LinkedHashSet<>();
+        if (v.isBlank()) {
+            return Set.of();
+        }
         for (String m : v.split(",")) {
             String name = m.strip();
             if (!MODEL.matcher(name).matches()) {

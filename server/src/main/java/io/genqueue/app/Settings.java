@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import io.genqueue.catalog.Catalog;
 
 /**
  * The service's configuration: read once at start from flags, then the environment
@@ -34,7 +35,7 @@ record Settings(
         String host,
         Path dataDir,
         String publicUrl,
-        Set<String> models,
+        Catalog catalog,
         int workers,
         Duration previewDelay,
         long maxBodyBytes,
@@ -66,6 +67,11 @@ record Settings(
 
     static final String CONFIG_ENV = "GENQUEUE_CONFIG";
 
+    /** The ids of the served models. */
+    Set<String> models() {
+        return catalog.ids();
+    }
+
     /** A setting that cannot be used, reported before anything starts. */
     static final class InvalidSettings extends RuntimeException {
         InvalidSettings(List<String> problems) {
@@ -79,6 +85,7 @@ record Settings(
      * @param env the environment
      * @throws InvalidSettings listing every bad value
      */
+    @SuppressWarnings("unchecked")
     static Settings load(Map<Setting, String> flags, Path configFile, Map<String, String> env) {
         List<String> problems = new ArrayList<>();
         Map<String, String> file = readFile(configFile != null ? configFile
@@ -125,7 +132,14 @@ record Settings(
                 throw new InvalidSettings(problems);
             }
         }
-        Settings settings = from(values);
+        Catalog catalog;
+        try {
+            catalog = Catalog.load((java.util.Optional<Path>) values.get(Setting.CATALOG), (Set<String>) values.get(Setting.MODELS));
+        } catch (IllegalArgumentException e) {
+            problems.add(e.getMessage());
+            throw new InvalidSettings(problems);
+        }
+        Settings settings = from(values, catalog);
         problems.addAll(settings.upstreams().problems());
         if (!problems.isEmpty()) {
             throw new InvalidSettings(problems);
@@ -162,7 +176,7 @@ record Settings(
     }
 
     @SuppressWarnings("unchecked")
-    private static Settings from(Map<Setting, Object> v) {
+    private static Settings from(Map<Setting, Object> v, Catalog catalog) {
         return new Settings(
                 (Role) v.get(Setting.ROLE),
                 storage(v),
@@ -170,7 +184,7 @@ record Settings(
                 (String) v.get(Setting.HOST),
                 (Path) v.get(Setting.DATA_DIR),
                 (String) v.get(Setting.PUBLIC_URL),
-                (Set<String>) v.get(Setting.MODELS),
+                catalog,
                 (Integer) v.get(Setting.WORKERS),
                 (Duration) v.get(Setting.PREVIEW_DELAY_MS),
                 (Long) v.get(Setting.MAX_BODY_BYTES),
@@ -226,8 +240,6 @@ record Settings(
                         "fal", (String) v.get(Setting.FAL_KEY)),
                 Map.of("gemini", (URI) v.get(Setting.GEMINI_BASE_URL), "openrouter", (URI) v.get(Setting.OPENROUTER_BASE_URL),
                         "fal", (URI) v.get(Setting.FAL_BASE_URL)),
-                Map.of("gemini", (String) v.get(Setting.GEMINI_MODEL), "openrouter", (String) v.get(Setting.OPENROUTER_MODEL),
-                        "fal", (String) v.get(Setting.FAL_MODEL)),
                 (Duration) v.get(Setting.PROVIDER_CONNECT_TIMEOUT),
                 (Duration) v.get(Setting.PROVIDER_TIMEOUT),
                 new ProviderRouter.Limits(concurrency(v), (Integer) v.get(Setting.PROVIDER_RETRIES),

@@ -56,13 +56,16 @@ final class UsageCommand extends KeysCommand.DataDirOption implements Runnable {
         PrintWriter out = spec.commandLine().getOut();
         out.println("Usage from " + range.from() + " to " + range.to() + " (UTC days, both included)"
                 + (tenant == null ? "" : " for tenant '" + tenant + "'") + ":");
-        String format = "%-24s %-10s %-16s %9s %9s %6s %9s %6s  %-24s %s%n";
-        out.printf(format, "TENANT", "DATE", "MODEL", "SUBMITTED", "SUCCEEDED", "FAILED", "CANCELLED", "IMAGES",
+        io.genqueue.catalog.Catalog catalog = settings().catalog(); // the cost is the served models' price per image
+        java.util.function.Function<String, BigDecimal> price = model -> catalog.find(model)
+                .map(io.genqueue.catalog.Model::pricePerImage).orElse(null);
+        String format = "%-24s %-10s %-16s %9s %9s %6s %9s %6s %9s  %-24s %s%n";
+        out.printf(format, "TENANT", "DATE", "MODEL", "SUBMITTED", "SUCCEEDED", "FAILED", "CANCELLED", "IMAGES", "COST USD",
                 "PROVIDER SECONDS", "FAILED BY ERROR TYPE");
         for (UsageReport.Row row : report.rows()) {
-            line(out, format, row.tenant(), row.day().toString(), row.model(), row.figures());
+            line(out, format, row.tenant(), row.day().toString(), row.model(), row.figures(), UsageReport.cost(row, price));
         }
-        line(out, format, "TOTAL", "", "", report.totals());
+        line(out, format, "TOTAL", "", "", report.totals(), report.totalCost(price));
         out.flush();
     }
 
@@ -79,8 +82,10 @@ final class UsageCommand extends KeysCommand.DataDirOption implements Runnable {
         }
     }
 
-    private static void line(PrintWriter out, String format, String tenant, String day, String model, UsageReport.Figures f) {
+    private static void line(PrintWriter out, String format, String tenant, String day, String model, UsageReport.Figures f,
+            BigDecimal cost) {
         out.printf(format, tenant, day, model, f.submitted(), f.succeeded(), f.failed(), f.cancelled(), f.images(),
+                cost.setScale(3, java.math.RoundingMode.HALF_UP).toPlainString(),
                 pairs(f.providerMillis(), ms -> BigDecimal.valueOf(ms, 3).toPlainString()),
                 pairs(f.failedByErrorType(), String::valueOf));
     }

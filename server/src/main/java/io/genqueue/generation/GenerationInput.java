@@ -1,5 +1,6 @@
 package io.genqueue.generation;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.genqueue.image.AspectRatio;
 import io.genqueue.image.OutputFormat;
 import java.util.List;
@@ -14,6 +15,8 @@ import java.util.List;
  * @param includeText whether {@code response_modalities} contains {@code Text}
  * @param seed the client's seed, or null
  * @param syncMode whether the response carries the images inline as data URIs
+ * @param imageSize the size tier ({@code image_size}) when the client asked for one other than the
+ *     model's default; null for the default (so jobs stored before tiers existed read the same)
  */
 public record GenerationInput(
         String prompt,
@@ -23,7 +26,8 @@ public record GenerationInput(
         int numImages,
         OutputFormat outputFormat,
         Long seed,
-        boolean syncMode) {
+        boolean syncMode,
+        @JsonInclude(JsonInclude.Include.NON_NULL) String imageSize) {
 
     public GenerationInput {
         imageUrls = List.copyOf(imageUrls);
@@ -48,6 +52,7 @@ public record GenerationInput(
         private OutputFormat outputFormat = OutputFormat.PNG;
         private Long seed;
         private boolean syncMode;
+        private String imageSize;
 
         private Builder(String prompt) {
             this.prompt = prompt;
@@ -90,8 +95,14 @@ public record GenerationInput(
             return this;
         }
 
+        /** The size tier; null for the model's default. */
+        public Builder imageSize(String imageSize) {
+            this.imageSize = imageSize;
+            return this;
+        }
+
         public GenerationInput build() {
-            return new GenerationInput(prompt, imageUrls, aspectRatio, includeText, numImages, outputFormat, seed, syncMode);
+            return new GenerationInput(prompt, imageUrls, aspectRatio, includeText, numImages, outputFormat, seed, syncMode, imageSize);
         }
     }
 }

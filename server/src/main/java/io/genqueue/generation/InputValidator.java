@@ -1,6 +1,8 @@
 package io.genqueue.generation;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.genqueue.catalog.Model;
+import io.genqueue.catalog.OutputSize;
 import io.genqueue.image.AspectRatio;
 import io.genqueue.image.DataUri;
 import io.genqueue.image.ImageProbe;
@@ -9,17 +11,22 @@ import io.genqueue.image.OutputFormat;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Checks a submit body against every rule of the contract and reports all violations at once.
- * Unknown fields are ignored (clients send fields of other versions); unknown values of known
- * fields are refused. A JSON {@code null} counts as an absent field.
+ * Checks a submit body against every rule of the contract and of one model's record, and reports all
+ * violations at once. One instance per served model: the aspect ratios, size tiers, sizes, reference
+ * image limit, {@code num_images} range and formats are the {@link Model}'s, so every model goes
+ * through this one path. Unknown fields are ignored (clients send fields of other versions), and so
+ * are fields the model does not take ({@link Model#fields}); unknown values of known fields are
+ * refused. A JSON {@code null} counts as an absent field.
  *
  * <p>Reference images given as data URIs are decoded and their header probed here, since that is
  * cheap; http(s) images are fetched later by the worker.
@@ -27,30 +34,83 @@ import java.util.stream.Collectors;
 public final class InputValidator {
 
     public static final int MAX_PROMPT_CODE_POINTS = 2500;
-    public static final int MAX_IMAGE_URLS = 3;
-    public static final int MAX_NUM_IMAGES = 4;
     /** Longer than any sane URL; keeps stored jobs and log lines bounded. */
     static final int MAX_URL_LENGTH = 8192;
 
-    private static final String ASPECT_RATIOS = quoted(Arrays.stream(AspectRatio.values()).map(AspectRatio::wire).toList());
-    private static final String RESOLUTIONS = quoted(Arrays.stream(AspectRatio.values()).map(AspectRatio::resolution).toList());
-
+    private final Model model;
+    private final String aspectRatios;
+    private final String resolutions;
+    private final String imageSizes;
     private final Set<OutputFormat> availableFormats;
     private final String providerName;
     private final long maxImageBytes;
     private final long maxPixels;
 
     /**
-     * @param availableFormats the output formats the configured provider can deliver
+     * @param model the rules
+     * @param availableFormats the output formats the model's configured providers can deliver
      * @param providerName named in the message that refuses another format
      * @param maxImageBytes the most bytes one reference image may have
      * @param maxPixels the most pixels one reference image may have
      */
-    public InputValidator(Set<OutputFormat> availableFormats, String providerName, long maxImageBytes, long maxPixels) {
-        this.availableFormats = Set.copyOf(availableFormats);
+    public InputValidator(Model model, Set<OutputFormat> availableFormats, String providerName, long maxImageBytes, long maxPixels) {
+        this.model = model;
+        this.aspectRatios = quoted(model.aspectRatios().stream().map(AspectRatio::wire).toList());
+        this.resolutions = quoted(model.outputSizes().stream().map(OutputSize::resolution).toList());
+        this.imageSizes = quoted(model.imageSizes());
+        EnumSet<OutputFormat> formats = EnumSet.noneOf(OutputFormat.class);
+        formats.addAll(availableFormats);
+        formats.retainAll(model.outputFormats());
+        this.availableFormats = Set.copyOf(formats);
         this.providerName = providerName;
         this.maxImageBytes = maxImageBytes;
         this.maxPixels = maxPixels;
+    }
+
+    /** The model whose rules these are. */
+    public Model model() {
+        return model;
+    }
+
+    /** The output formats a request may ask for: the model's, as far as its providers make them. */
+    public Set<OutputFormat> outputFormats() {
+        return availableFormats;
+    }
+
+    /**
+     * The submit body this validator takes, as a JSON Schema (2020-12) object: the fields the model
+     * takes with their types, enumerations and bounds. What {@code GET /v1/models} shows; the rules
+     * a schema cannot say (a resolution that must agree with the aspect ratio, prompt not only white
+     * space) are in the fields' descriptions.
+     */
+    public Map<String, Object> schema() {
+        Map<String, Object> props = new LinkedHashMap<>();
+        props.put("prompt", Map.of("type", "string", "minLength", 1, "maxLength", MAX_PROMPT_CODE_POINTS,
+                "description", "What to make; not only white space (length in Unicode code points)."));
+        props.put("image_urls", Map.of("type", "array", "maxItems", model.maxReferenceImages(),
+                "items", Map.of("type", "string", "description", "an http(s) URL or a data:image/...;base64, URI"),
+                "description", "Reference images, at most " + model.maxReferenceImages() + "."));
+        props.put("aspect_ratio", Map.of("type", "string", "enum", model.aspectRatios().stream().map(AspectRatio::wire).toList()));
+        props.put("image_size", Map.of("type", "string", "enum", model.imageSizes(), "default", model.defaultImageSize(),
+                "description", "The size tier; with aspect_ratio it decides the output size (see the model's output_sizes)."));
+        props.put("resolution", Map.of("type", "string", "enum", model.outputSizes().stream().map(OutputSize::resolution).distinct().toList(),
+                "description", "An output size; implies its aspect ratio and tier, and must agree with them when they are given."));
+        props.put("response_modalities", Map.of("type", "array", "minItems", 1, "uniqueItems", true,
+                "items", Map.of("type", "string", "enum", List.of("Text", "Image")), "default", List.of("Text", "Image"),
+                "description", "Must contain Image."));
+        props.put("num_images", Map.of("type", "integer", "minimum", model.minNumImages(), "maximum", model.maxNumImages(),
+                "default", model.minNumImages()));
+        props.put("output_format", Map.of("type", "string", "enum", model.outputFormats().stream()
+                .filter(availableFormats::contains).map(OutputFormat::wire).toList(), "default", "png"));
+        props.put("seed", Map.of("type", "integer", "minimum", 0, "maximum", Integer.MAX_VALUE));
+        props.put("sync_mode", Map.of("type", "boolean", "default", false));
+        props.keySet().retainAll(model.fields());
+        Map<String, Object> schema = new LinkedHashMap<>();
+        schema.put("$schema", "https://json-schema.org/draft/2020-12/schema");
+        schema.put("type", "object");
+        schema.put("required", List.of("prompt"));
+        schema.put("properties", props);
+        return schema;
     }
 
     /**
@@ -64,7 +124,7 @@ public final class InputValidator {
         }
         String prompt = prompt(field(body, "prompt"), violations);
         List<String> imageUrls = imageUrls(field(body, "image_urls"), violations);
-        AspectRatio ratio = aspectRatio(body, violations);
+        OutputSize size = size(body, violations);
         boolean includeText = responseModalities(field(body, "response_modalities"), violations);
         int numImages = numImages(field(body, "num_images"), violations);
         OutputFormat format = outputFormat(field(body, "output_format"), violations);
@@ -73,12 +133,16 @@ public final class InputValidator {
         if (!violations.isEmpty()) {
             throw new ValidationException(violations);
         }
-        return GenerationInput.builder(prompt).imageUrls(imageUrls).aspectRatio(ratio).includeText(includeText)
-                .numImages(numImages).outputFormat(format).seed(seed).syncMode(syncMode).build();
+        String tier = size.imageSize() == null || size.imageSize().equals(model.defaultImageSize()) ? null : size.imageSize();
+        return GenerationInput.builder(prompt).imageUrls(imageUrls).aspectRatio(size.aspectRatio()).imageSize(tier)
+                .includeText(includeText).numImages(numImages).outputFormat(format).seed(seed).syncMode(syncMode).build();
     }
 
-    /** The field's value, or null when it is absent or JSON null. */
-    private static JsonNode field(JsonNode body, String name) {
+    /** The field's value, or null when it is absent, JSON null, or a field the model does not take. */
+    private JsonNode field(JsonNode body, String name) {
+        if (!model.takes(name)) {
+            return null;
+        }
         JsonNode value = body.get(name);
         return value == null || value.isNull() ? null : value;
     }
@@ -117,8 +181,8 @@ public final class InputValidator {
             out.add(Violation.body("image_urls", "Input should be a valid list", "list_type"));
             return List.of();
         }
-        if (node.size() > MAX_IMAGE_URLS) {
-            out.add(Violation.body("image_urls", "List should have at most " + MAX_IMAGE_URLS
+        if (node.size() > model.maxReferenceImages()) {
+            out.add(Violation.body("image_urls", "List should have at most " + model.maxReferenceImages()
                     + " items (it has " + node.size() + ")", "too_long"));
             return List.of();
         }
@@ -173,18 +237,25 @@ public final class InputValidator {
         return null;
     }
 
-    private static AspectRatio aspectRatio(JsonNode body, List<Violation> out) {
-        AspectRatio fromRatio = enumField(field(body, "aspect_ratio"), "aspect_ratio", ASPECT_RATIOS, AspectRatio::fromWire, out);
-        AspectRatio fromResolution = enumField(field(body, "resolution"), "resolution", RESOLUTIONS, AspectRatio::fromResolution, out);
-        JsonNode size = field(body, "image_size");
-        if (size != null && !(size.isTextual() && size.textValue().equals("1K"))) {
-            out.add(Violation.body("image_size", "Input should be '1K'", "enum"));
+    /** The requested ratio and tier: a null ratio when neither {@code aspect_ratio} nor {@code resolution} is given. */
+    private OutputSize size(JsonNode body, List<Violation> out) {
+        AspectRatio fromRatio = enumField(field(body, "aspect_ratio"), "aspect_ratio", aspectRatios,
+                v -> AspectRatio.fromWire(v).filter(model.aspectRatios()::contains), out);
+        OutputSize fromResolution = enumField(field(body, "resolution"), "resolution", resolutions, model::sizeOf, out);
+        String tier = enumField(field(body, "image_size"), "image_size", imageSizes,
+                v -> model.imageSizes().contains(v) ? java.util.Optional.of(v) : java.util.Optional.empty(), out);
+        if (fromResolution != null) {
+            if (fromRatio != null && fromRatio != fromResolution.aspectRatio()) {
+                String which = model.size(fromRatio, tier != null ? tier : fromResolution.imageSize()).map(OutputSize::resolution).orElse("?");
+                out.add(Violation.body("resolution", "resolution " + fromResolution.resolution() + " does not match aspect_ratio "
+                        + fromRatio.wire() + " (which is " + which + ")", "value_error"));
+            } else if (tier != null && !tier.equals(fromResolution.imageSize())) {
+                out.add(Violation.body("resolution", "resolution " + fromResolution.resolution() + " does not match image_size "
+                        + tier + " (it is " + fromResolution.imageSize() + ")", "value_error"));
+            }
+            return new OutputSize(fromResolution.aspectRatio(), fromResolution.imageSize(), 0, 0);
         }
-        if (fromRatio != null && fromResolution != null && fromRatio != fromResolution) {
-            out.add(Violation.body("resolution", "resolution " + fromResolution.resolution() + " does not match aspect_ratio "
-                    + fromRatio.wire() + " (which is " + fromRatio.resolution() + ")", "value_error"));
-        }
-        return fromRatio != null ? fromRatio : fromResolution;
+        return new OutputSize(fromRatio, tier, 0, 0);
     }
 
     private static <T> T enumField(JsonNode node, String name, String allowed,
@@ -228,17 +299,18 @@ public final class InputValidator {
         return seen.contains("text");
     }
 
-    private static int numImages(JsonNode node, List<Violation> out) {
+    private int numImages(JsonNode node, List<Violation> out) {
+        int min = model.minNumImages();
         if (node == null) {
-            return 1;
+            return min;
         }
         if (!node.isIntegralNumber()) {
             out.add(Violation.body("num_images", "Input should be a valid integer", "int_type"));
-            return 1;
+            return min;
         }
-        if (!node.canConvertToInt() || node.intValue() < 1 || node.intValue() > MAX_NUM_IMAGES) {
-            out.add(Violation.body("num_images", "Input should be between 1 and " + MAX_NUM_IMAGES, "range"));
-            return 1;
+        if (!node.canConvertToInt() || node.intValue() < min || node.intValue() > model.maxNumImages()) {
+            out.add(Violation.body("num_images", "Input should be between " + min + " and " + model.maxNumImages(), "range"));
+            return min;
         }
         return node.intValue();
     }
@@ -248,8 +320,9 @@ public final class InputValidator {
             return OutputFormat.PNG;
         }
         OutputFormat format = node.isTextual() ? OutputFormat.fromWire(node.textValue()).orElse(null) : null;
-        if (format == null) {
-            out.add(Violation.body("output_format", "Input should be 'png', 'jpeg' or 'webp'", "enum"));
+        if (format == null || !model.outputFormats().contains(format)) {
+            out.add(Violation.body("output_format", "Input should be " + quoted(model.outputFormats().stream().map(OutputFormat::wire).toList()),
+                    "enum"));
             return OutputFormat.PNG;
         }
         if (!availableFormats.contains(format)) {
@@ -260,7 +333,7 @@ public final class InputValidator {
         return format;
     }
 
-    private static Long seed(JsonNode node, List<Violation> out) {
+    private Long seed(JsonNode node, List<Violation> out) {
         if (node == null) {
             return null;
         }

@@ -53,10 +53,14 @@ final class AdminRoutes {
     private final Authenticator auth;
     private final KeyStore keys;
     private final UsageStore usage;
+    private final Map<String, java.math.BigDecimal> prices;
     private final JsonBody bodies;
     private final Clock clock;
 
-    AdminRoutes(Authenticator auth, KeyStore keys, UsageStore usage, long maxBodyBytes, Clock clock) {
+    /** @param prices each served model's price per image, by id, for the usage's {@code cost_usd} */
+    AdminRoutes(Authenticator auth, KeyStore keys, UsageStore usage, Map<String, java.math.BigDecimal> prices, long maxBodyBytes,
+            Clock clock) {
+        this.prices = Map.copyOf(prices);
         this.auth = auth;
         this.keys = keys;
         this.usage = usage;
@@ -162,14 +166,14 @@ final class AdminRoutes {
         body.put("tenant", tenant.orElse(null));
         body.put("from", range.from().toString());
         body.put("to", range.to().toString());
-        body.put("days", report.rows().stream().map(row -> UsageRoute.day(row, true)).toList());
+        body.put("days", report.rows().stream().map(row -> UsageRoute.day(row, true, prices)).toList());
         body.put("tenants", byTenant.entrySet().stream().map(e -> {
             Map<String, Object> one = new LinkedHashMap<>();
             one.put("tenant", e.getKey());
-            one.put("totals", UsageRoute.figures(UsageReport.of(range, e.getValue()).totals()));
+            one.put("totals", UsageRoute.totals(UsageReport.of(range, e.getValue()), prices));
             return one;
         }).toList());
-        body.put("totals", UsageRoute.figures(report.totals()));
+        body.put("totals", UsageRoute.totals(report, prices));
         log.info("Admin key {} read the usage of {} from {} to {}.", admin.keyId(),
                 tenant.map(t -> "tenant " + t).orElse("every tenant"), range.from(), range.to());
         Responses.json(res, 200, body);

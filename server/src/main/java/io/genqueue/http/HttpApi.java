@@ -3,13 +3,11 @@ package io.genqueue.http;
 import io.genqueue.auth.KeyStore;
 import io.genqueue.blob.BlobStore;
 import io.genqueue.fetch.WebhookPoster;
-import io.genqueue.generation.InputValidator;
 import io.genqueue.limit.FreeDiskGate;
 import io.genqueue.limit.QueueDepthGate;
 import io.genqueue.limit.RateLimiter;
 import io.genqueue.metrics.HttpMeters;
 import io.genqueue.metrics.Metrics;
-import io.genqueue.provider.ProviderHealth;
 import io.genqueue.queue.JobEvents;
 import io.genqueue.queue.JobStore;
 import io.genqueue.usage.UsageStore;
@@ -49,7 +47,7 @@ import java.util.stream.Collectors;
  * GET  /v1/admin/keys, POST /v1/admin/keys                   admin keys only: list keys, create one (its secret shown once)
  * PATCH, DELETE /v1/admin/keys/{id}                          admin keys only: change a key's limits, revoke it
  * GET  /v1/admin/usage                                      admin keys only: every tenant's usage (?from=&to=&tenant=)
- * GET  /v1/models                                           models, their providers and health
+ * GET  /v1/models, /v1/models/{model}                        the models: parameters (JSON Schema), sizes, providers and health
  * GET  /.well-known/jwks.json                                webhook signing keys (public parts)
  * GET  /healthz, /readyz                                     liveness, readiness
  * GET  /metrics                                              Prometheus text (unless off, or on its own port)
@@ -76,7 +74,6 @@ public final class HttpApi implements AutoCloseable {
             long maxBodyBytes,
             Duration linkTtl,
             Duration retention,
-            Set<String> models,
             Duration streamKeepAlive,
             Duration requestTimeout,
             MetricsAccess metricsAccess,
@@ -123,26 +120,27 @@ public final class HttpApi implements AutoCloseable {
     private final List<Route> routes;
 
     public HttpApi(Settings settings, JobStore store, KeyStore keys, UsageStore usage, BlobStore blobs, JobEvents events,
-            InputValidator validator, Supplier<List<ProviderHealth>> providers, Supplier<List<SigningKey>> webhookKeys,
-            WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth, FreeDiskGate disk, byte[] linkSecret, Metrics metrics,
-            Clock clock) {
+            List<ServedModel> models, Supplier<List<SigningKey>> webhookKeys, WebhookPoster webhooks, RateLimiter rates,
+            QueueDepthGate depth, FreeDiskGate disk, byte[] linkSecret, Metrics metrics, Clock clock) {
         this.events = events;
         LinkSigner links = new LinkSigner(linkSecret, settings.linkTtl(), clock);
         BaseUrl baseUrl = new BaseUrl(settings.publicUrl(), settings.port());
         Authenticator auth = new Authenticator(keys);
-        JobLookup lookup = new JobLookup(auth, store, settings.models());
-        SubmitHandler submit = new SubmitHandler(lookup, validator, store, baseUrl, clock, settings.maxBodyBytes(), webhooks,
-                rates, depth, disk, metrics.jobs());
+        JobLookup lookup = new JobLookup(auth, store, models.stream().map(ServedModel::id).collect(Collectors.toSet()));
+        SubmitHandler submit = new SubmitHandler(lookup, models.stream().collect(Collectors.toMap(ServedModel::id, ServedModel::validator)),
+                store, baseUrl, clock, settings.maxBodyBytes(), webhooks, rates, depth, disk, metrics.jobs());
         JobHandlers jobs = new JobHandlers(lookup, store, blobs, new ImageLinks(blobs, links, settings.linkTtl()), baseUrl,
                 settings.retention(), metrics.jobs());
         this.jobs = jobs;
         StatusStream stream = new StatusStream(lookup, jobs, store, events, settings.streamKeepAlive());
         FileRoute files = new FileRoute(blobs, links);
         Health health = new Health(store, blobs, disk);
-        ModelsRoute models = new ModelsRoute(settings.models(), providers);
+        ModelsRoute modelsRoute = new ModelsRoute(models);
         JwksRoute jwks = new JwksRoute(webhookKeys);
-        UsageRoute usageRoute = new UsageRoute(auth, usage, clock);
-        AdminRoutes admin = new AdminRoutes(auth, keys, usage, settings.maxBodyBytes(), clock);
+        Map<String, java.math.BigDecimal> prices = models.stream().collect(Collectors.toMap(ServedModel::id,
+                m -> m.model().pricePerImage()));
+        UsageRoute usageRoute = new UsageRoute(auth, usage, prices, clock);
+        AdminRoutes admin = new AdminRoutes(auth, keys, usage, prices, settings.maxBodyBytes(), clock);
 
         ApiDocs docs = new ApiDocs();
         Playground playground = new Playground();
@@ -161,7 +159,8 @@ public final class HttpApi implements AutoCloseable {
                 route(Method.PATCH, "/v1/admin/keys/{id}", admin::update),
                 route(Method.DELETE, "/v1/admin/keys/{id}", admin::revoke),
                 route(Method.GET, "/v1/admin/usage", admin::usage),
-                route(Method.GET, "/v1/models", models::handle),
+                route(Method.GET, "/v1/models", modelsRoute::list),
+                route(Method.GET, "/v1/models/{model}", modelsRoute::one),
                 route(Method.GET, "/.well-known/jwks.json", jwks::handle),
                 route(Method.GET, "/healthz", health::live),
                 route(Method.GET, "/readyz", health::ready),

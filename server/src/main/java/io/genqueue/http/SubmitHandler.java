@@ -52,7 +52,7 @@ final class SubmitHandler implements Handler {
     static final double MAX_START_TIMEOUT_SECONDS = 7 * 24 * 3600;
 
     private final JobLookup lookup;
-    private final InputValidator validator;
+    private final Map<String, InputValidator> validators;
     private final JobStore store;
     private final BaseUrl baseUrl;
     private final Clock clock;
@@ -63,11 +63,12 @@ final class SubmitHandler implements Handler {
     private final FreeDiskGate disk;
     private final JobMeters meters;
 
-    SubmitHandler(JobLookup lookup, InputValidator validator, JobStore store, BaseUrl baseUrl, Clock clock, long maxBodyBytes,
-            WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth, FreeDiskGate disk, JobMeters meters) {
+    /** @param validators each served model's, by id */
+    SubmitHandler(JobLookup lookup, Map<String, InputValidator> validators, JobStore store, BaseUrl baseUrl, Clock clock,
+            long maxBodyBytes, WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth, FreeDiskGate disk, JobMeters meters) {
         this.meters = meters;
         this.lookup = lookup;
-        this.validator = validator;
+        this.validators = Map.copyOf(validators);
         this.store = store;
         this.baseUrl = baseUrl;
         this.clock = clock;
@@ -97,7 +98,7 @@ final class SubmitHandler implements Handler {
         List<Violation> violations = new ArrayList<>();
         GenerationInput input = null;
         try {
-            input = validator.validate(body);
+            input = validators.get(caller.model()).validate(body); // the lookup admits served models only
         } catch (ValidationException e) {
             violations.addAll(e.violations());
         }

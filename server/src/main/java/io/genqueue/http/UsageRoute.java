@@ -26,8 +26,11 @@ final class UsageRoute {
     private final Authenticator auth;
     private final UsageStore usage;
     private final Clock clock;
+    private final Map<String, BigDecimal> prices;
 
-    UsageRoute(Authenticator auth, UsageStore usage, Clock clock) {
+    /** @param prices each served model's price per image (US dollars), by id, for {@code cost_usd} */
+    UsageRoute(Authenticator auth, UsageStore usage, Map<String, BigDecimal> prices, Clock clock) {
+        this.prices = Map.copyOf(prices);
         this.auth = auth;
         this.usage = usage;
         this.clock = clock;
@@ -41,8 +44,8 @@ final class UsageRoute {
         body.put("tenant", tenant);
         body.put("from", range.from().toString());
         body.put("to", range.to().toString());
-        body.put("days", report.rows().stream().map(row -> day(row, false)).toList());
-        body.put("totals", figures(report.totals()));
+        body.put("days", report.rows().stream().map(row -> day(row, false, prices)).toList());
+        body.put("totals", totals(report, prices));
         Responses.json(res, 200, body);
     }
 
@@ -57,7 +60,7 @@ final class UsageRoute {
     }
 
     /** One row of {@code days}: its date, model (and tenant, when the answer covers several) and figures. */
-    static Map<String, Object> day(UsageReport.Row row, boolean withTenant) {
+    static Map<String, Object> day(UsageReport.Row row, boolean withTenant, Map<String, BigDecimal> prices) {
         Map<String, Object> day = new LinkedHashMap<>();
         if (withTenant) {
             day.put("tenant", row.tenant());
@@ -65,7 +68,15 @@ final class UsageRoute {
         day.put("date", row.day().toString());
         day.put("model", row.model());
         day.putAll(figures(row.figures()));
+        day.put("cost_usd", UsageReport.cost(row, prices::get));
         return day;
+    }
+
+    /** A report's totals, with the cost of all its rows. */
+    static Map<String, Object> totals(UsageReport report, Map<String, BigDecimal> prices) {
+        Map<String, Object> out = figures(report.totals());
+        out.put("cost_usd", report.totalCost(prices::get));
+        return out;
     }
 
     /** The figures as the API shows them: provider time in seconds, to the millisecond. */

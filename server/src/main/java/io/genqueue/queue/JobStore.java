@@ -59,7 +59,15 @@ public interface JobStore extends AutoCloseable {
      * one, then oldest first), for this process, each with a lease of {@code lease}. A queued job
      * whose start deadline has passed is never claimed; {@link #failMissedStartDeadlines} fails it.
      */
-    List<Claim> claim(int max, Duration lease);
+    default List<Claim> claim(int max, Duration lease) {
+        return claim(max, lease, null);
+    }
+
+    /**
+     * As {@link #claim(int, Duration)}, but only jobs of {@code model} (every model when null): the
+     * worker claims each model up to its own cap of slots, so one model's backlog never holds them all.
+     */
+    List<Claim> claim(int max, Duration lease, String model);
 
     /**
      * This store's lease owner: the {@code lease_owner} its claims write, with the attempt the fence

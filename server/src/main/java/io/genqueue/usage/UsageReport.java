@@ -1,5 +1,6 @@
 package io.genqueue.usage;
 
+import java.math.BigDecimal;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -7,6 +8,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * Usage over a range: one row per tenant, UTC day and model that saw any activity (days without
@@ -62,6 +64,20 @@ public record UsageReport(UsageRange range, List<Row> rows, Figures totals) {
             b.forEach((k, v) -> out.merge(k, v, Long::sum));
             return out;
         }
+    }
+
+    /**
+     * What a row's images cost: its images times its model's price per image ({@code price}, US dollars;
+     * a model without one, such as a model no longer served, costs zero).
+     */
+    public static BigDecimal cost(Row row, Function<String, BigDecimal> price) {
+        BigDecimal each = price.apply(row.model());
+        return each == null ? BigDecimal.ZERO : each.multiply(BigDecimal.valueOf(row.figures().images()));
+    }
+
+    /** The cost of every row, summed (see {@link #cost(Row, Function)}). */
+    public BigDecimal totalCost(Function<String, BigDecimal> price) {
+        return rows.stream().map(r -> cost(r, price)).reduce(BigDecimal.ZERO, BigDecimal::add);
     }
 
     /** The report of {@code counts}, as a {@link UsageStore} answered them for {@code range}. */

@@ -23,13 +23,21 @@ import org.slf4j.LoggerFactory;
  * once, without polling. When a job waits out a retry delay, the sleep ends when it is due; a long
  * fallback timeout guards against a missed signal.
  *
- * <p>While the providers can take no call at all (every circuit open), it claims nothing: jobs wait in
- * the queue, not in slots, and no attempt is spent on a provider known to be down. Nor while the
- * disk is nearly full ({@code GENQUEUE_MIN_FREE_DISK}): a job started then could not store its
- * images; claiming resumes when the watermark's sampler says space is back (it wakes this thread).
+ * <p>Slots are shared between models with a cap per model ({@link io.genqueue.catalog.Model#slotCap}):
+ * each pass claims model by model, each up to the smaller of the free slots and its own free cap, and
+ * starts from the next model each pass; so a model whose provider stalls holds at most its cap, and
+ * the other models' jobs keep running in the rest.
  *
- * <p>Ownership: the dispatcher thread alone claims; {@code free} counts free slots (a worker takes a
- * permit before it starts and returns it when it ends), so at most {@code slots} jobs run at once.
+ * <p>Nor does it claim while the disk is nearly full ({@code GENQUEUE_MIN_FREE_DISK}): a job started
+ * then could not store its images; claiming resumes when the watermark's sampler says space is back
+ * (it wakes this thread).
+ *
+ * <p>While a model's providers can take no call at all (every circuit open), none of its jobs is
+ * claimed: they wait in the queue, not in slots, and no attempt is spent on a provider known to be down.
+ *
+ * <p>Ownership: the dispatcher thread alone claims; {@code free} counts free slots and each model's
+ * {@code Lane.free} its free cap (a worker takes a permit of both before it starts and returns them when
+ * it ends), so at most {@code slots} jobs run at once, and at most its cap of each model.
  */
 final class Dispatcher implements JobListener, AutoCloseable {
 
@@ -44,18 +52,23 @@ final class Dispatcher implements JobListener, AutoCloseable {
     private final int slots;
     private final Duration lease;
     private final Semaphore free;
-    private final Supplier<Duration> providersDownFor;
+    private final List<Lane> lanes;
+    private int nextLane; // dispatcher thread only
     private final BooleanSupplier diskLow;
     private final WakeSignal signal = new WakeSignal();
     private final Thread thread;
     private volatile boolean stopping;
 
+    /** One model's share: its id, its cap of slots, and how long until its providers can take a call (zero when now). */
+    private record Lane(String model, int cap, Semaphore free, Supplier<Duration> downFor) {
+    }
+
     /**
-     * @param providersDownFor how long until a provider can take a call again; zero when one can now
+     * @param models the models to claim jobs of, each with its cap of the slots and its router
      * @param diskLow whether free disk space is below the watermark now (a volatile read)
      */
     Dispatcher(JobStore store, JobRunner runner, RunningJobs running, Clock clock, int slots, Duration lease,
-            Supplier<Duration> providersDownFor, BooleanSupplier diskLow) {
+            List<ModelWork> models, BooleanSupplier diskLow) {
         if (slots < 1) {
             throw new IllegalArgumentException("slots < 1: " + slots);
         }
@@ -66,7 +79,13 @@ final class Dispatcher implements JobListener, AutoCloseable {
         this.slots = slots;
         this.lease = lease;
         this.free = new Semaphore(slots);
-        this.providersDownFor = providersDownFor;
+        if (models.isEmpty()) {
+            throw new IllegalArgumentException("no model to run");
+        }
+        this.lanes = models.stream().map(m -> {
+            int cap = Math.min(m.model().slotCap(slots), m.providers().capacity());
+            return new Lane(m.model().id(), cap, new Semaphore(cap), (Supplier<Duration>) m.providers()::downFor);
+        }).toList();
         this.diskLow = diskLow;
         this.thread = Thread.ofPlatform().name("genqueue-dispatcher").daemon().unstarted(this::loop);
         store.addListener(this);
@@ -74,6 +93,11 @@ final class Dispatcher implements JobListener, AutoCloseable {
 
     public int slots() {
         return slots;
+    }
+
+    /** Each model's cap of slots, by id. */
+    java.util.Map<String, Integer> caps() {
+        return lanes.stream().collect(java.util.stream.Collectors.toUnmodifiableMap(Lane::model, Lane::cap));
     }
 
     public void start() {
@@ -88,8 +112,7 @@ final class Dispatcher implements JobListener, AutoCloseable {
     private void loop() {
         while (!stopping) {
             try {
-                int wanted = free.availablePermits();
-                if (wanted == 0) {
+                if (free.availablePermits() == 0) {
                     signal.await();
                     continue;
                 }
@@ -97,18 +120,30 @@ final class Dispatcher implements JobListener, AutoCloseable {
                     signal.await(FALLBACK_POLL); // the watermark's change wakes it
                     continue;
                 }
-                Duration down = providersDownFor.get();
-                if (down.isPositive()) {
-                    signal.await(down.compareTo(FALLBACK_POLL) > 0 ? FALLBACK_POLL : down);
-                    continue;
+                Duration down = null; // the soonest a model with room can take a call again, when none can now
+                int claimed = 0;
+                for (int i = 0; i < lanes.size(); i++) {
+                    Lane lane = lanes.get((nextLane + i) % lanes.size());
+                    int room = Math.min(free.availablePermits(), lane.free().availablePermits());
+                    if (room == 0) {
+                        continue;
+                    }
+                    Duration d = lane.downFor().get();
+                    if (d.isPositive()) {
+                        down = down == null || d.compareTo(down) < 0 ? d : down;
+                        continue;
+                    }
+                    for (Claim claim : store.claim(room, lease, lane.model())) {
+                        free.acquireUninterruptibly();
+                        lane.free().acquireUninterruptibly();
+                        claimed++;
+                        Thread.ofVirtual().name("job-" + claim.jobId()).start(() -> work(claim, lane));
+                    }
                 }
-                List<Claim> claims = store.claim(wanted, lease);
-                for (Claim claim : claims) {
-                    free.acquireUninterruptibly();
-                    Thread.ofVirtual().name("job-" + claim.jobId()).start(() -> work(claim));
-                }
-                if (claims.size() < wanted) {
-                    signal.await(untilNextDue());
+                nextLane = (nextLane + 1) % lanes.size();
+                if (claimed == 0) {
+                    Duration due = untilNextDue();
+                    signal.await(down != null && down.compareTo(due) < 0 ? down : due);
                 }
             } catch (InterruptedException e) {
                 // close() interrupts to end the loop; the flag is re-checked above
@@ -119,10 +154,11 @@ final class Dispatcher implements JobListener, AutoCloseable {
         }
     }
 
-    private void work(Claim claim) {
+    private void work(Claim claim, Lane lane) {
         try {
             runner.run(claim);
         } finally {
+            lane.free().release();
             free.release();
             signal.wake();
         }

@@ -2,6 +2,8 @@ package io.genqueue.worker;
 
 import io.genqueue.blob.BlobStore;
 import io.genqueue.blob.BlobStoreException;
+import io.genqueue.catalog.Model;
+import io.genqueue.catalog.OutputSize;
 import io.genqueue.fetch.ImageFetchException;
 import io.genqueue.fetch.ReferenceImageFetcher;
 import io.genqueue.generation.ErrorType;
@@ -16,7 +18,6 @@ import io.genqueue.provider.Backoff;
 import io.genqueue.provider.CallContext;
 import io.genqueue.provider.GenerationRequest;
 import io.genqueue.provider.GenerationResult;
-import io.genqueue.provider.ImageProvider;
 import io.genqueue.provider.ProviderException;
 import io.genqueue.queue.Claim;
 import io.genqueue.queue.Failure;
@@ -32,6 +33,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,7 +78,7 @@ final class JobRunner {
 
     private final JobStore store;
     private final BlobStore blobs;
-    private final ImageProvider provider;
+    private final Map<String, ModelWork> models;
     private final ReferenceImageFetcher fetcher;
     private final RunningJobs running;
     private final Clock clock;
@@ -84,12 +86,13 @@ final class JobRunner {
     private final JobMeters meters;
     private final HeldResults held;
 
-    JobRunner(JobStore store, BlobStore blobs, ImageProvider provider, ReferenceImageFetcher fetcher,
+    /** @param models every model this process runs, by id: a job runs on its model's size table and providers */
+    JobRunner(JobStore store, BlobStore blobs, Map<String, ModelWork> models, ReferenceImageFetcher fetcher,
             RunningJobs running, Clock clock, Limits limits, JobMeters meters) {
         this.meters = meters;
         this.store = store;
         this.blobs = blobs;
-        this.provider = provider;
+        this.models = Map.copyOf(models);
         this.fetcher = fetcher;
         this.running = running;
         this.clock = clock;
@@ -156,12 +159,18 @@ final class JobRunner {
         if (!references.isEmpty()) {
             store.log(claim, LogEntry.info(clock.instant(), "Fetched " + references.size() + " reference image(s)."));
         }
+        ModelWork work = work(claim);
+        Model model = work.model();
         AspectRatio ratio = input.aspectRatio() != null ? input.aspectRatio()
-                : references.isEmpty() ? AspectRatio.R1_1
-                : AspectRatio.nearest(references.get(0).info().width(), references.get(0).info().height());
-        GenerationRequest request = new GenerationRequest(claim.jobId(), input.prompt(), references, ratio,
-                input.outputFormat(), input.numImages(), input.includeText(), input.seed(), new JobContext(run));
-        GenerationResult result = provider.generate(request);
+                : references.isEmpty() ? (model.aspectRatios().contains(AspectRatio.R1_1) ? AspectRatio.R1_1 : model.aspectRatios().get(0))
+                : AspectRatio.nearest(references.get(0).info().width(), references.get(0).info().height(), model.aspectRatios());
+        String tier = input.imageSize() != null ? input.imageSize() : model.defaultImageSize();
+        OutputSize size = model.size(ratio, tier).orElseThrow(() -> ProviderException.fatal(ErrorType.VALIDATION_ERROR,
+                "model " + model.id() + " has no size for aspect ratio " + ratio.wire() + " at " + tier));
+        GenerationRequest request = new GenerationRequest(claim.jobId(), input.prompt(), references, ratio, size.imageSize(),
+                size.width(), size.height(), input.outputFormat(), input.numImages(), input.includeText(), input.seed(),
+                new JobContext(run));
+        GenerationResult result = work.providers().generate(request);
         if (result.images().isEmpty()) {
             throw ProviderException.fatal(ErrorType.PROVIDER_ERROR, by(result) + " returned no image.");
         }
@@ -222,7 +231,16 @@ final class JobRunner {
     }
 
     private String by(GenerationResult result) {
-        return result.provider() != null ? result.provider() : provider.name();
+        return result.provider() != null ? result.provider() : "the provider";
+    }
+
+    /** The claimed job's model; the dispatcher claims only the models it was given. */
+    private ModelWork work(Claim claim) {
+        ModelWork work = models.get(claim.model());
+        if (work == null) {
+            throw new IllegalStateException("claimed a job of model " + claim.model() + ", which this process does not run");
+        }
+        return work;
     }
 
     /** Stores one image under this run's key for it ({@link RunImages}). */

@@ -4,11 +4,13 @@ import io.genqueue.blob.BlobStore;
 import io.genqueue.fetch.ReferenceImageFetcher;
 import io.genqueue.metrics.JobMeters;
 import io.genqueue.provider.Backoff;
-import io.genqueue.provider.router.ProviderRouter;
 import io.genqueue.queue.JobStore;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
 
 /**
  * The part of a process that runs jobs and keeps the queue healthy: {@link Maintenance} (lease
@@ -37,21 +39,21 @@ public final class Worker implements AutoCloseable {
     private final Dispatcher dispatcher; // null without slots
 
     /**
+     * @param models the models whose jobs this process runs, each with its router
      * @param meters hears each claim's wait and each run's duration and outcome
      * @param diskLow whether free disk space is below the watermark: no job is claimed while it is
      *     (call {@link #wake} when it changes)
      */
-    public Worker(JobStore store, BlobStore blobs, ProviderRouter provider, ReferenceImageFetcher fetcher, Clock clock,
+    public Worker(JobStore store, BlobStore blobs, List<ModelWork> models, ReferenceImageFetcher fetcher, Clock clock,
             Settings settings, JobMeters meters, BooleanSupplier diskLow) {
         RunningJobs running = new RunningJobs(clock);
         store.addListener(running);
         maintenance = new Maintenance(store, blobs, running, clock, new Maintenance.Settings(settings.lease(),
                 settings.maxAttempts(), settings.retention(), REAP_INTERVAL, SWEEP_INTERVAL));
         if (settings.slots() > 0) {
-            JobRunner runner = new JobRunner(store, blobs, provider, fetcher, running, clock,
-                    new JobRunner.Limits(settings.maxAttempts(), settings.backoff()), meters);
-            dispatcher = new Dispatcher(store, runner, running, clock, settings.slots(), settings.lease(), provider::downFor,
-                    diskLow);
+            JobRunner runner = new JobRunner(store, blobs, models.stream().collect(Collectors.toMap(m -> m.model().id(), m -> m)),
+                    fetcher, running, clock, new JobRunner.Limits(settings.maxAttempts(), settings.backoff()), meters);
+            dispatcher = new Dispatcher(store, runner, running, clock, settings.slots(), settings.lease(), models, diskLow);
         } else {
             dispatcher = null;
         }
@@ -61,6 +63,11 @@ public final class Worker implements AutoCloseable {
     /** Jobs this process runs at once (0 when it runs none). */
     public int slots() {
         return dispatcher == null ? 0 : dispatcher.slots();
+    }
+
+    /** Each model's cap of slots, by id (empty when this process runs no jobs). */
+    public Map<String, Integer> slotCaps() {
+        return dispatcher == null ? Map.of() : dispatcher.caps();
     }
 
     /** Makes an idle dispatcher look for work now (the disk's watermark changed side). */

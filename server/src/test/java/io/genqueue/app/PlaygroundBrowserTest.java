@@ -133,6 +133,11 @@ class PlaygroundBrowserTest {
         ratio.selectByVisibleText("21:9");
         assertThat(resolution.getOptions()).extracting(WebElement::getText)
                 .containsExactly("From the ratio", "1536x672 (21:9)");
+
+        new Select(browser.control("Model")).selectByValue("nano_banana_pro"); // three tiers: each size names its tier
+        ratio.selectByVisibleText("21:9");
+        assertThat(resolution.getOptions()).extracting(WebElement::getText)
+                .containsExactly("From the ratio", "1584x672 (21:9, 1K)", "3168x1344 (21:9, 2K)", "6336x2688 (21:9, 4K)");
         assertThat(browser.consoleErrors()).isEmpty();
     }
 

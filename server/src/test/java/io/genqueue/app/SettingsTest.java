@@ -23,7 +23,7 @@ class SettingsTest {
         Settings s = Settings.load(Map.of(), null, Map.of());
         assertThat(s.port()).isEqualTo(8080);
         assertThat(s.dataDir()).isEqualTo(Path.of("./data"));
-        assertThat(s.models()).containsExactly("nano_banana");
+        assertThat(s.models()).containsExactlyInAnyOrder("nano_banana", "nano_banana_pro"); // the whole built-in catalog
         assertThat(s.retention()).isEqualTo(Duration.ofDays(7));
         assertThat(s.maxBodyBytes()).isEqualTo(1 << 20);
         assertThat(s.fetchMaxBytes()).isEqualTo(7 << 20);

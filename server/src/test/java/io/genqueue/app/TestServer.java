@@ -323,13 +323,18 @@ final class TestServer implements AutoCloseable {
      * waits for the store's next change.
      */
     JsonNode awaitStatus(String id, Predicate<JsonNode> until, Duration timeout) {
+        return awaitStatus("nano_banana", id, until, timeout);
+    }
+
+    /** As {@link #awaitStatus(String, Predicate, Duration)}, for a request of {@code model}. */
+    JsonNode awaitStatus(String model, String id, Predicate<JsonNode> until, Duration timeout) {
         AtomicLong seen = new AtomicLong(-1); // the change count before the previous look; none before the first
         return Eventually.value(timeout, "status of " + id + " in the expected state", () -> {
             if (seen.get() >= 0) {
                 awaitChangeAfter(seen.get());
             }
             seen.set(changes.get());
-            return get(statusPath(id) + "?logs=1").json();
+            return get("/v1/queue/" + model + "/requests/" + id + "/status?logs=1").json();
         }, until);
     }
 
@@ -353,7 +358,20 @@ final class TestServer implements AutoCloseable {
     }
 
     JsonNode awaitCompleted(String id) {
-        return awaitStatus(id, s -> s.get("status").asText().equals("COMPLETED"), Duration.ofSeconds(30));
+        return awaitCompleted("nano_banana", id);
+    }
+
+    JsonNode awaitCompleted(String model, String id) {
+        return awaitStatus(model, id, s -> s.get("status").asText().equals("COMPLETED"), Duration.ofSeconds(30));
+    }
+
+    /** Submits {@code json} to {@code model}'s queue and returns the request id. */
+    String submitOk(String model, String json) {
+        Response r = submitTo("/v1/queue/" + model, json);
+        if (r.status() != 200) {
+            throw new AssertionError("submit to " + model + " answered " + r.status() + ": " + r.body());
+        }
+        return r.json().get("request_id").asText();
     }
 
     @Override

@@ -138,6 +138,8 @@ abstract class UsageApiContract {
         JsonNode seconds = totals.get("provider_seconds");
         assertThat(seconds.size()).isEqualTo(1);
         assertThat(seconds.get("scripted").decimalValue()).isEqualByComparingTo(runSeconds());
+        // six nano_banana images at its catalog price of $0.039
+        assertThat(totals.get("cost_usd").decimalValue()).isEqualByComparingTo("0.234");
 
         JsonNode days = body.get("days");
         assertThat(days.size()).isBetween(1, 2); // two only when the workload ran across midnight (UTC)
@@ -205,12 +207,12 @@ abstract class UsageApiContract {
         assertThat(all.code()).as(all.err()).isZero();
         assertThat(all.out()).contains("Usage from " + from + " to " + to);
         List<String> lines = all.out().lines().toList();
-        assertThat(lines.get(1)).startsWith("TENANT").contains("SUBMITTED", "SUCCEEDED", "FAILED", "CANCELLED", "IMAGES",
+        assertThat(lines.get(1)).startsWith("TENANT").contains("SUBMITTED", "SUCCEEDED", "FAILED", "CANCELLED", "IMAGES", "COST USD",
                 "PROVIDER SECONDS", "FAILED BY ERROR TYPE");
         assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("default ").contains("nano_banana"));
         assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("other ").contains("nano_banana"));
         String total = lines.getLast();
-        assertThat(total.split("\\s+")).startsWith("TOTAL", "8", "4", "3", "1", "7");
+        assertThat(total.split("\\s+")).startsWith("TOTAL", "8", "4", "3", "1", "7", "0.273"); // 7 images at $0.039
         assertThat(total).contains("content_policy_violation=1,image_fetch_failed=1,provider_error=1").contains("scripted=");
     }
 

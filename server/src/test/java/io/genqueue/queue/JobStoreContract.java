@@ -270,10 +270,21 @@ public abstract class JobStoreContract {
     }
 
     @Test
+    void a_claim_for_one_model_takes_only_its_jobs_in_queue_order() {
+        String first = submit("t1");
+        String other = submit(NewJob.builder(RequestIds.next(clock), "t1", "other_model", input("x"), clock.instant()).build());
+        String second = submit("t1");
+        assertThat(store.claim(5, LEASE, "other_model")).extracting(Claim::jobId).containsExactly(other);
+        assertThat(store.claim(5, LEASE, "other_model")).isEmpty();
+        assertThat(store.claim(1, LEASE, MODEL)).extracting(Claim::jobId).containsExactly(first);
+        assertThat(store.claim(5, LEASE, MODEL)).extracting(Claim::jobId).containsExactly(second);
+    }
+
+    @Test
     void claim_carries_the_stored_input() {
         GenerationInput input = GenerationInput.builder("a cat").imageUrls(List.of("https://example.com/a.png"))
                 .aspectRatio(io.genqueue.image.AspectRatio.R16_9).includeText(false).numImages(3)
-                .outputFormat(OutputFormat.JPEG).seed(42L).syncMode(true).build();
+                .outputFormat(OutputFormat.JPEG).seed(42L).syncMode(true).imageSize("4K").build();
         submit(NewJob.builder(RequestIds.next(clock), "t1", MODEL, input, clock.instant()).build());
         assertThat(claimOne().input()).isEqualTo(input);
     }

@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.genqueue.blob.BlobStore;
 import io.genqueue.blob.FsBlobStore;
+import io.genqueue.catalog.Catalog;
 import io.genqueue.fetch.FetchPolicy;
 import io.genqueue.fetch.ReferenceImageFetcher;
 import io.genqueue.generation.GenerationInput;
 import io.genqueue.metrics.Metrics;
 import io.genqueue.provider.Backoff;
 import io.genqueue.provider.preview.PreviewProvider;
+import io.genqueue.provider.router.ProviderRouter;
 import io.genqueue.queue.Claim;
 import io.genqueue.queue.JobStore;
 import io.genqueue.queue.LogCapture;
@@ -26,6 +28,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -111,7 +114,11 @@ class FencedRunTest {
     }
 
     private JobRunner runner(JobStore store, BlobStore blobs, Duration latency) {
-        return new JobRunner(store, blobs, new PreviewProvider(latency),
+        ProviderRouter preview = new ProviderRouter(List.of(new PreviewProvider(latency)), new ProviderRouter.Limits(4, 0,
+                new Backoff(Duration.ofMillis(10), Duration.ofMillis(10)), Duration.ofSeconds(1),
+                new ProviderRouter.Breaker(20, 5, 0.5, Duration.ZERO)), clock, Metrics.none().providers());
+        ModelWork model = new ModelWork(Catalog.builtInOnly().find("nano_banana").orElseThrow(), preview);
+        return new JobRunner(store, blobs, Map.of("nano_banana", model),
                 new ReferenceImageFetcher(new FetchPolicy(Duration.ofSeconds(5), 1 << 20, 1, 1_000_000, Set.of())),
                 new RunningJobs(clock), clock, new JobRunner.Limits(3, new Backoff(Duration.ofMillis(10), Duration.ofMillis(10))),
                 Metrics.none().jobs());

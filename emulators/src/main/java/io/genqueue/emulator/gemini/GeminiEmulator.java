@@ -34,7 +34,8 @@ import java.util.regex.Pattern;
  * <p><b>Requests.</b> The key comes in the {@code x-goog-api-key} header (or {@code ?key=}): none
  * is 403 {@code PERMISSION_DENIED}; one other than the key given at start (any non-empty key when
  * none was given) is 400 {@code INVALID_ARGUMENT} with {@code ErrorInfo.reason API_KEY_INVALID}.
- * A model other than {@value #MODEL} is 404 {@code NOT_FOUND}. The body is checked by
+ * A model other than {@value #MODEL} and {@value #PRO_MODEL} is 404 {@code NOT_FOUND}; each answers at
+ * its own sizes ({@link ImageModel}: the pro model's {@code imageConfig.imageSize} 1K, 2K, 4K). The body is checked by
  * {@link RequestCheck}: unknown field names ({@code Invalid JSON payload received. Unknown name
  * ...}), wrong types, more than three images, MIME types other than PNG, JPEG, WebP, HEIC and HEIF,
  * images that do not decode or exceed 7 MB, an aspect ratio outside the ten, modalities without
@@ -90,6 +91,8 @@ public final class GeminiEmulator implements AutoCloseable {
 
     /** The one model served. */
     public static final String MODEL = "gemini-2.5-flash-image";
+    /** The second model served: Gemini 3 Pro Image, with size tiers. */
+    public static final String PRO_MODEL = "gemini-3-pro-image-preview";
     /** Tokens billed per output image. */
     public static final int IMAGE_TOKENS = 1290;
     static final long MAX_REQUEST_BYTES = 20L * 1024 * 1024;
@@ -288,7 +291,8 @@ public final class GeminiEmulator implements AutoCloseable {
             return Played.refused(badKey());
         }
         String model = path.group(1);
-        if (!model.equals(MODEL)) {
+        java.util.Optional<ImageModel> served = ImageModel.of(model);
+        if (served.isEmpty()) {
             return Played.refused(notFound(model));
         }
         if (request.body().length > MAX_REQUEST_BYTES) {
@@ -296,7 +300,7 @@ public final class GeminiEmulator implements AutoCloseable {
         }
         RequestCheck.Checked checked;
         try {
-            checked = RequestCheck.check(request.body(), model);
+            checked = RequestCheck.check(request.body(), served.get());
         } catch (RequestCheck.Rejected e) {
             return Played.refused(invalid(e.getMessage(), e.field));
         }
@@ -347,7 +351,8 @@ public final class GeminiEmulator implements AutoCloseable {
 
     private Played success(String scenario, RequestCheck.Checked request, boolean imageFirst, boolean withText) {
         AspectRatio ratio = outputRatio(request);
-        byte[] png = EmulatorImages.render(ratio.width(), ratio.height(), request.prompt(), imageNumber.getAndIncrement(),
+        int[] size = request.model().size(ratio, request.imageSize());
+        byte[] png = EmulatorImages.render(size[0], size[1], request.prompt(), imageNumber.getAndIncrement(),
                 OutputFormat.PNG);
         ObjectNode image = F.objectNode();
         image.putObject("inlineData").put("mimeType", "image/png").put("data", Base64.getEncoder().encodeToString(png));
@@ -373,7 +378,7 @@ public final class GeminiEmulator implements AutoCloseable {
         ObjectNode root = F.objectNode();
         root.putArray("candidates").add(candidate);
         root.set("usageMetadata", usage(request, withText ? tokens(text) : 0, 1));
-        root.put("modelVersion", MODEL);
+        root.put("modelVersion", request.model().id());
         root.put("responseId", responseId());
         return new Played(new WireServer.Answer(200, Json.write(root)), scenario, List.of(png));
     }
@@ -383,7 +388,7 @@ public final class GeminiEmulator implements AutoCloseable {
         root.putObject("promptFeedback").put("blockReason", "PROHIBITED_CONTENT");
         int prompt = promptTokens(request);
         root.putObject("usageMetadata").put("promptTokenCount", prompt).put("totalTokenCount", prompt);
-        root.put("modelVersion", MODEL);
+        root.put("modelVersion", request.model().id());
         root.put("responseId", responseId());
         return root;
     }
@@ -407,7 +412,7 @@ public final class GeminiEmulator implements AutoCloseable {
         ObjectNode root = F.objectNode();
         root.putArray("candidates").add(candidate);
         root.set("usageMetadata", usage(request, text == null ? 0 : tokens(text), 0));
-        root.put("modelVersion", MODEL);
+        root.put("modelVersion", request.model().id());
         root.put("responseId", responseId());
         return root;
     }

@@ -100,8 +100,11 @@ final class RequestCheck {
      * @param prompt the user's text parts, joined
      * @param modalities upper-cased; empty when the request named none (text and image then)
      * @param aspectRatio null when the request named none
+     * @param model the model the request was sent to
+     * @param imageSize the tier asked for ({@code imageConfig.imageSize}), or null for the model's default
      */
-    record Checked(String prompt, List<Image> images, Set<String> modalities, AspectRatio aspectRatio) {
+    record Checked(String prompt, List<Image> images, Set<String> modalities, AspectRatio aspectRatio, ImageModel model,
+            String imageSize) {
 
         boolean wantsText() {
             return modalities.isEmpty() || modalities.contains("TEXT");
@@ -121,7 +124,8 @@ final class RequestCheck {
     private RequestCheck() {
     }
 
-    static Checked check(byte[] body, String model) throws Rejected {
+    static Checked check(byte[] body, ImageModel served) throws Rejected {
+        String model = served.id();
         JsonNode root;
         try {
             root = Json.parse(body);
@@ -155,6 +159,7 @@ final class RequestCheck {
         JsonNode config = field(root, "generationConfig");
         Set<String> modalities = new LinkedHashSet<>();
         AspectRatio ratio = null;
+        String tier = null;
         if (config != null) {
             modalities = modalities(field(config, "responseModalities"));
             JsonNode count = field(config, "candidateCount");
@@ -165,13 +170,14 @@ final class RequestCheck {
             if (imageConfig != null) {
                 ratio = aspectRatio(field(imageConfig, "aspectRatio"));
                 JsonNode size = field(imageConfig, "imageSize");
-                if (size != null && !size.asText().equals("1K")) {
-                    throw new Rejected("Unsupported image size: " + size.asText() + ". " + model + " makes 1K images only.",
-                            "generation_config.image_config.image_size");
+                if (size != null && !served.sizes().contains(size.asText())) {
+                    throw new Rejected("Unsupported image size: " + size.asText() + ". " + model + " makes "
+                            + String.join(", ", served.sizes()) + " images only.", "generation_config.image_config.image_size");
                 }
+                tier = size == null ? null : size.asText();
             }
         }
-        return new Checked(prompt.toString(), images, modalities, ratio);
+        return new Checked(prompt.toString(), images, modalities, ratio, served, tier);
     }
 
     private static void part(JsonNode part, String at, StringBuilder prompt, List<Image> images) throws Rejected {

@@ -61,6 +61,7 @@ public final class FalProvider implements ImageProvider {
 
     private final URI base;
     private final String apiKey;
+    private final boolean sendsImageSize;
     private final String app;
     private final Duration callTimeout;
     private final Upstream api;
@@ -77,6 +78,7 @@ public final class FalProvider implements ImageProvider {
         String baseUrl = settings.baseUrl() == null ? DEFAULT_BASE_URL : settings.baseUrl().toString();
         this.base = URI.create(baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl);
         this.apiKey = settings.apiKey().strip();
+        this.sendsImageSize = settings.sendsImageSize();
         this.app = FalWire.app(settings.model() == null || settings.model().isBlank() ? DEFAULT_MODEL : settings.model());
         this.callTimeout = settings.callTimeout() == null ? Duration.ofMinutes(2) : settings.callTimeout();
         Duration connect = settings.connectTimeout() == null ? Duration.ofSeconds(10) : settings.connectTimeout();
@@ -157,7 +159,7 @@ public final class FalProvider implements ImageProvider {
 
         private void submit() throws InterruptedException {
             String endpoint = FalWire.endpoint(app, request);
-            byte[] body = Json.write(FalWire.input(request));
+            byte[] body = Json.write(FalWire.input(request, sendsImageSize));
             HttpRequest post = keyed(URI.create(base + "/" + endpoint))
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(body))

@@ -73,11 +73,19 @@ final class FalWire {
      * versions of the schema list {@code webp}.
      */
     static ObjectNode input(GenerationRequest request) {
+        return input(request, false);
+    }
+
+    /** As above; with {@code sendsImageSize}, the size tier goes as fal's {@code resolution} (nano-banana-pro's field). */
+    static ObjectNode input(GenerationRequest request, boolean sendsImageSize) {
         ObjectNode body = Json.mapper().createObjectNode();
         body.put("prompt", request.prompt());
         body.put("num_images", request.numImages());
         body.put("output_format", upstreamFormat(request.format()).wire());
         body.put("aspect_ratio", request.aspectRatio().wire());
+        if (sendsImageSize && request.imageSize() != null) {
+            body.put("resolution", request.imageSize());
+        }
         body.put("sync_mode", false);
         if (!request.references().isEmpty()) {
             ArrayNode urls = body.putArray("image_urls");

@@ -65,6 +65,7 @@ public final class GeminiProvider implements ImageProvider {
     private final URI endpoint;
     private final String apiKey;
     private final String model;
+    private final boolean sendsImageSize;
     private final Duration callTimeout;
     private final Upstream upstream;
 
@@ -80,6 +81,7 @@ public final class GeminiProvider implements ImageProvider {
             throw new IllegalArgumentException("the Gemini provider needs an API key");
         }
         this.apiKey = settings.apiKey().strip();
+        this.sendsImageSize = settings.sendsImageSize();
         this.model = settings.model() == null || settings.model().isBlank() ? DEFAULT_MODEL : settings.model().strip();
         if (!MODEL_ID.matcher(model).matches()) {
             throw new IllegalArgumentException("not a Gemini model id: " + model);
@@ -148,7 +150,10 @@ public final class GeminiProvider implements ImageProvider {
         }
         modalities.add("IMAGE");
         if (request.aspectRatio() != null) {
-            config.putObject("imageConfig").put("aspectRatio", request.aspectRatio().wire());
+            ObjectNode image = config.putObject("imageConfig").put("aspectRatio", request.aspectRatio().wire());
+            if (sendsImageSize && request.imageSize() != null) {
+                image.put("imageSize", request.imageSize());
+            }
         }
         if (request.seed() != null && request.seed() >= Integer.MIN_VALUE && request.seed() <= Integer.MAX_VALUE) {
             config.put("seed", request.seed().intValue()); // an int32 upstream

@@ -29,7 +29,8 @@ final class ChatRequest {
     private ChatRequest() {
     }
 
-    static byte[] body(String model, GenerationRequest request, String providerName) {
+    /** @param sendsImageSize whether {@code image_config.image_size} carries the request's size tier */
+    static byte[] body(String model, GenerationRequest request, String providerName, boolean sendsImageSize) {
         JsonNodeFactory f = JsonNodeFactory.instance;
         ArrayNode content = f.arrayNode();
         content.addObject().put("type", "text").put("text", request.prompt());
@@ -44,7 +45,10 @@ final class ChatRequest {
         body.put("model", model);
         body.putArray("messages").addObject().put("role", "user").set("content", content);
         body.putArray("modalities").add("image").add("text");
-        body.putObject("image_config").put("aspect_ratio", request.aspectRatio().wire());
+        ObjectNode image = body.putObject("image_config").put("aspect_ratio", request.aspectRatio().wire());
+        if (sendsImageSize && request.imageSize() != null) {
+            image.put("image_size", request.imageSize());
+        }
         if (request.seed() != null) {
             body.put("seed", request.seed());
         }

@@ -54,6 +54,7 @@ public final class OpenRouterProvider implements ImageProvider {
     private final URI endpoint;
     private final String apiKey;
     private final String model;
+    private final boolean sendsImageSize;
     private final Duration callTimeout;
     private final Upstream upstream;
 
@@ -81,6 +82,7 @@ public final class OpenRouterProvider implements ImageProvider {
             throw new IllegalArgumentException("the OpenRouter base URL must be http or https: " + base);
         }
         this.model = settings.model() == null || settings.model().isBlank() ? DEFAULT_MODEL : settings.model().strip();
+        this.sendsImageSize = settings.sendsImageSize();
         this.callTimeout = Objects.requireNonNull(settings.callTimeout(), "callTimeout");
         if (!callTimeout.isPositive()) {
             throw new IllegalArgumentException("callTimeout must be positive: " + callTimeout);
@@ -118,7 +120,7 @@ public final class OpenRouterProvider implements ImageProvider {
                 .header("Content-Type", "application/json")
                 .header("Accept", "application/json")
                 .header("X-Title", "genqueue")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(ChatRequest.body(model, request, NAME)))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(ChatRequest.body(model, request, NAME, sendsImageSize)))
                 .build();
         Upstream.Deadline deadline = Upstream.Deadline.after(callTimeout);
         List<Upstream.Exchange> calls = new ArrayList<>(request.numImages());

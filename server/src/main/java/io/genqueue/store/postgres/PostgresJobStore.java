@@ -559,7 +559,7 @@ public final class PostgresJobStore implements JobStore {
     // ---------------------------------------------------------------- worker side
 
     @Override
-    public List<Claim> claim(int max, Duration lease) {
+    public List<Claim> claim(int max, Duration lease, String model) {
         if (max <= 0) {
             return List.of();
         }
@@ -570,11 +570,12 @@ public final class PostgresJobStore implements JobStore {
             // A job past its start deadline is skipped, not failed here: the sweep fails it.
             try (PreparedStatement ps = Jdbc.prepare(c, "WITH next AS (SELECT id FROM jobs WHERE state = 'QUEUED' AND run_after <= ? "
                     + "AND (start_deadline IS NULL OR started_at IS NOT NULL OR start_deadline > ?) "
+                    + "AND (CAST(? AS TEXT) IS NULL OR model = ?) "
                     + "ORDER BY lane, seq LIMIT ? FOR UPDATE SKIP LOCKED) "
                     + "UPDATE jobs SET state = 'RUNNING', attempt = attempt + 1, lease_owner = ?, lease_until = ?, "
                     + "started_at = COALESCE(started_at, ?), run_started_at = ? FROM next WHERE jobs.id = next.id "
                     + "RETURNING jobs.seq, jobs.id, jobs.tenant, jobs.model, jobs.lane, jobs.attempt, jobs.input, jobs.upstream, jobs.run_after",
-                    now, now, max, owner, now + lease.toMillis(), now, now);
+                    now, now, model, model, max, owner, now + lease.toMillis(), now, now);
                     ResultSet rs = ps.executeQuery()) {
                 List<Row> out = new ArrayList<>();
                 while (rs.next()) {

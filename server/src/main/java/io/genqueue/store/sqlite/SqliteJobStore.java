@@ -397,7 +397,7 @@ public final class SqliteJobStore implements JobStore {
     // ---------------------------------------------------------------- worker side
 
     @Override
-    public List<Claim> claim(int max, Duration lease) {
+    public List<Claim> claim(int max, Duration lease, String model) {
         if (max <= 0) {
             return List.of();
         }
@@ -408,7 +408,8 @@ public final class SqliteJobStore implements JobStore {
             PreparedStatement ps = tx.prepare("UPDATE jobs SET state = 'RUNNING', attempt = attempt + 1, lease_owner = ?, "
                     + "lease_until = ?, started_at = COALESCE(started_at, ?), run_started_at = ? "
                     + "WHERE seq IN (SELECT seq FROM jobs WHERE state = 'QUEUED' AND run_after <= ? "
-                    + "AND (start_deadline IS NULL OR started_at IS NOT NULL OR start_deadline > ?) ORDER BY lane, seq LIMIT ?) "
+                    + "AND (start_deadline IS NULL OR started_at IS NOT NULL OR start_deadline > ?) "
+                    + "AND (? IS NULL OR model = ?) ORDER BY lane, seq LIMIT ?) "
                     + "RETURNING seq, id, tenant, model, lane, attempt, input, upstream, run_after");
             ps.setString(1, owner);
             ps.setLong(2, now + lease.toMillis());
@@ -416,7 +417,9 @@ public final class SqliteJobStore implements JobStore {
             ps.setLong(4, now);
             ps.setLong(5, now);
             ps.setLong(6, now);
-            ps.setInt(7, max);
+            ps.setString(7, model);
+            ps.setString(8, model);
+            ps.setInt(9, max);
             record Row(long seq, int lane, Claim claim) {
             }
             List<Row> rows = new ArrayList<>();
