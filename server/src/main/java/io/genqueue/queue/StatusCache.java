@@ -34,7 +34,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  */
 public final class StatusCache<V> {
 
-    /** Entries of the stores' caches: about 300 bytes each. */
+    /** Entries of the stores' caches (a few hundred bytes each). */
     public static final int DEFAULT_CAPACITY = 100_000;
 
     private static final int STRIPES = 4096;
