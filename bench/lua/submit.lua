@@ -8,6 +8,14 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. key
 wrk.body = '{"prompt":"A red apple on a white table, clean studio lighting, simple background, product shot suitable for ecommerce and ads, camera at eye level, soft shadows, 50mm lens, high detail","aspect_ratio":"4:3","num_images":1,"output_format":"png","seed":42}'
 
+-- With GENQUEUE_DELAY_MS, each connection waits that long before each request (a paced load).
+local pause = tonumber(os.getenv("GENQUEUE_DELAY_MS") or "")
+if pause then
+  function delay()
+    return pause
+  end
+end
+
 local spread = os.getenv("GENQUEUE_PORTS")
 if spread then
   local ports = {}

@@ -105,8 +105,8 @@ public final class Harness {
             return;
         }
         Path out = root.resolve(isShort ? "target/bench-short.md" : "BENCHMARKS.md");
-        // --only a,b runs the baseline and the named steps (submits, submit-webhooks, scale, pickup, slots, webhooks,
-        // pg-submits, pg-pickup), for profiling one thing; its partial table never replaces BENCHMARKS.md's.
+        // --only a,b runs the baseline and the named steps (submits, submit-webhooks, polls, scale, pickup, slots, webhooks,
+        // pg-submits, pg-pickup, pg-status), for profiling one thing; its partial table never replaces BENCHMARKS.md's.
         java.util.Set<String> only = null;
         for (int i = 0; i < args.length - 1; i++) {
             if (args[i].equals("--out")) {
@@ -135,6 +135,9 @@ public final class Harness {
         if (runs.test("submit-webhooks")) {
             h.submitsWithWebhooks();
         }
+        if (runs.test("polls")) {
+            h.polling();
+        }
         if (runs.test("scale")) {
             h.scale();
         }
@@ -152,6 +155,9 @@ public final class Harness {
         }
         if (runs.test("pg-pickup")) {
             h.postgresPickup();
+        }
+        if (runs.test("pg-status")) {
+            h.postgresStatusReads();
         }
         String table = h.table();
         System.out.println();
@@ -268,6 +274,39 @@ public final class Harness {
             Wrk.Result submits = Wrk.run(url, submit, CONNECTIONS, plan.measure(), env);
             double seconds = (System.nanoTime() - start) / 1e9;
             return new WorkedSubmits(submits, (provider.calls() - done) / seconds, (receiver.deliveries() - delivered) / seconds);
+        }
+    }
+
+    /**
+     * 2p: many requests in flight, each polled twice a second at a paced rate (wrk waits before each
+     * request, so the load is the clients' and not as much as the server takes), while a few paced
+     * connections go on submitting. The server runs no jobs, so every polled request stays queued,
+     * its {@code queue_position} moving as the submits arrive behind it.
+     */
+    private void polling() throws Exception {
+        int inFlight = plan.isShort() ? 1_000 : 10_000;
+        int rate = inFlight * 2;
+        int connections = Math.max(10, Math.min(100, rate / 200));
+        int pause = Math.max(1, connections * 1_000 / rate);
+        step("2p. polling: " + inFlight + " requests in flight, each polled twice a second, while submits go on");
+        try (Child server = Child.genqueue(jar, fresh("polls"), Map.of("GENQUEUE_WORKERS", "0"))) {
+            String base = "http://127.0.0.1:" + server.port;
+            Path ids = idsFile(base, server.key(), inFlight, "poll-ids");
+            Map<String, String> pollEnv = Map.of("GENQUEUE_KEY", server.key(), "GENQUEUE_IDS", ids.toString(),
+                    "GENQUEUE_DELAY_MS", String.valueOf(pause));
+            Map<String, String> submitEnv = Map.of("GENQUEUE_KEY", server.key(), "GENQUEUE_DELAY_MS", "10");
+            Path poll = root.resolve("bench/lua/poll.lua");
+            Path submit = root.resolve("bench/lua/submit.lua");
+            String queue = base + "/v1/queue/nano_banana";
+            Wrk.run(base, poll, connections, plan.warmup(), pollEnv);
+            CompletableFuture<Wrk.Result> submitting = CompletableFuture.supplyAsync(
+                    () -> Wrk.run(queue, submit, 2, 4, plan.measure(), submitEnv));
+            Wrk.Result polls = Wrk.run(base, poll, connections, plan.measure(), pollEnv);
+            Wrk.Result submits = submitting.join();
+            rows.add(new Row("2p. polling", String.format(Locale.ROOT, "status of %,d queued requests, each polled twice a second "
+                    + "(%,d req/s offered, %d connections), while %,.0f submits/s (p50 / p99 %s) go on: req/s (p50 / p99)", inFlight,
+                    rate, connections, submits.requestsPerSecond(), latency(submits.p50(), submits.p99())), rps(polls), "",
+                    "status p99 <= 10 ms", submits.errors() > 0 ? "no (submit errors)" : met(polls.p99() <= 10, polls)));
         }
     }
 
@@ -533,6 +572,64 @@ public final class Harness {
                         ">= 14,000 req/s (10 x graphile-worker)", met(submits.requestsPerSecond() >= 14_000, submits)));
             } finally {
                 servers.forEach(Child::close); // before the schema is dropped
+            }
+        }
+    }
+
+    /**
+     * P3: status reads on three PostgreSQL processes: one ({@code all}) takes the submits and runs
+     * the jobs with the preview provider, two ({@code api}) only answer. Once every job is
+     * finished, each process is read in turn by the same wrk load; the figure is how the processes
+     * that did not take the submits compare with the one that did. Alternating A, B, C, A, B, C so a
+     * drift of the shared machine falls on all three.
+     */
+    private void postgresStatusReads() throws Exception {
+        int jobs = plan.isShort() ? 300 : 2_000;
+        step("P3. status reads on PostgreSQL, three processes (the one that took the submits, two others)");
+        try (TestSchemas schemas = new TestSchemas()) {
+            String store = schemas.newSchemaUrl();
+            Path data = fresh("pg-status");
+            List<Child> servers = new ArrayList<>();
+            try {
+                servers.add(Child.genqueue(jar, data, Map.of("GENQUEUE_STORE", store, "GENQUEUE_ROLE", "all", "GENQUEUE_WORKERS", "8")));
+                for (int i = 0; i < 2; i++) {
+                    servers.add(Child.genqueue(jar, data, Map.of("GENQUEUE_STORE", store, "GENQUEUE_ROLE", "api", "GENQUEUE_WORKERS", "0")));
+                }
+                String key = servers.get(0).key();
+                String first = "http://127.0.0.1:" + servers.get(0).port;
+                Path ids = idsFile(first, key, jobs, "pg-status-ids");
+                for (String id : Files.readAllLines(ids)) {
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                    while (!status(first, key, id).path("status").asText().equals("COMPLETED")) {
+                        if (System.nanoTime() > deadline) {
+                            throw new IllegalStateException("request " + id + " did not complete within 60 s");
+                        }
+                        pause(20);
+                    }
+                }
+                TestSchemas.execute("ANALYZE " + TestSchemas.schemaOf(store) + ".jobs");
+                Map<String, String> env = Map.of("GENQUEUE_KEY", key, "GENQUEUE_IDS", ids.toString());
+                Path status = root.resolve("bench/lua/status.lua");
+                double[] rps = new double[3];
+                Wrk.Result[] last = new Wrk.Result[3];
+                int rounds = plan.isShort() ? 1 : 2;
+                for (int round = 0; round < rounds; round++) {
+                    for (int i = 0; i < 3; i++) {
+                        String base = "http://127.0.0.1:" + servers.get(i).port;
+                        Wrk.run(base, status, CONNECTIONS, plan.warmup(), env);
+                        last[i] = Wrk.run(base, status, CONNECTIONS, plan.measure(), env);
+                        rps[i] += last[i].requestsPerSecond() / rounds;
+                    }
+                }
+                double others = (rps[1] + rps[2]) / 2 / rps[0];
+                rows.add(new Row("P3. status reads, PostgreSQL, 3 processes", String.format(Locale.ROOT,
+                        "req/s of finished requests on the process that took the submits (p50 / p99 of its last run); the other two: "
+                        + "%,.0f and %,.0f req/s (means of %d runs)", rps[1], rps[2], rounds), rps(last[0]),
+                        ratio(rps[0] / bareGet.requestsPerSecond()) + "; others " + ratio(others) + " x the first",
+                        "others >= 0.8 x the first", last[1].errors() + last[2].errors() + last[0].errors() > 0 ? "no (errors)"
+                                : others >= 0.8 ? "yes" : "no"));
+            } finally {
+                servers.forEach(Child::close);
             }
         }
     }

@@ -50,7 +50,7 @@ final class JobHandlers {
     /** {@code GET .../status}: 202 while queued or running, 200 once completed. */
     void status(ServerRequest req, ServerResponse res) {
         JobLookup.Caller caller = lookup.caller(req);
-        JobView job = lookup.find(caller, req).orElseThrow(ApiError::notFound);
+        JobView job = lookup.status(caller, req).orElseThrow(ApiError::notFound);
         Responses.requestId(res, job.id());
         Responses.json(res, job.state().isTerminal() ? 200 : 202, statusBody(req, caller, job));
     }

@@ -43,6 +43,15 @@ final class JobLookup {
         return store.find(caller.tenant(), id).filter(job -> job.model().equals(caller.model()));
     }
 
+    /** As {@link #find}, for a status answer: from the store's memory where it keeps the status exact. */
+    Optional<JobView> status(Caller caller, ServerRequest req) {
+        String id = req.path().pathParameters().get("request_id");
+        if (!RequestIds.wellFormed(id)) {
+            return Optional.empty();
+        }
+        return store.status(caller.tenant(), id).filter(job -> job.model().equals(caller.model()));
+    }
+
     record Caller(ApiKey key, String model) {
         String tenant() {
             return key.tenant();

@@ -45,6 +45,14 @@ public interface JobStore extends AutoCloseable {
     /** The job with this id if it belongs to this tenant; another tenant's job is absent. */
     Optional<JobView> find(String tenant, String id);
 
+    /**
+     * The job as its status answers show it: as {@link #find}, served from memory for live and
+     * recent jobs where the store can keep that exact (see {@link StatusCache}). Never older than a
+     * commit anyone may have seen an answer from; {@link JobView#expired} may lag (a status does
+     * not show it; the result routes use {@link #find}).
+     */
+    Optional<JobView> status(String tenant, String id);
+
     /** A succeeded job's result (absent for other states and after retention removed it). */
     Optional<JobResult> result(String id);
 

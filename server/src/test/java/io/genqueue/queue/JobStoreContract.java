@@ -13,7 +13,10 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -693,6 +696,162 @@ public abstract class JobStoreContract {
             if (job.state() == JobState.SUCCEEDED) {
                 assertThat(claimedCount.get(id)).isEqualTo(1);
             }
+        }
+    }
+
+    // ---------------------------------------------------------------- status reads
+
+    @Test
+    void a_status_read_shows_the_position_the_claims_and_cancels_left() {
+        String low = submit(job("t1", Priority.LOW));
+        String a = submit("t1");
+        String b = submit("t1");
+        String c = submit("t1");
+        assertThat(status(c).queuePosition()).isEqualTo(2);
+        assertThat(status(low).queuePosition()).isEqualTo(3);
+        assertThat(store.cancel("t1", b)).isEqualTo(CancelOutcome.CANCELLED);
+        assertThat(status(b).state()).isEqualTo(JobState.CANCELLED);
+        assertThat(status(c).queuePosition()).isEqualTo(1);
+        assertThat(claimOne().jobId()).isEqualTo(a);
+        assertThat(status(a).state()).isEqualTo(JobState.RUNNING);
+        assertThat(status(c).queuePosition()).isZero();
+        assertThat(status(low).queuePosition()).isEqualTo(1);
+        assertThat(store.status("t2", c)).isEmpty();
+        assertThat(store.status("t1", RequestIds.next(clock))).isEmpty();
+    }
+
+    @Test
+    void a_status_read_follows_every_kind_of_change() {
+        String retried = submit("t1");
+        Claim first = claimOne();
+        assertThat(status(retried).state()).isEqualTo(JobState.RUNNING);
+        assertThat(store.retry(first, clock.instant(), LogEntry.info(clock.instant(), "again"))).isTrue();
+        assertThat(status(retried).state()).isEqualTo(JobState.QUEUED);
+        Claim second = claimOne();
+        assertThat(status(retried).attempt()).isEqualTo(2);
+        assertThat(store.release(second, clock.instant(), LogEntry.info(clock.instant(), "shutdown"))).isTrue();
+        assertThat(status(retried).state()).isEqualTo(JobState.QUEUED);
+        Claim third = claimOne();
+        clock.advance(LEASE.plusSeconds(1));
+        assertThat(store.reapExpiredLeases(1, clock.instant())).containsExactly(retried);
+        assertThat(status(retried).state()).isEqualTo(JobState.FAILED);
+        assertThat(finish(third, success())).isFalse();
+
+        String failed = submit("t1");
+        Claim claim = claimOne();
+        assertThat(store.cancel("t1", failed)).isEqualTo(CancelOutcome.REQUESTED);
+        assertThat(status(failed).cancelRequested()).isTrue();
+        assertThat(finish(claim, new Outcome.Failed(Failure.of(ErrorType.PROVIDER_ERROR, "no"), 3))).isTrue();
+        JobView ended = status(failed);
+        assertThat(ended.state()).isEqualTo(JobState.FAILED);
+        assertThat(ended.failure().message()).isEqualTo("no");
+        assertThat(ended.inferenceMillis()).isEqualTo(3);
+        assertThat(status(failed)).isEqualTo(view(failed));
+    }
+
+    private JobView status(String id) {
+        return store.status("t1", id).orElseThrow();
+    }
+
+    private static int rank(JobState state) {
+        return state == JobState.QUEUED ? 0 : state == JobState.RUNNING ? 1 : 2;
+    }
+
+    /**
+     * The rule of status answers from memory, under many threads: a status read after a submit
+     * returned finds the job; after a claim returned it is no longer queued; after a finish returned
+     * it is final; and no read shows a state older than one any thread saw before the read began.
+     * Another tenant never sees the job. At rest every status equals the database's view.
+     */
+    @Test
+    void status_reads_never_show_a_state_older_than_one_already_seen() throws Exception {
+        int submitters = 3;
+        int perSubmitter = 150;
+        List<String> ids = new CopyOnWriteArrayList<>();
+        Map<String, Integer> seen = new ConcurrentHashMap<>();
+        ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
+        AtomicInteger submittersLeft = new AtomicInteger(submitters);
+        AtomicBoolean workDone = new AtomicBoolean();
+        List<Thread> threads = new ArrayList<>();
+        java.util.function.BiConsumer<String, Integer> atLeast = (id, least) -> {
+            int before = Math.max(least, seen.getOrDefault(id, 0));
+            JobView job = store.status("t1", id).orElse(null);
+            if (job == null) {
+                problems.add(id + " not found");
+                return;
+            }
+            if (rank(job.state()) < before) {
+                problems.add(id + " showed " + job.state() + " after rank " + before);
+            }
+            seen.merge(id, rank(job.state()), Math::max);
+        };
+        for (int t = 0; t < submitters; t++) {
+            threads.add(Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < perSubmitter; i++) {
+                    String id = submit("t1");
+                    ids.add(id);
+                    atLeast.accept(id, 0);
+                }
+                submittersLeft.decrementAndGet();
+            }));
+        }
+        List<Thread> workers = new ArrayList<>();
+        for (int w = 0; w < 2; w++) {
+            workers.add(Thread.ofPlatform().start(() -> {
+                while (true) {
+                    boolean last = submittersLeft.get() == 0;
+                    List<Claim> claims = store.claim(3, LEASE);
+                    if (claims.isEmpty() && last) {
+                        return;
+                    }
+                    for (Claim c : claims) {
+                        atLeast.accept(c.jobId(), 1);
+                        if (finish(c, success())) {
+                            atLeast.accept(c.jobId(), 2);
+                        }
+                    }
+                }
+            }));
+        }
+        for (int p = 0; p < 3; p++) {
+            threads.add(Thread.ofPlatform().start(() -> {
+                ThreadLocalRandom random = ThreadLocalRandom.current();
+                while (!workDone.get()) {
+                    if (ids.isEmpty()) {
+                        Thread.onSpinWait();
+                        continue;
+                    }
+                    String id = ids.get(random.nextInt(ids.size()));
+                    atLeast.accept(id, 0);
+                    if (store.status("t2", id).isPresent()) {
+                        problems.add(id + " shown to another tenant");
+                    }
+                }
+            }));
+        }
+        threads.add(Thread.ofPlatform().start(() -> {
+            ThreadLocalRandom random = ThreadLocalRandom.current();
+            while (!workDone.get()) {
+                if (ids.size() > 10) {
+                    String id = ids.get(random.nextInt(ids.size()));
+                    if (store.cancel("t1", id) == CancelOutcome.CANCELLED) {
+                        atLeast.accept(id, 2);
+                    }
+                }
+            }
+        }));
+        for (Thread w : workers) {
+            w.join(120_000);
+        }
+        workDone.set(true);
+        for (Thread t : threads) {
+            t.join(60_000);
+        }
+        assertThat(problems).isEmpty();
+        assertThat(ids).hasSize(submitters * perSubmitter);
+        for (String id : ids) {
+            assertThat(status(id)).as("status of %s", id).isEqualTo(view(id));
+            assertThat(status(id).state().isTerminal()).isTrue();
         }
     }
 }

@@ -18,6 +18,7 @@ import io.genqueue.queue.LogEntry;
 import io.genqueue.queue.NewJob;
 import io.genqueue.queue.Outcome;
 import io.genqueue.queue.QueueDepth;
+import io.genqueue.queue.StatusCache;
 import io.genqueue.queue.Quota;
 import io.genqueue.queue.StoreException;
 import io.genqueue.queue.SubmitOutcome;
@@ -91,6 +92,11 @@ public final class PostgresJobStore implements JobStore {
     private final ChangeFeed feed;
     private final Duration pollInterval;
     private volatile Runnable keysRevoked = () -> { };
+    /**
+     * Finished jobs only: a final state never changes (only the expired flag, which a status does
+     * not show), so an entry of any process is exact without hearing of other processes' commits.
+     */
+    private final StatusCache<JobView> finished = new StatusCache<>(StatusCache.DEFAULT_CAPACITY);
 
     private PostgresJobStore(PostgresDatabase db, PostgresConfig config, Clock clock, Duration availableGap) {
         this.db = db;
@@ -443,6 +449,25 @@ public final class PostgresJobStore implements JobStore {
     @Override
     public Optional<JobView> find(String tenant, String id) {
         return jdbc.autocommit(c -> view(c, id, tenant));
+    }
+
+    /**
+     * As {@link #find}, from memory once the job is finished. Live jobs are read from the database:
+     * another process may change them at any moment (a worker's claim or finish, a cancel) and
+     * hearing of it through the {@link ChangeFeed} comes after the commit and is best effort, so a
+     * kept live state could be older than an answer the client already had from another process;
+     * a queued job's position is the database's {@code queue_position()}.
+     */
+    @Override
+    public Optional<JobView> status(String tenant, String id) {
+        JobView kept = finished.get(id);
+        if (kept != null) {
+            return kept.tenant().equals(tenant) ? Optional.of(kept) : Optional.empty();
+        }
+        long stamp = finished.stamp(id);
+        Optional<JobView> view = jdbc.autocommit(c -> view(c, id, null));
+        view.filter(v -> v.state().isTerminal()).ifPresent(v -> finished.fill(id, stamp, v));
+        return view.filter(v -> v.tenant().equals(tenant));
     }
 
     /** The job's view; with a non-null {@code tenant}, only if it is that tenant's. */

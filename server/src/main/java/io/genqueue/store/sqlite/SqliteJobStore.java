@@ -18,6 +18,7 @@ import io.genqueue.queue.LogEntry;
 import io.genqueue.queue.NewJob;
 import io.genqueue.queue.Outcome;
 import io.genqueue.queue.QueueDepth;
+import io.genqueue.queue.StatusCache;
 import io.genqueue.queue.Quota;
 import io.genqueue.queue.SubmitOutcome;
 import java.sql.PreparedStatement;
@@ -70,6 +71,11 @@ public final class SqliteJobStore implements JobStore {
     private final Clock clock;
     private final String owner = "p-" + UUID.randomUUID();
     private final JobListeners listeners = new JobListeners();
+    private final StatusCache<Cached> cache = new StatusCache<>(StatusCache.DEFAULT_CAPACITY);
+
+    /** A status in memory: the view and the job's place in the index, for a live queue position. */
+    private record Cached(JobView view, int lane, long seq) {
+    }
 
     private SqliteJobStore(SqliteDatabase db, Clock clock, int readerCount) {
         this.db = db;
@@ -78,6 +84,7 @@ public final class SqliteJobStore implements JobStore {
         // After a failed commit the index may hold changes the database does not: rebuild it.
         this.writer = new SqliteWriter(db, tx -> {
             rebuildIndex(tx);
+            cache.clear();
             return null;
         });
         writer.call(tx -> {
@@ -161,9 +168,15 @@ public final class SqliteJobStore implements JobStore {
             int lane = job.priority().lane();
             index.add(job.model(), lane, seq);
             long position = index.position(job.model(), lane, seq);
-            tx.afterCommit(() -> emit(JobListener::jobsAvailable));
-            return new SubmitOutcome.Created(new JobView(job.id(), job.tenant(), job.model(), JobState.QUEUED, position, 0,
-                    job.input().syncMode(), job.createdAt(), null, null, null, null, false, false));
+            JobView view = new JobView(job.id(), job.tenant(), job.model(), JobState.QUEUED, position, 0,
+                    job.input().syncMode(), job.createdAt(), null, null, null, null, false, false);
+            // Stamped now: a change of the job in a later unit (a claim in this very batch) refuses the fill.
+            long stamp = cache.stamp(job.id());
+            tx.afterCommit(() -> {
+                cache.fill(job.id(), stamp, new Cached(view, lane, seq));
+                emit(JobListener::jobsAvailable);
+            });
+            return new SubmitOutcome.Created(view);
         });
     }
 
@@ -275,6 +288,51 @@ public final class SqliteJobStore implements JobStore {
         });
     }
 
+    /**
+     * As {@link #find}, from memory for the jobs in the status cache (submitted, changed or read
+     * lately): every change of a job is bracketed by {@code changing} and {@code changed} (see
+     * {@link StatusCache}), and a queued job's position is computed from the index at each read.
+     */
+    @Override
+    public Optional<JobView> status(String tenant, String id) {
+        Cached cached = cache.get(id);
+        if (cached == null) {
+            long stamp = cache.stamp(id);
+            cached = readers.read(r -> {
+                PreparedStatement ps = r.prepare(VIEW_BY_ID);
+                ps.setString(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? new Cached(toView(rs), rs.getInt("lane"), rs.getLong("seq")) : null;
+                }
+            });
+            if (cached == null) {
+                return Optional.empty();
+            }
+            cache.fill(id, stamp, cached);
+        }
+        if (!cached.view().tenant().equals(tenant)) {
+            return Optional.empty();
+        }
+        JobView view = cached.view();
+        if (view.state() != JobState.QUEUED) {
+            return Optional.of(view);
+        }
+        return Optional.of(new JobView(view.id(), view.tenant(), view.model(), view.state(),
+                index.position(view.model(), cached.lane(), cached.seq()), view.attempt(), view.syncMode(), view.createdAt(),
+                view.startedAt(), view.finishedAt(), view.inferenceMillis(), view.failure(), view.cancelRequested(), view.expired()));
+    }
+
+    /** A change of the job's visible state is about to commit in this unit: the status cache must not keep the old one. */
+    private void changing(SqliteWriter.Tx tx, String id) {
+        cache.changing(id);
+        tx.whenDone(() -> cache.changed(id));
+    }
+
+    /** Entries in the status cache (tests). */
+    int cachedStatuses() {
+        return cache.size();
+    }
+
     private JobView toView(ResultSet rs) throws SQLException {
         JobState state = JobState.valueOf(rs.getString("state"));
         String model = rs.getString("model");
@@ -346,6 +404,7 @@ public final class SqliteJobStore implements JobStore {
             long now = now();
             switch (state) {
                 case QUEUED -> {
+                    changing(tx, id);
                     end(tx, seq, JobState.CANCELLED, Failure.cancelled(), null, now);
                     index.remove(model, lane, seq);
                     appendLog(tx, id, LogEntry.info(Instant.ofEpochMilli(now), "Cancelled by the client while queued."));
@@ -354,6 +413,7 @@ public final class SqliteJobStore implements JobStore {
                 }
                 case RUNNING -> {
                     if (!requested) {
+                        changing(tx, id);
                         PreparedStatement flag = tx.prepare("UPDATE jobs SET cancel_requested = 1 WHERE seq = ?");
                         flag.setLong(1, seq);
                         flag.executeUpdate();
@@ -434,6 +494,7 @@ public final class SqliteJobStore implements JobStore {
             rows.sort(Comparator.comparingInt(Row::lane).thenComparingLong(Row::seq));
             List<Claim> claims = new ArrayList<>(rows.size());
             for (Row row : rows) {
+                changing(tx, row.claim().jobId());
                 index.remove(row.claim().model(), row.lane(), row.seq());
                 claims.add(row.claim());
                 tx.afterCommit(() -> emit(l -> l.jobChanged(row.claim().jobId())));
@@ -524,6 +585,7 @@ public final class SqliteJobStore implements JobStore {
                 return false;
             }
             long now = now();
+            changing(tx, claim.jobId());
             appendLog(tx, claim.jobId(), line);
             switch (outcome) {
                 case Outcome.Succeeded s -> end(tx, job.seq(), JobState.SUCCEEDED, null, s.result(), s.provider(), s.inferenceMillis(), now);
@@ -553,6 +615,7 @@ public final class SqliteJobStore implements JobStore {
                 return false;
             }
             long now = now();
+            changing(tx, claim.jobId());
             appendLog(tx, claim.jobId(), why);
             if (job.cancelRequested()) {
                 end(tx, job.seq(), JobState.CANCELLED, Failure.cancelled(), null, now);
@@ -605,6 +668,7 @@ public final class SqliteJobStore implements JobStore {
             for (Expired job : expired) {
                 JobState after = job.cancelRequested() ? JobState.CANCELLED : job.attempt() >= maxAttempts ? JobState.FAILED
                         : JobState.QUEUED;
+                changing(tx, job.id());
                 if (job.cancelRequested()) {
                     end(tx, job.seq(), JobState.CANCELLED, Failure.cancelled(), null, now);
                     appendLog(tx, job.id(), LogEntry.warn(at, "Its worker stopped responding; the job was cancelled as the client asked."));
@@ -648,6 +712,7 @@ public final class SqliteJobStore implements JobStore {
                     String id = rs.getString(2);
                     String model = rs.getString(3);
                     String tenant = rs.getString(5);
+                    changing(tx, id);
                     index.remove(model, rs.getInt(4), rs.getLong(1));
                     tx.afterCommit(() -> {
                         JobLines.timedOut(id, tenant, model);
@@ -677,6 +742,7 @@ public final class SqliteJobStore implements JobStore {
                     ids.add(rs.getString(1));
                 }
             }
+            ids.forEach(id -> changing(tx, id));
             PreparedStatement logs = tx.prepare("DELETE FROM job_logs WHERE job_id = ?");
             PreparedStatement deliveries = tx.prepare("DELETE FROM webhook_deliveries WHERE job_id = ?");
             for (String id : ids) {

@@ -49,6 +49,7 @@ final class SqliteWriter implements AutoCloseable {
     /** What a unit of work sees: the connection (with cached statements) and after-commit hooks. */
     static final class Tx extends StatementCache {
         private List<Runnable> afterCommit = new ArrayList<>();
+        private List<Runnable> whenDone = new ArrayList<>();
 
         private Tx(Connection connection) {
             super(connection);
@@ -57,6 +58,14 @@ final class SqliteWriter implements AutoCloseable {
         /** Runs {@code action} once the unit's changes are committed; never if they are not. */
         void afterCommit(Runnable action) {
             afterCommit.add(action);
+        }
+
+        /**
+         * Runs {@code action} once the unit's batch has committed (after its after-commit actions)
+         * or failed, or the unit was rolled back: for memory that must be released either way.
+         */
+        void whenDone(Runnable action) {
+            whenDone.add(action);
         }
     }
 
@@ -163,6 +172,21 @@ final class SqliteWriter implements AutoCloseable {
     private void runBatch(List<Task<?>> batch) {
         List<Object> results = new ArrayList<>(batch.size());
         List<List<Runnable>> hooks = new ArrayList<>(batch.size());
+        List<Runnable> done = new ArrayList<>();
+        try {
+            runBatch(batch, results, hooks, done);
+        } finally {
+            for (Runnable action : done) {
+                try {
+                    action.run();
+                } catch (RuntimeException e) {
+                    log.error("a when-done action failed", e);
+                }
+            }
+        }
+    }
+
+    private void runBatch(List<Task<?>> batch, List<Object> results, List<List<Runnable>> hooks, List<Runnable> done) {
         boolean flush = batch.stream().anyMatch(Task::durable);
         try (Statement s = tx.connection().createStatement()) {
             if (flush != flushing) {
@@ -172,6 +196,7 @@ final class SqliteWriter implements AutoCloseable {
             s.execute("BEGIN IMMEDIATE");
             for (Task<?> task : batch) {
                 tx.afterCommit = new ArrayList<>();
+                tx.whenDone = done;
                 s.execute("SAVEPOINT unit");
                 try {
                     results.add(task.work().run(tx));

@@ -8,6 +8,7 @@ import io.genqueue.queue.Claim;
 import io.genqueue.queue.JobListener;
 import io.genqueue.queue.JobResult;
 import io.genqueue.queue.JobState;
+import io.genqueue.queue.JobView;
 import io.genqueue.queue.LogEntry;
 import io.genqueue.queue.NewJob;
 import io.genqueue.queue.Outcome;
@@ -23,9 +24,12 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
@@ -381,5 +385,103 @@ class PostgresMultiStoreTest {
         assertThat(worker.listening()).isFalse();
         got.set(worker.claim(1, LEASE));
         assertThat(got.get()).extracting(Claim::jobId).containsExactly(id);
+    }
+
+    private static int rank(JobState state) {
+        return state == JobState.QUEUED ? 0 : state == JobState.RUNNING ? 1 : 2;
+    }
+
+    /**
+     * Three processes: submits on one, the jobs run by another, status polled on all three. A status
+     * read on any process after the submit returned finds the job, after the finish returned is
+     * final, and never shows a state older than one a read of any process showed before it began.
+     */
+    @Test
+    void status_reads_on_every_process_never_show_a_state_older_than_one_already_seen() throws Exception {
+        PostgresJobStore api = open();
+        PostgresJobStore other = open();
+        PostgresJobStore worker = open();
+        List<PostgresJobStore> all = List.of(api, other, worker);
+        int jobs = 300;
+        List<String> ids = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Map<String, Integer> seen = new ConcurrentHashMap<>();
+        ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
+        AtomicBoolean submitted = new AtomicBoolean();
+        AtomicBoolean done = new AtomicBoolean();
+        java.util.function.BiConsumer<String, Integer> atLeast = (id, least) -> {
+            PostgresJobStore store = all.get(ThreadLocalRandom.current().nextInt(all.size()));
+            int before = Math.max(least, seen.getOrDefault(id, 0));
+            JobView job = store.status("t1", id).orElse(null);
+            if (job == null) {
+                problems.add(id + " not found");
+                return;
+            }
+            if (rank(job.state()) < before) {
+                problems.add(id + " showed " + job.state() + " after rank " + before);
+            }
+            seen.merge(id, rank(job.state()), Math::max);
+        };
+        List<Thread> threads = new ArrayList<>();
+        Thread submitter = Thread.ofPlatform().start(() -> {
+            for (int i = 0; i < jobs; i++) {
+                String id = ((SubmitOutcome.Created) api.submit(job(null))).job().id();
+                ids.add(id);
+                atLeast.accept(id, 0);
+                atLeast.accept(id, 0);
+            }
+            submitted.set(true);
+        });
+        List<Thread> workers = new ArrayList<>();
+        for (int w = 0; w < 2; w++) {
+            workers.add(Thread.ofPlatform().start(() -> {
+                while (true) {
+                    boolean last = submitted.get();
+                    List<Claim> claims = worker.claim(4, LEASE);
+                    if (claims.isEmpty() && last) {
+                        return;
+                    }
+                    for (Claim claim : claims) {
+                        atLeast.accept(claim.jobId(), 1);
+                        if (worker.finish(claim, success(), LogEntry.info(clock.instant(), "done"))) {
+                            atLeast.accept(claim.jobId(), 2);
+                            atLeast.accept(claim.jobId(), 2);
+                        }
+                    }
+                }
+            }));
+        }
+        for (int p = 0; p < 3; p++) {
+            threads.add(Thread.ofPlatform().start(() -> {
+                ThreadLocalRandom random = ThreadLocalRandom.current();
+                while (!done.get()) {
+                    if (ids.isEmpty()) {
+                        Thread.onSpinWait();
+                        continue;
+                    }
+                    String id = ids.get(random.nextInt(ids.size()));
+                    atLeast.accept(id, 0);
+                    if (all.get(random.nextInt(all.size())).status("t2", id).isPresent()) {
+                        problems.add(id + " shown to another tenant");
+                    }
+                }
+            }));
+        }
+        submitter.join(120_000);
+        for (Thread w : workers) {
+            w.join(120_000);
+        }
+        done.set(true);
+        for (Thread t : threads) {
+            t.join(60_000);
+        }
+        assertThat(problems).isEmpty();
+        assertThat(ids).hasSize(jobs);
+        for (String id : ids) {
+            JobView truth = api.find("t1", id).orElseThrow();
+            assertThat(truth.state()).isEqualTo(JobState.SUCCEEDED);
+            for (PostgresJobStore store : all) {
+                assertThat(store.status("t1", id)).hasValue(truth);
+            }
+        }
     }
 }
