@@ -45,6 +45,10 @@ enum Setting {
     PUBLIC_URL("GENQUEUE_PUBLIC_URL", "", "Base of the absolute URLs handed out, e.g. `https://gen.example.com`; "
             + "empty: from `Host` and `X-Forwarded-*`.", Setting::publicUrl),
     MODELS("GENQUEUE_MODELS", "nano_banana", "Comma-separated model names served under `/v1/queue/{model}`.", Setting::models),
+    OPENAI_MODEL("GENQUEUE_OPENAI_MODEL", "nano_banana", "Model of an OpenAI images call (`/v1/images/generations`, "
+            + "`/v1/images/edits`) that names no `model`; one of `GENQUEUE_MODELS`.", Setting::nonEmpty),
+    OPENAI_TIMEOUT("GENQUEUE_OPENAI_TIMEOUT", "300s", "Longest an OpenAI images call waits for its images; then it is `504` "
+            + "and its request is cancelled.", v -> atLeast(duration(v), Duration.ofSeconds(1))),
     WORKERS("GENQUEUE_WORKERS", "4", "Worker slots: jobs run at once. 0 accepts and stores requests but runs none.",
             v -> intIn(v, 0, 10_000)),
     PREVIEW_DELAY_MS("GENQUEUE_PREVIEW_DELAY_MS", "0", "Simulated latency of the preview provider, in milliseconds.",

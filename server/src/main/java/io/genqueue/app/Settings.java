@@ -60,7 +60,9 @@ record Settings(
         Upstreams upstreams,
         MetricsSettings metrics,
         int readers,
-        LogSettings logs) {
+        LogSettings logs,
+        String openAiModel,
+        Duration openAiTimeout) {
 
     static final String CONFIG_ENV = "GENQUEUE_CONFIG";
 
@@ -77,6 +79,7 @@ record Settings(
      * @param env the environment
      * @throws InvalidSettings listing every bad value
      */
+    @SuppressWarnings("unchecked")
     static Settings load(Map<Setting, String> flags, Path configFile, Map<String, String> env) {
         List<String> problems = new ArrayList<>();
         Map<String, String> file = readFile(configFile != null ? configFile
@@ -111,6 +114,10 @@ record Settings(
         }
         if (problems.isEmpty() && ((Duration) values.get(Setting.RETRY_MAX)).compareTo((Duration) values.get(Setting.RETRY_BASE)) < 0) {
             problems.add("GENQUEUE_RETRY_MAX: must not be shorter than GENQUEUE_RETRY_BASE");
+        }
+        if (problems.isEmpty() && !((Set<?>) values.get(Setting.MODELS)).contains(values.get(Setting.OPENAI_MODEL))) {
+            problems.add("GENQUEUE_OPENAI_MODEL: '" + values.get(Setting.OPENAI_MODEL) + "' is not one of GENQUEUE_MODELS ("
+                    + String.join(", ", new java.util.TreeSet<>((Set<String>) values.get(Setting.MODELS))) + ")");
         }
         if (!problems.isEmpty()) {
             throw new InvalidSettings(problems);
@@ -197,7 +204,9 @@ record Settings(
                         (Boolean) v.get(Setting.METRICS_TENANT_LABEL)),
                 (Integer) v.get(Setting.READERS),
                 new LogSettings((String) v.get(Setting.LOG_LEVEL), (LogFormat) v.get(Setting.LOG_FORMAT),
-                        (Boolean) v.get(Setting.ACCESS_LOG)));
+                        (Boolean) v.get(Setting.ACCESS_LOG)),
+                (String) v.get(Setting.OPENAI_MODEL),
+                (Duration) v.get(Setting.OPENAI_TIMEOUT));
     }
 
     private static Storage storage(Map<Setting, Object> v) {

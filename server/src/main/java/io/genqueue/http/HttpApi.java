@@ -4,6 +4,7 @@ import io.genqueue.auth.KeyStore;
 import io.genqueue.blob.BlobStore;
 import io.genqueue.fetch.WebhookPoster;
 import io.genqueue.generation.InputValidator;
+import io.genqueue.image.AspectRatio;
 import io.genqueue.limit.QueueDepthGate;
 import io.genqueue.limit.RateLimiter;
 import io.genqueue.metrics.HttpMeters;
@@ -38,6 +39,7 @@ import java.util.stream.Collectors;
  *
  * <pre>
  * POST /v1/queue/{model}                                     submit
+ * POST /v1/images/generations, /v1/images/edits             OpenAI's images API: submit, wait, answer in OpenAI's shape
  * GET  /v1/queue/{model}/requests/{request_id}/status        status (?logs=1)
  * GET  /v1/queue/{model}/requests/{request_id}/status/stream status as server-sent events
  * GET  /v1/queue/{model}/requests/{request_id}/response      result
@@ -79,7 +81,19 @@ public final class HttpApi implements AutoCloseable {
             Duration streamKeepAlive,
             Duration requestTimeout,
             MetricsAccess metricsAccess,
-            boolean metricsOwnPort) {
+            boolean metricsOwnPort,
+            OpenAi openAi) {
+    }
+
+    /**
+     * The settings of OpenAI's images routes ({@code POST /v1/images/generations} and {@code /edits}).
+     *
+     * @param defaultModel the model of a request that names none; one of the served models
+     * @param timeout the longest a call waits for its job
+     * @param maxEditBytes the largest edits body: the submit limit plus room for the most reference
+     *     images at their largest
+     */
+    public record OpenAi(String defaultModel, Duration timeout, long maxEditBytes) {
     }
 
     /** One registered route: its method and its path template ({@code {name}} matches one segment). */
@@ -131,10 +145,17 @@ public final class HttpApi implements AutoCloseable {
         JobLookup lookup = new JobLookup(auth, store, settings.models());
         SubmitHandler submit = new SubmitHandler(lookup, validator, store, baseUrl, clock, settings.maxBodyBytes(), webhooks,
                 rates, depth, metrics.jobs());
-        JobHandlers jobs = new JobHandlers(lookup, store, blobs, new ImageLinks(blobs, links, settings.linkTtl()), baseUrl,
+        ImageLinks imageLinks = new ImageLinks(blobs, links, settings.linkTtl());
+        JobHandlers jobs = new JobHandlers(lookup, store, blobs, imageLinks, baseUrl,
                 settings.retention(), metrics.jobs());
         this.jobs = jobs;
         StatusStream stream = new StatusStream(lookup, jobs, store, events, settings.streamKeepAlive());
+        this.deadline = new RequestDeadline(settings.requestTimeout());
+        // The model's table of output sizes: one table for every served model today (image.AspectRatio).
+        OpenAiSizes sizes = OpenAiSizes.of(List.of(AspectRatio.values()));
+        OpenAiImages openAi = new OpenAiImages(lookup, submit, jobs, validator, store, blobs,
+                imageLinks, baseUrl, events, deadline, sizes, settings.maxBodyBytes(),
+                settings.openAi(), clock);
         FileRoute files = new FileRoute(blobs, links);
         Health health = new Health(store, blobs);
         ModelsRoute models = new ModelsRoute(settings.models(), providers);
@@ -147,6 +168,8 @@ public final class HttpApi implements AutoCloseable {
 
         List<Registered> table = new java.util.ArrayList<>(List.of(
                 route(Method.POST, "/v1/queue/{model}", submit),
+                route(Method.POST, OpenAiImages.GENERATIONS, openAi::generations),
+                route(Method.POST, OpenAiImages.EDITS, openAi::edits),
                 route(Method.GET, "/v1/queue/{model}/requests/{request_id}/status", jobs::status),
                 route(Method.GET, "/v1/queue/{model}/requests/{request_id}/status/stream", stream::handle),
                 route(Method.GET, "/v1/queue/{model}/requests/{request_id}/response", jobs::response),
@@ -179,13 +202,12 @@ public final class HttpApi implements AutoCloseable {
         }
         routing.any(this::unrouted).error(Throwable.class, ErrorMapper::handle);
 
-        this.deadline = new RequestDeadline(settings.requestTimeout());
         this.server = WebServer.builder()
                 .host(settings.host())
                 .port(settings.port())
                 // Our own limit, checked in the submit handler, answers first with a clear message;
                 // this one only stops a body nobody reads from being buffered without bound.
-                .maxPayloadSize(settings.maxBodyBytes() + 1)
+                .maxPayloadSize(Math.max(settings.maxBodyBytes(), settings.openAi().maxEditBytes()) + 1)
                 .directHandlers(d -> {
                     for (var type : io.helidon.http.DirectHandler.EventType.values()) {
                         d.addHandler(type, ErrorMapper.directHandler(settings.maxBodyBytes()));
