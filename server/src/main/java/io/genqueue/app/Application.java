@@ -198,8 +198,7 @@ public final class Application implements AutoCloseable {
         http = new HttpApi(new HttpApi.Settings(settings.host(), settings.port(), settings.publicUrl(), settings.maxBodyBytes(),
                 settings.linkTtl(), settings.retention(), settings.models(), settings.streamKeepAlive(),
                 settings.requestTimeout(), settings.metrics().access(), settings.metrics().ownPort(),
-                new HttpApi.OpenAi(settings.openAiModel(), settings.openAiTimeout(),
-                        settings.maxBodyBytes() + InputValidator.MAX_IMAGE_URLS * settings.fetchMaxBytes())),
+                new HttpApi.OpenAi(settings.openAiModel(), settings.openAiTimeout(), settings.fetchMaxBytes())),
                 store, keys, usage, blobs, events, validator, provider::health, signingKeys::published, webhooks, rates, depth,
                 dataDir.linkSecret(settings.linkSecret()), metrics, clock);
         port = http.start();

@@ -90,10 +90,15 @@ public final class HttpApi implements AutoCloseable {
      *
      * @param defaultModel the model of a request that names none; one of the served models
      * @param timeout the longest a call waits for its job
-     * @param maxEditBytes the largest edits body: the submit limit plus room for the most reference
-     *     images at their largest
+     * @param maxImageBytes the largest reference image ({@code GENQUEUE_FETCH_MAX_BYTES}): an edits
+     *     body may carry the most reference images at this size on top of the submit limit
      */
-    public record OpenAi(String defaultModel, Duration timeout, long maxEditBytes) {
+    public record OpenAi(String defaultModel, Duration timeout, long maxImageBytes) {
+
+        /** The largest edits body. */
+        long maxEditBytes(long maxBodyBytes) {
+            return maxBodyBytes + InputValidator.MAX_IMAGE_URLS * maxImageBytes;
+        }
     }
 
     /** One registered route: its method and its path template ({@code {name}} matches one segment). */
@@ -207,7 +212,7 @@ public final class HttpApi implements AutoCloseable {
                 .port(settings.port())
                 // Our own limit, checked in the submit handler, answers first with a clear message;
                 // this one only stops a body nobody reads from being buffered without bound.
-                .maxPayloadSize(Math.max(settings.maxBodyBytes(), settings.openAi().maxEditBytes()) + 1)
+                .maxPayloadSize(Math.max(settings.maxBodyBytes(), settings.openAi().maxEditBytes(settings.maxBodyBytes())) + 1)
                 .directHandlers(d -> {
                     for (var type : io.helidon.http.DirectHandler.EventType.values()) {
                         d.addHandler(type, ErrorMapper.directHandler(settings.maxBodyBytes()));
@@ -290,10 +295,9 @@ public final class HttpApi implements AutoCloseable {
         }
         String allowed = routes.stream().filter(r -> r.matches(path)).map(r -> r.method().text()).distinct()
                 .collect(Collectors.joining(", "));
-        if (!allowed.isEmpty()) {
-            res.header("Allow", allowed);
-            Responses.json(res, 405, Map.of("detail", "Method " + method.text() + " is not allowed here; use " + allowed + "."));
-            return;
+        if (!allowed.isEmpty()) { // through the error edge, which gives OpenAI's routes their shape
+            throw new ApiError(405, Map.of("detail", "Method " + method.text() + " is not allowed here; use " + allowed + "."),
+                    Map.of("Allow", allowed));
         }
         Responses.json(res, 404, Map.of("detail", "Not found"));
     }

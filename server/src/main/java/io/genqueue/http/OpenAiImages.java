@@ -93,7 +93,7 @@ final class OpenAiImages {
         this.settings = settings;
         this.clock = clock;
         this.jsonBodies = new JsonBody(maxBodyBytes, "send images to /v1/images/edits as files.");
-        this.formBodies = new JsonBody(settings.maxEditBytes(), "send fewer or smaller images.");
+        this.formBodies = new JsonBody(settings.maxEditBytes(maxBodyBytes), "send fewer or smaller images.");
     }
 
     /** Whether {@code path} is one of these routes: its errors take OpenAI's shape. */
@@ -156,7 +156,14 @@ final class OpenAiImages {
         if (images.isEmpty()) {
             problems.add(Violation.body("image", "Field required: at least one image file (image or image[])", "missing"));
         }
-        answer(req, res, key, fields, dataUris(images), problems);
+        for (int i = 0; i < images.size(); i++) {
+            if (images.get(i).bytes().length > settings.maxImageBytes()) {
+                String name = images.get(i).fileName() == null ? "" : " (" + shorten(images.get(i).fileName()) + ")";
+                problems.add(new Violation(List.of("body", "image_urls", i), "file " + (i + 1) + name + " is larger than "
+                        + io.genqueue.image.Units.bytes(settings.maxImageBytes()), "too_large"));
+            }
+        }
+        answer(req, res, key, fields, problems.isEmpty() ? dataUris(images) : List.of(), problems);
     }
 
     /** A form field as the JSON value a JSON body would have carried. */

@@ -288,6 +288,33 @@ class OpenAiImagesTest {
     }
 
     @Test
+    void an_edit_may_carry_images_past_the_submit_body_limit_but_not_past_the_image_limit() throws Exception {
+        byte[] noisy = noisyPng(800, 600); // incompressible: well over the 1 MiB submit limit
+        assertThat(noisy.length).isGreaterThan(1024 * 1024);
+        assertThat(edit(new Multipart().field("prompt", "a big reference").file("image", "big.png", "image/png", noisy)).status())
+                .isEqualTo(200);
+
+        try (TestServer small = TestServer.start(Map.of("GENQUEUE_FETCH_MAX_BYTES", "65536"), Clock.systemUTC(), provider)) {
+            TestServer.Response r = small.send(small.request(EDITS).header("Content-Type", "multipart/form-data; boundary="
+                    + Multipart.BOUNDARY).POST(HttpRequest.BodyPublishers.ofByteArray(new Multipart().field("prompt", "too big")
+                    .file("image", "big.png", "image/png", noisyPng(200, 200)).bytes())).build());
+            assertThat(r.status()).isEqualTo(400);
+            assertThat(error(r).get("param").asText()).isEqualTo("image");
+            assertThat(error(r).get("message").asText()).isEqualTo("image: file 1 (big.png) is larger than 64 KiB");
+        }
+    }
+
+    @Test
+    void a_wrong_method_is_405_in_openai_s_shape() {
+        TestServer.Response r = server.get(GENERATIONS);
+
+        assertThat(r.status()).isEqualTo(405);
+        assertThat(r.header("Allow")).isEqualTo("POST");
+        assertThat(error(r).get("type").asText()).isEqualTo("invalid_request_error");
+        assertThat(server.get("/v1/queue/nano_banana").json().get("detail").asText()).contains("not allowed");
+    }
+
+    @Test
     void a_body_over_the_limit_is_413_in_openai_s_shape() {
         byte[] big = new byte[1024 * 1024 + 10];
         java.util.Arrays.fill(big, (byte) ' ');
@@ -356,6 +383,19 @@ class OpenAiImagesTest {
     static byte[] png(int w, int h) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ImageIO.write(new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB), "png", out);
+        return out.toByteArray();
+    }
+
+    static byte[] noisyPng(int w, int h) throws Exception {
+        BufferedImage image = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        java.util.Random random = new java.util.Random(42);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                image.setRGB(x, y, random.nextInt());
+            }
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(image, "png", out);
         return out.toByteArray();
     }
 
