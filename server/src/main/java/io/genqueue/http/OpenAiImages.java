@@ -237,7 +237,7 @@ final class OpenAiImages {
                 if (done != null) {
                     Responses.json(res, 200, result(req, done, options.b64()));
                 } else {
-                    clientGone(res);
+                    clientGone(req, res);
                 }
             } catch (ApiError e) {
                 ErrorMapper.handle(req, res, e);
@@ -249,10 +249,9 @@ final class OpenAiImages {
      * The client left and its job is cancelled: nobody reads an answer, but Helidon wants one sent,
      * so the cancelled answer goes to the closed connection, where writing it may fail.
      */
-    private static void clientGone(ServerResponse res) {
+    private static void clientGone(ServerRequest req, ServerResponse res) {
         try {
-            Responses.json(res, 499, ErrorMapper.openAiBody(io.genqueue.queue.Failure.CANCELLED_MESSAGE, "invalid_request_error",
-                    null, "cancelled"));
+            ErrorMapper.handle(req, res, ApiError.detail(499, io.genqueue.queue.Failure.CANCELLED_MESSAGE));
         } catch (RuntimeException e) {
             // the connection is closed: expected
         }
