@@ -217,7 +217,8 @@ public final class Application implements AutoCloseable {
             JobEvents events, DataDir dataDir, WebhookPoster webhooks, RateLimiter rates, QueueDepthGate depth, FreeDiskGate disk) {
         http = new HttpApi(new HttpApi.Settings(settings.host(), settings.port(), settings.publicUrl(), settings.maxBodyBytes(),
                 settings.linkTtl(), settings.retention(), settings.streamKeepAlive(),
-                settings.requestTimeout(), settings.metrics().access(), settings.metrics().ownPort()),
+                settings.requestTimeout(), settings.metrics().access(), settings.metrics().ownPort(),
+                new HttpApi.OpenAi(settings.openAiModel(), settings.openAiTimeout(), settings.fetchMaxBytes())),
                 store, keys, usage, blobs, events, served, signingKeys::published, webhooks, rates, depth, disk,
                 dataDir.linkSecret(settings.linkSecret()), metrics, clock);
         port = http.start();

@@ -63,7 +63,9 @@ record Settings(
         Upstreams upstreams,
         MetricsSettings metrics,
         int readers,
-        LogSettings logs) {
+        LogSettings logs,
+        String openAiModel,
+        Duration openAiTimeout) {
 
     static final String CONFIG_ENV = "GENQUEUE_CONFIG";
 
@@ -137,6 +139,11 @@ record Settings(
             catalog = Catalog.load((java.util.Optional<Path>) values.get(Setting.CATALOG), (Set<String>) values.get(Setting.MODELS));
         } catch (IllegalArgumentException e) {
             problems.add(e.getMessage());
+            throw new InvalidSettings(problems);
+        }
+        if (!catalog.ids().contains(values.get(Setting.OPENAI_MODEL))) {
+            problems.add("GENQUEUE_OPENAI_MODEL: '" + values.get(Setting.OPENAI_MODEL) + "' is not one of the served models ("
+                    + String.join(", ", new java.util.TreeSet<>(catalog.ids())) + ")");
             throw new InvalidSettings(problems);
         }
         Settings settings = from(values, catalog);
@@ -214,7 +221,9 @@ record Settings(
                         (Boolean) v.get(Setting.METRICS_TENANT_LABEL)),
                 (Integer) v.get(Setting.READERS),
                 new LogSettings((String) v.get(Setting.LOG_LEVEL), (LogFormat) v.get(Setting.LOG_FORMAT),
-                        (Boolean) v.get(Setting.ACCESS_LOG)));
+                        (Boolean) v.get(Setting.ACCESS_LOG)),
+                (String) v.get(Setting.OPENAI_MODEL),
+                (Duration) v.get(Setting.OPENAI_TIMEOUT));
     }
 
     private static Storage storage(Map<Setting, Object> v) {

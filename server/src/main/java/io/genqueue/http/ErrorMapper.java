@@ -17,13 +17,15 @@ import io.helidon.webserver.http.ServerResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one place where failures become HTTP answers. Every answer is JSON with a {@code detail}; no
+ * The one place where failures become HTTP answers. Every answer is JSON with a {@code detail} (on
+ * OpenAI's images routes, OpenAI's {@code {"error": {...}}} instead: {@link #inOpenAiShape}); no
  * exception text or stack trace of ours ever reaches a client: unexpected failures are logged here
  * with an id the client sees, and answered with a generic message.
  */
@@ -41,6 +43,9 @@ final class ErrorMapper {
             return;
         }
         ApiError api = toApiError(req, error);
+        if (OpenAiImages.serves(req.path().path())) {
+            api = inOpenAiShape(api);
+        }
         api.headers().forEach(res::header);
         Responses.json(res, api.status(), api.body());
     }
@@ -64,6 +69,87 @@ final class ErrorMapper {
                 yield ApiError.detail(500, "Internal server error (reference " + ref + ").");
             }
         };
+    }
+
+    /** OpenAI's error body: {@code {"error": {"message", "type", "param", "code"}}}, param and code null when unknown. */
+    static Map<String, Object> openAiBody(String message, String type, String param, String code) {
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("message", message);
+        error.put("type", type);
+        error.put("param", param);
+        error.put("code", code);
+        return Map.of("error", error);
+    }
+
+    /**
+     * {@code api} as OpenAI's images API answers (its routes' every error): the same status, but
+     * {@code 400} for what is a 415 or a 422 detail here, with OpenAI's error types
+     * ({@code invalid_request_error}, {@code requests} for 429, {@code server_error} for 5xx). A 422
+     * detail's violations become one message (each prefixed with its OpenAI parameter) and the first
+     * one's {@code param}; a job's content refusal is {@code 400} with code
+     * {@code content_policy_violation}, as OpenAI's moderation answers. A body already in OpenAI's
+     * shape passes unchanged.
+     */
+    static ApiError inOpenAiShape(ApiError api) {
+        if (api.body() instanceof Map<?, ?> body && body.containsKey("error")) {
+            return api;
+        }
+        int status = api.status();
+        Object detail = api.body() instanceof Map<?, ?> body ? body.get("detail") : null;
+        String message = detail == null ? "Request failed." : detail.toString();
+        String param = null;
+        String code = api.body() instanceof Map<?, ?> body && body.get("error_type") instanceof String t ? t : null;
+        if (detail instanceof List<?> violations && !violations.isEmpty()) {
+            List<String> messages = new java.util.ArrayList<>();
+            for (Object item : violations) {
+                List<Object> loc;
+                String msg;
+                String type;
+                if (item instanceof Violation v) {
+                    loc = v.loc();
+                    msg = v.msg();
+                    type = v.type();
+                } else if (item instanceof Map<?, ?> m) {
+                    loc = m.get("loc") instanceof List<?> l ? List.copyOf(l) : List.of();
+                    msg = String.valueOf(m.get("msg"));
+                    type = String.valueOf(m.get("type"));
+                } else {
+                    continue;
+                }
+                String p = OpenAiImages.param(loc);
+                messages.add(p == null ? msg : p + ": " + msg);
+                if (param == null && code == null) {
+                    param = p;
+                    code = switch (type) {
+                        case "content_policy_violation", "image_fetch_failed", "json_invalid", "missing" -> type;
+                        default -> "invalid_value";
+                    };
+                }
+            }
+            message = String.join("; ", messages);
+            if ("content_policy_violation".equals(code)) {
+                message = "Your request was rejected by the provider's safety system: " + message;
+            }
+            status = status == 422 ? 400 : status;
+        }
+        if (status == 415) {
+            status = 400;
+            code = "unsupported_content_type";
+        }
+        if (status == 401) {
+            code = "invalid_api_key";
+        }
+        if (status == 499) {
+            code = "cancelled";
+        }
+        String type = status >= 500 ? "server_error" : status == 429 ? "requests" : "invalid_request_error";
+        if (status == 429 && code == null) {
+            code = "rate_limit_exceeded";
+        }
+        Map<String, String> headers = new LinkedHashMap<>(api.headers());
+        headers.remove("X-Fal-Error-Type");
+        headers.remove("X-Fal-Request-Timeout-Type");
+        return new ApiError(status, openAiBody(message, type, param, code), headers);
     }
 
     /**
@@ -138,11 +224,15 @@ final class ErrorMapper {
             };
             ServerResponseHeaders out = ServerResponseHeaders.create(headers);
             out.set(HeaderNames.CONTENT_TYPE, "application/json");
+            String path = request.path() == null ? "" : request.path().split("\\?", 2)[0];
+            Object body = OpenAiImages.serves(path)
+                    ? openAiBody(detail, "invalid_request_error", null, null)
+                    : Map.of("detail", detail);
             return DirectHandler.TransportResponse.builder()
                     .status(answer)
                     .headers(out)
                     .keepAlive(false)
-                    .entity(Json.write(Map.of("detail", detail)))
+                    .entity(Json.write(body))
                     .build();
         };
     }

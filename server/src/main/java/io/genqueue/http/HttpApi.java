@@ -3,6 +3,8 @@ package io.genqueue.http;
 import io.genqueue.auth.KeyStore;
 import io.genqueue.blob.BlobStore;
 import io.genqueue.fetch.WebhookPoster;
+import io.genqueue.generation.InputValidator;
+import io.genqueue.image.AspectRatio;
 import io.genqueue.limit.FreeDiskGate;
 import io.genqueue.limit.QueueDepthGate;
 import io.genqueue.limit.RateLimiter;
@@ -37,6 +39,7 @@ import java.util.stream.Collectors;
  *
  * <pre>
  * POST /v1/queue/{model}                                     submit
+ * POST /v1/images/generations, /v1/images/edits             OpenAI's images API: submit, wait, answer in OpenAI's shape
  * GET  /v1/queue/{model}/requests/{request_id}/status        status (?logs=1)
  * GET  /v1/queue/{model}/requests/{request_id}/status/stream status as server-sent events
  * GET  /v1/queue/{model}/requests/{request_id}/response      result
@@ -77,7 +80,24 @@ public final class HttpApi implements AutoCloseable {
             Duration streamKeepAlive,
             Duration requestTimeout,
             MetricsAccess metricsAccess,
-            boolean metricsOwnPort) {
+            boolean metricsOwnPort,
+            OpenAi openAi) {
+    }
+
+    /**
+     * The settings of OpenAI's images routes ({@code POST /v1/images/generations} and {@code /edits}).
+     *
+     * @param defaultModel the model of a request that names none; one of the served models
+     * @param timeout the longest a call waits for its job
+     * @param maxImageBytes the largest reference image ({@code GENQUEUE_FETCH_MAX_BYTES}): an edits
+     *     body may carry the most reference images at this size on top of the submit limit
+     */
+    public record OpenAi(String defaultModel, Duration timeout, long maxImageBytes) {
+
+        /** The largest edits body. */
+        long maxEditBytes(long maxBodyBytes) {
+            return maxBodyBytes + InputValidator.MAX_IMAGE_URLS * maxImageBytes;
+        }
     }
 
     /** One registered route: its method and its path template ({@code {name}} matches one segment). */
@@ -127,12 +147,21 @@ public final class HttpApi implements AutoCloseable {
         BaseUrl baseUrl = new BaseUrl(settings.publicUrl(), settings.port());
         Authenticator auth = new Authenticator(keys);
         JobLookup lookup = new JobLookup(auth, store, models.stream().map(ServedModel::id).collect(Collectors.toSet()));
-        SubmitHandler submit = new SubmitHandler(lookup, models.stream().collect(Collectors.toMap(ServedModel::id, ServedModel::validator)),
-                store, baseUrl, clock, settings.maxBodyBytes(), webhooks, rates, depth, disk, metrics.jobs());
-        JobHandlers jobs = new JobHandlers(lookup, store, blobs, new ImageLinks(blobs, links, settings.linkTtl()), baseUrl,
+        Map<String, InputValidator> validators = models.stream().collect(Collectors.toMap(ServedModel::id, ServedModel::validator));
+        SubmitHandler submit = new SubmitHandler(lookup, validators, store, baseUrl, clock, settings.maxBodyBytes(), webhooks, rates,
+                depth, disk, metrics.jobs());
+        ImageLinks imageLinks = new ImageLinks(blobs, links, settings.linkTtl());
+        JobHandlers jobs = new JobHandlers(lookup, store, blobs, imageLinks, baseUrl,
                 settings.retention(), metrics.jobs());
         this.jobs = jobs;
         StatusStream stream = new StatusStream(lookup, jobs, store, events, settings.streamKeepAlive());
+        this.deadline = new RequestDeadline(settings.requestTimeout());
+        // OpenAI's sizes and each model's own by aspect ratio (image.AspectRatio); a model's size tiers
+        // (nano_banana_pro's 2K, 4K) are asked for with the submit route's image_size, not through size.
+        OpenAiSizes sizes = OpenAiSizes.of(List.of(AspectRatio.values()));
+        OpenAiImages openAi = new OpenAiImages(lookup, submit, jobs, validators, store, blobs,
+                imageLinks, baseUrl, events, deadline, sizes, settings.maxBodyBytes(),
+                settings.openAi(), clock);
         FileRoute files = new FileRoute(blobs, links);
         Health health = new Health(store, blobs, disk);
         ModelsRoute modelsRoute = new ModelsRoute(models);
@@ -147,6 +176,8 @@ public final class HttpApi implements AutoCloseable {
 
         List<Registered> table = new java.util.ArrayList<>(List.of(
                 route(Method.POST, "/v1/queue/{model}", submit),
+                route(Method.POST, OpenAiImages.GENERATIONS, openAi::generations),
+                route(Method.POST, OpenAiImages.EDITS, openAi::edits),
                 route(Method.GET, "/v1/queue/{model}/requests/{request_id}/status", jobs::status),
                 route(Method.GET, "/v1/queue/{model}/requests/{request_id}/status/stream", stream::handle),
                 route(Method.GET, "/v1/queue/{model}/requests/{request_id}/response", jobs::response),
@@ -180,13 +211,12 @@ public final class HttpApi implements AutoCloseable {
         }
         routing.any(this::unrouted).error(Throwable.class, ErrorMapper::handle);
 
-        this.deadline = new RequestDeadline(settings.requestTimeout());
         this.server = WebServer.builder()
                 .host(settings.host())
                 .port(settings.port())
                 // Our own limit, checked in the submit handler, answers first with a clear message;
                 // this one only stops a body nobody reads from being buffered without bound.
-                .maxPayloadSize(settings.maxBodyBytes() + 1)
+                .maxPayloadSize(Math.max(settings.maxBodyBytes(), settings.openAi().maxEditBytes(settings.maxBodyBytes())) + 1)
                 .directHandlers(d -> {
                     for (var type : io.helidon.http.DirectHandler.EventType.values()) {
                         d.addHandler(type, ErrorMapper.directHandler(settings.maxBodyBytes()));
@@ -269,10 +299,9 @@ public final class HttpApi implements AutoCloseable {
         }
         String allowed = routes.stream().filter(r -> r.matches(path)).map(r -> r.method().text()).distinct()
                 .collect(Collectors.joining(", "));
-        if (!allowed.isEmpty()) {
-            res.header("Allow", allowed);
-            Responses.json(res, 405, Map.of("detail", "Method " + method.text() + " is not allowed here; use " + allowed + "."));
-            return;
+        if (!allowed.isEmpty()) { // through the error edge, which gives OpenAI's routes their shape
+            throw new ApiError(405, Map.of("detail", "Method " + method.text() + " is not allowed here; use " + allowed + "."),
+                    Map.of("Allow", allowed));
         }
         Responses.json(res, 404, Map.of("detail", "Not found"));
     }

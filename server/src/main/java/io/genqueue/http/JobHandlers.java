@@ -107,7 +107,8 @@ final class JobHandlers {
                 + retention.toHours() + " h).");
     }
 
-    private static ApiError failed(Failure failure) {
+    /** The answer of a job that ended without success, as {@code GET .../response} gives it. */
+    static ApiError failed(Failure failure) {
         ErrorType type = failure.type();
         if (type == ErrorType.CANCELLED) {
             return ApiError.detail(499, Failure.CANCELLED_MESSAGE);
@@ -155,18 +156,24 @@ final class JobHandlers {
     void cancel(ServerRequest req, ServerResponse res) {
         JobLookup.Caller caller = lookup.caller(req);
         JobView job = lookup.find(caller, req).orElse(null);
-        CancelOutcome outcome = job == null ? CancelOutcome.NOT_FOUND : store.cancel(caller.tenant(), job.id());
+        CancelOutcome outcome = job == null ? CancelOutcome.NOT_FOUND : cancel(job);
         if (job != null) {
             Responses.requestId(res, job.id());
-        }
-        if (outcome == CancelOutcome.CANCELLED) { // a running job's cancel is counted where its run ends
-            meters.cancelled(job.model(), job.tenant());
-            JobLines.cancelledQueued(job.id(), job.tenant(), job.model(), job.attempt());
         }
         switch (outcome) {
             case CANCELLED, REQUESTED -> Responses.json(res, 202, Map.of("status", "CANCELLATION_REQUESTED"));
             case ALREADY_COMPLETED -> Responses.json(res, 400, Map.of("status", "ALREADY_COMPLETED"));
             case NOT_FOUND -> Responses.json(res, 404, Map.of("status", "NOT_FOUND"));
         }
+    }
+
+    /** Cancels {@code job} for its tenant, counted and logged as every cancel is. Thread-safe. */
+    CancelOutcome cancel(JobView job) {
+        CancelOutcome outcome = store.cancel(job.tenant(), job.id());
+        if (outcome == CancelOutcome.CANCELLED) { // a running job's cancel is counted where its run ends
+            meters.cancelled(job.model(), job.tenant());
+            JobLines.cancelledQueued(job.id(), job.tenant(), job.model(), job.attempt());
+        }
+        return outcome;
     }
 }

@@ -28,10 +28,25 @@ final class JobLookup {
     Caller caller(ServerRequest req) {
         ApiKey key = auth.key(req);
         String model = req.path().pathParameters().get("model");
-        if (!models.contains(model)) {
+        if (!serves(model)) {
             throw ApiError.detail(404, "Unknown model: " + model);
         }
         return new Caller(key, model);
+    }
+
+    /** The caller's key alone, for routes that learn the model from the body. @throws ApiError 401 */
+    ApiKey key(ServerRequest req) {
+        return auth.key(req);
+    }
+
+    /** The models this server serves. */
+    Set<String> models() {
+        return models;
+    }
+
+    /** Whether {@code model} is one this server serves. */
+    boolean serves(String model) {
+        return models.contains(model);
     }
 
     /** The job of the path, if this caller may see it under this model. */

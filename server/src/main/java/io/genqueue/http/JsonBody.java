@@ -15,7 +15,7 @@ import java.util.Locale;
 import java.util.OptionalLong;
 
 /**
- * The one reader of JSON request bodies (submit, the admin API): {@code Content-Type} must be
+ * The one reader of request bodies (submit, the admin API, OpenAI's images routes): for JSON, {@code Content-Type} must be
  * {@code application/json} (415), the body at most the configured size (413, read no further),
  * complete (400) and one strict JSON document ({@link Json}; a 422 {@code json_invalid} at
  * {@code ["body"]} otherwise). No answer echoes more than a bounded part of what was sent.
@@ -50,6 +50,14 @@ final class JsonBody {
         if (!json) {
             throw ApiError.detail(415, "Content-Type must be application/json" + (header.isEmpty() ? "." : ", not " + truncate(header) + "."));
         }
+    }
+
+    /**
+     * The request's body as bytes, whatever its type (multipart forms): at most the configured
+     * size. @throws ApiError 413 or 400
+     */
+    byte[] bytes(ServerRequest req) {
+        return readBody(req);
     }
 
     private byte[] readBody(ServerRequest req) {

@@ -6,6 +6,7 @@ import io.helidon.webserver.ConnectionContext;
 import io.helidon.webserver.http1.Http1ConnectionListener;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -59,6 +60,22 @@ final class RequestDeadline implements Http1ConnectionListener, AutoCloseable {
     @Override
     public void status(ConnectionContext ctx, Status status) {
         armed.remove(ctx);
+    }
+
+    /**
+     * Called by a handler, on its connection's thread, once its whole request is read and it is about
+     * to wait on purpose (OpenAI's images routes wait for their job): the deadline no longer applies
+     * to this request. Returns the connection, for {@link ClientWatch}; empty when this thread
+     * serves no armed connection.
+     */
+    Optional<ConnectionContext> release() {
+        Thread current = Thread.currentThread();
+        for (Map.Entry<ConnectionContext, Armed> entry : armed.entrySet()) {
+            if (entry.getValue().reader() == current && armed.remove(entry.getKey(), entry.getValue())) {
+                return Optional.of(entry.getKey());
+            }
+        }
+        return Optional.empty();
     }
 
     private void sweep() {

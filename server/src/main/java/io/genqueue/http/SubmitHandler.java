@@ -1,6 +1,7 @@
 package io.genqueue.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.genqueue.auth.ApiKey;
 import io.genqueue.fetch.InvalidWebhookUrlException;
 import io.genqueue.fetch.WebhookPoster;
 import io.genqueue.generation.GenerationInput;
@@ -82,17 +83,7 @@ final class SubmitHandler implements Handler {
     @Override
     public void handle(ServerRequest req, ServerResponse res) {
         JobLookup.Caller caller = lookup.caller(req);
-        if (caller.key().limits().rate() > 0) { // a key without a rate never reaches the limiter
-            rates.acquire(caller.key()).ifPresent(wait -> {
-                throw ErrorMapper.rateLimited(caller.key().limits(), wait);
-            });
-        }
-        if (!depth.admits()) {
-            throw ErrorMapper.queueFull(depth.max());
-        }
-        if (disk.low()) {
-            throw ErrorMapper.diskLow();
-        }
+        admit(caller.key());
         JsonNode body = bodies.read(req);
 
         List<Violation> violations = new ArrayList<>();
@@ -111,16 +102,49 @@ final class SubmitHandler implements Handler {
         }
 
         Instant now = clock.instant();
-        String id = RequestIds.next(clock);
-        NewJob job = NewJob.builder(id, caller.tenant(), caller.model(), input, now).priority(priority)
+        NewJob job = newJob(caller, input, now).priority(priority)
                 .startDeadline(startTimeout == null ? null : now.plus(startTimeout))
                 .idempotency(idempotencyKey, idempotencyKey == null ? null
                         : requestHash(caller.model(), input, priority, startTimeout, webhook))
                 .webhook(webhook, webhook == null ? null : baseUrl.of(req))
-                .quota(new Quota(caller.key().keyId(), caller.key().limits().maxQueued(), caller.key().limits().dailyImages()))
                 .build();
+        JobView stored = store(caller, job, now);
+        Responses.requestId(res, stored.id());
+        Responses.json(res, 200, StatusBody.of(stored, JobUrls.of(baseUrl.of(req), caller.model(), stored.id()), null));
+    }
+
+    /**
+     * The checks before a body is read: the key's rate (429), the service's queue depth and its free disk (503).
+     * Every route that submits runs them first.
+     */
+    void admit(ApiKey key) {
+        if (key.limits().rate() > 0) { // a key without a rate never reaches the limiter
+            rates.acquire(key).ifPresent(wait -> {
+                throw ErrorMapper.rateLimited(key.limits(), wait);
+            });
+        }
+        if (!depth.admits()) {
+            throw ErrorMapper.queueFull(depth.max());
+        }
+        if (disk.low()) {
+            throw ErrorMapper.diskLow();
+        }
+    }
+
+    /** A new job of {@code caller}'s tenant and model under the key's quota, with a new id, created {@code now}. */
+    NewJob.Builder newJob(JobLookup.Caller caller, GenerationInput input, Instant now) {
+        return NewJob.builder(RequestIds.next(clock), caller.tenant(), caller.model(), input, now)
+                .quota(new Quota(caller.key().keyId(), caller.key().limits().maxQueued(), caller.key().limits().dailyImages()));
+    }
+
+    /**
+     * Stores {@code job} durably, counted and logged as submitted; the job an idempotency key
+     * already stored is returned as it is. @throws ApiError 409 for a reused key with another
+     * request, 429 over the key's quota
+     */
+    JobView store(JobLookup.Caller caller, NewJob job, Instant now) {
         SubmitOutcome outcome = store.submit(job);
-        JobView stored = switch (outcome) {
+        return switch (outcome) {
             case SubmitOutcome.Created c -> {
                 meters.submitted(caller.model(), caller.tenant());
                 JobLines.submitted(c.job().id(), caller.tenant(), caller.model());
@@ -131,8 +155,6 @@ final class SubmitHandler implements Handler {
                     + "different request (" + c.existingId() + "); use a new key for a new request.");
             case SubmitOutcome.OverQuota o -> throw ErrorMapper.overQuota(o, now);
         };
-        Responses.requestId(res, stored.id());
-        Responses.json(res, 200, StatusBody.of(stored, JobUrls.of(baseUrl.of(req), caller.model(), stored.id()), null));
     }
 
     private static Priority priority(ServerRequest req, List<Violation> violations) {

@@ -120,6 +120,16 @@ class SettingsTest {
     }
 
     @Test
+    void the_openai_default_model_must_be_a_served_model() {
+        assertThatThrownBy(() -> Settings.load(Map.of(), null, Map.of("GENQUEUE_MODELS", "nano_banana,nano_banana_pro",
+                "GENQUEUE_OPENAI_MODEL", "dall-e-3")))
+                .hasMessageContaining("GENQUEUE_OPENAI_MODEL").hasMessageContaining("dall-e-3").hasMessageContaining("nano_banana, nano_banana_pro");
+        assertThat(Settings.load(Map.of(), null, Map.of("GENQUEUE_MODELS", "nano_banana_pro", "GENQUEUE_OPENAI_MODEL", "nano_banana_pro"))
+                .openAiModel()).isEqualTo("nano_banana_pro");
+        assertThat(Settings.load(Map.of(), null, Map.of()).openAiTimeout()).isEqualTo(java.time.Duration.ofMinutes(5));
+    }
+
+    @Test
     void the_readme_lists_every_setting_as_the_code_defines_it() throws Exception {
         String readme = Files.readString(Path.of("..", "README.md"), StandardCharsets.UTF_8); // the tests run in server/
         assertThat(readme).contains(Settings.markdownTable());
