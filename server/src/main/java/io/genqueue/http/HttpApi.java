@@ -94,9 +94,9 @@ public final class HttpApi implements AutoCloseable {
      */
     public record OpenAi(String defaultModel, Duration timeout, long maxImageBytes) {
 
-        /** The largest edits body. */
-        long maxEditBytes(long maxBodyBytes) {
-            return maxBodyBytes + InputValidator.MAX_IMAGE_URLS * maxImageBytes;
+        /** The largest edits body: the submit limit, and the most reference images any served model takes at full size. */
+        long maxEditBytes(long maxBodyBytes, int mostReferenceImages) {
+            return maxBodyBytes + mostReferenceImages * maxImageBytes;
         }
     }
 
@@ -148,6 +148,7 @@ public final class HttpApi implements AutoCloseable {
         Authenticator auth = new Authenticator(keys);
         JobLookup lookup = new JobLookup(auth, store, models.stream().map(ServedModel::id).collect(Collectors.toSet()));
         Map<String, InputValidator> validators = models.stream().collect(Collectors.toMap(ServedModel::id, ServedModel::validator));
+        int mostReferences = models.stream().mapToInt(m -> m.model().maxReferenceImages()).max().orElse(0);
         SubmitHandler submit = new SubmitHandler(lookup, validators, store, baseUrl, clock, settings.maxBodyBytes(), webhooks, rates,
                 depth, disk, metrics.jobs());
         ImageLinks imageLinks = new ImageLinks(blobs, links, settings.linkTtl());
@@ -216,7 +217,7 @@ public final class HttpApi implements AutoCloseable {
                 .port(settings.port())
                 // Our own limit, checked in the submit handler, answers first with a clear message;
                 // this one only stops a body nobody reads from being buffered without bound.
-                .maxPayloadSize(Math.max(settings.maxBodyBytes(), settings.openAi().maxEditBytes(settings.maxBodyBytes())) + 1)
+                .maxPayloadSize(Math.max(settings.maxBodyBytes(), settings.openAi().maxEditBytes(settings.maxBodyBytes(), mostReferences)) + 1)
                 .directHandlers(d -> {
                     for (var type : io.helidon.http.DirectHandler.EventType.values()) {
                         d.addHandler(type, ErrorMapper.directHandler(settings.maxBodyBytes()));

@@ -93,7 +93,8 @@ final class OpenAiImages {
         this.settings = settings;
         this.clock = clock;
         this.jsonBodies = new JsonBody(maxBodyBytes, "send images to /v1/images/edits as files.");
-        this.formBodies = new JsonBody(settings.maxEditBytes(maxBodyBytes), "send fewer or smaller images.");
+        int mostReferences = this.validators.values().stream().mapToInt(v -> v.model().maxReferenceImages()).max().orElse(0);
+        this.formBodies = new JsonBody(settings.maxEditBytes(maxBodyBytes, mostReferences), "send fewer or smaller images.");
     }
 
     /** Whether {@code path} is one of these routes: its errors take OpenAI's shape. */

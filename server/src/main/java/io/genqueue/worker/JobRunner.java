@@ -221,8 +221,12 @@ final class JobRunner {
                 + (result != null ? "; the generated images are kept for the next attempt" : "")
                 + ". Running it again in " + seconds(delay) + "; this attempt is not counted.");
         startRecording(run);
+        // Before the release, while this run still holds the job: a release does not count the
+        // attempt, so the next run (in any process, once the delay passed) writes these same keys,
+        // and a delete after the release (slow on a failing store) could remove its images. Best
+        // effort: the storage may be what failed, and the next run replaces whatever is left.
+        images.discard();
         if (recordRetrying(claim, "putting it back in the queue", () -> store.release(claim, clock.instant().plus(delay), line))) {
-            images.discard(); // best effort (the storage may be what failed): the next run writes the same keys again
             JobLines.requeued(claim, elapsed(started));
         } else {
             held.take(claim.jobId()); // another run owns the job now

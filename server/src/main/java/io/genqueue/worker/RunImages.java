@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
  *       job's first attempt: what a run killed between storing and recording left (no process is
  *       left to delete it), and what a late run stored before this one finished (that run deletes
  *       its own again when it learns it lost). A first attempt has no other run's keys to find;
- *   <li>a run that gives the job back (a retry, a shutdown) deletes what it stored first: a run
- *       released at shutdown and the next run have the same attempt number, so the same keys.
+ *   <li>a run that gives the job back (a retry; a release at shutdown or after a storage fault)
+ *       deletes what it stored first, while it still holds the job: a released run and the next
+ *       run have the same attempt number, so the same keys.
  * </ul>
  * What a late run stores after the winner's cleanup and never deletes (its process killed in
  * between) is left to the retention sweep, which deletes every key of the job.
