@@ -50,8 +50,9 @@ enum Setting {
     CATALOG("GENQUEUE_CATALOG", "", "A catalog file (JSON, the format of the built-in one; see Models) whose models are added "
             + "to the built-in ones, or replace the one of the same id; read once at start, a bad entry stops it.",
             v -> v.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(Path.of(v.strip()))),
-    OPENAI_MODEL("GENQUEUE_OPENAI_MODEL", "nano_banana", "Model of an OpenAI images call (`/v1/images/generations`, "
-            + "`/v1/images/edits`) that names no `model`; one of the served models (`GENQUEUE_MODELS`).", Setting::nonEmpty),
+    OPENAI_MODEL("GENQUEUE_OPENAI_MODEL", "", "Model of an OpenAI images call (`/v1/images/generations`, "
+            + "`/v1/images/edits`) that names no `model`; one of the served models (`GENQUEUE_MODELS`); empty: the first of "
+            + "them in the catalog's order (`nano_banana` when it is served).", String::strip),
     OPENAI_TIMEOUT("GENQUEUE_OPENAI_TIMEOUT", "300s", "Longest an OpenAI images call waits for its images; then it is `504` "
             + "and its request is cancelled.", v -> atLeast(duration(v), Duration.ofSeconds(1))),
     WORKERS("GENQUEUE_WORKERS", "4", "Worker slots: jobs run at once. 0 accepts and stores requests but runs none.",

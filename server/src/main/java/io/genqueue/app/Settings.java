@@ -141,7 +141,9 @@ record Settings(
             problems.add(e.getMessage());
             throw new InvalidSettings(problems);
         }
-        if (!catalog.ids().contains(values.get(Setting.OPENAI_MODEL))) {
+        if (((String) values.get(Setting.OPENAI_MODEL)).isEmpty()) {
+            values.put(Setting.OPENAI_MODEL, catalog.ids().iterator().next());
+        } else if (!catalog.ids().contains(values.get(Setting.OPENAI_MODEL))) {
             problems.add("GENQUEUE_OPENAI_MODEL: '" + values.get(Setting.OPENAI_MODEL) + "' is not one of the served models ("
                     + String.join(", ", new java.util.TreeSet<>(catalog.ids())) + ")");
             throw new InvalidSettings(problems);

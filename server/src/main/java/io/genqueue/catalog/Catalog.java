@@ -46,7 +46,7 @@ public final class Catalog {
     private final Map<String, Model> models;
 
     private Catalog(Map<String, Model> models) {
-        this.models = Map.copyOf(models);
+        this.models = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(models)); // the catalog's order
     }
 
     /**
@@ -132,9 +132,9 @@ public final class Catalog {
         return Optional.ofNullable(id == null ? null : models.get(id));
     }
 
-    /** The served ids. */
+    /** The served ids, in the catalog's order (the built-in models first, as the file lists them). */
     public Set<String> ids() {
-        return Set.copyOf(models.keySet());
+        return models.keySet();
     }
 
     /** Reads one model entry; each fault names the entry and its field. */

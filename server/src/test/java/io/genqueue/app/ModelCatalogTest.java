@@ -103,7 +103,8 @@ class ModelCatalogTest {
         assertThat(pro.at("/parameters/properties/image_size/enum").toString()).isEqualTo("[\"1K\",\"2K\",\"4K\"]");
         assertThat(pro.at("/parameters/properties/image_urls/maxItems").asInt()).isEqualTo(14);
         assertThat(pro.at("/parameters/required/0").asText()).isEqualTo("prompt");
-        assertThat(pro.at("/aspect_ratios/8").toString()).isEqualTo("{\"aspect_ratio\":\"16:9\",\"resolution\":\"1376x768\"}");
+        assertThat(pro.at("/aspect_ratios/8/aspect_ratio").asText()).isEqualTo("16:9");
+        assertThat(pro.at("/aspect_ratios/8/resolution").asText()).isEqualTo("1376x768");
         assertThat(pro.at("/providers/0/name").asText()).isEqualTo("preview");
 
         JsonNode flash = server.getWithoutKey("/v1/models/nano_banana").json();
