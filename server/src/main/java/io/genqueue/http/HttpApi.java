@@ -148,7 +148,6 @@ public final class HttpApi implements AutoCloseable {
         Authenticator auth = new Authenticator(keys);
         JobLookup lookup = new JobLookup(auth, store, models.stream().map(ServedModel::id).collect(Collectors.toSet()));
         Map<String, InputValidator> validators = models.stream().collect(Collectors.toMap(ServedModel::id, ServedModel::validator));
-        int mostReferences = models.stream().mapToInt(m -> m.model().maxReferenceImages()).max().orElse(0);
         SubmitHandler submit = new SubmitHandler(lookup, validators, store, baseUrl, clock, settings.maxBodyBytes(), webhooks, rates,
                 depth, disk, metrics.jobs());
         ImageLinks imageLinks = new ImageLinks(blobs, links, settings.linkTtl());
@@ -217,7 +216,7 @@ public final class HttpApi implements AutoCloseable {
                 .port(settings.port())
                 // Our own limit, checked in the submit handler, answers first with a clear message;
                 // this one only stops a body nobody reads from being buffered without bound.
-                .maxPayloadSize(Math.max(settings.maxBodyBytes(), settings.openAi().maxEditBytes(settings.maxBodyBytes(), mostReferences)) + 1)
+                .maxPayloadSize(Math.max(settings.maxBodyBytes(), openAi.maxEditBytes()) + 1)
                 .directHandlers(d -> {
                     for (var type : io.helidon.http.DirectHandler.EventType.values()) {
                         d.addHandler(type, ErrorMapper.directHandler(settings.maxBodyBytes()));

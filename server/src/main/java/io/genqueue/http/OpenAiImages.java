@@ -75,6 +75,7 @@ final class OpenAiImages {
     private final Clock clock;
     private final JsonBody jsonBodies;
     private final JsonBody formBodies;
+    private final long maxEditBytes;
 
     OpenAiImages(JobLookup lookup, SubmitHandler submit, JobHandlers jobs, Map<String, InputValidator> validators, JobStore store,
             BlobStore blobs, ImageLinks links, BaseUrl baseUrl, JobEvents events, RequestDeadline deadline, OpenAiSizes sizes,
@@ -94,7 +95,13 @@ final class OpenAiImages {
         this.clock = clock;
         this.jsonBodies = new JsonBody(maxBodyBytes, "send images to /v1/images/edits as files.");
         int mostReferences = this.validators.values().stream().mapToInt(v -> v.model().maxReferenceImages()).max().orElse(0);
-        this.formBodies = new JsonBody(settings.maxEditBytes(maxBodyBytes, mostReferences), "send fewer or smaller images.");
+        this.maxEditBytes = settings.maxEditBytes(maxBodyBytes, mostReferences);
+        this.formBodies = new JsonBody(maxEditBytes, "send fewer or smaller images.");
+    }
+
+    /** The largest edits body these routes read: the server's own payload limit must let it through. */
+    long maxEditBytes() {
+        return maxEditBytes;
     }
 
     /** Whether {@code path} is one of these routes: its errors take OpenAI's shape. */
